@@ -1,0 +1,16 @@
+# Writes a C++ file holding the SQL migrations of schema/, so `energyhub migrate` needs no files
+# at run time. Invoked by the build with -DOUT=<file> -DSCHEMA_DIR=<dir>.
+file(GLOB files "${SCHEMA_DIR}/*.sql")
+list(SORT files)
+set(body "")
+foreach(f IN LISTS files)
+  get_filename_component(name "${f}" NAME)
+  if(NOT name MATCHES "^([0-9]+)_[a-z0-9_]+\\.sql$")
+    message(FATAL_ERROR "schema file ${name} must be named NNN_name.sql")
+  endif()
+  math(EXPR version "${CMAKE_MATCH_1}")
+  file(READ "${f}" sql)
+  string(APPEND body "    {${version}, \"${name}\", R\"energyhub_sql(${sql})energyhub_sql\"},\n")
+endforeach()
+file(WRITE "${OUT}.tmp" "// Generated from schema/*.sql by cmake/bundle_schema.cmake. Do not edit.\n#include \"postgres/migrator.hpp\"\n\nnamespace energyhub::postgres {\n\nconst std::vector<Migration>& bundled_migrations() {\n    static const std::vector<Migration> migrations = {\n${body}    };\n    return migrations;\n}\n\n}  // namespace energyhub::postgres\n")
+file(COPY_FILE "${OUT}.tmp" "${OUT}" ONLY_IF_DIFFERENT)

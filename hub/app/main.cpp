@@ -1,0 +1,76 @@
+// energyhub: one binary, one subcommand per daemon or task. Parses arguments, loads the config,
+// runs, and maps failures to exit codes: 0 ok, 1 runtime failure, 2 bad usage or configuration.
+#include <cstdio>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <pqxx/pqxx>
+#include <spdlog/spdlog.h>
+
+#include "commands.hpp"
+#include "config/config.hpp"
+#include "postgres/migrator.hpp"
+#include "postgres/partitions.hpp"
+#include "service/hub_daemon.hpp"
+#include "util/clock.hpp"
+#include "util/logging.hpp"
+
+using namespace energyhub;
+
+int main(int argc, char** argv) {
+    CLI::App app{"energyhub: MQTT energy monitoring hub"};
+    app.require_subcommand(1);
+    app.fallthrough();  // --config may follow the subcommand
+    app.failure_message([](const CLI::App*, const CLI::Error& e) {
+        return "energyhub: " + std::string(e.what()) + " (see --help)\n";
+    });
+    std::string config_path = default_config_path();
+    app.add_option("-c,--config", config_path, "YAML configuration file (default $ENERGYHUB_CONFIG or /etc/energyhub/energyhub.yaml)");
+    int exit_code = 0;
+
+    auto* hub = app.add_subcommand("hub", "Run the ingest hub: MQTT readings to PostgreSQL");
+    hub->callback([&] {
+        auto config = load_config(config_path);
+        setup_logging(config.log.level);
+        exit_code = run_hub(config, config_path);
+    });
+
+    auto* migrate = app.add_subcommand("migrate", "Apply the database schema and create upcoming partitions");
+    migrate->callback([&] {
+        auto config = load_config(config_path);
+        setup_logging(config.log.level);
+        pqxx::connection conn(config.postgres.dsn);
+        auto applied = postgres::migrate(conn);
+        for (const auto& name : applied) std::cout << "applied " << name << '\n';
+        if (applied.empty()) std::cout << "schema is up to date\n";
+        postgres::PartitionManager partitions;
+        partitions.maintain(conn, SystemClock::instance().now_ms(), config.hub.partitions_ahead, config.hub.retention_days);
+    });
+
+    std::string check_file;
+    auto* check = app.add_subcommand("check-config", "Validate a configuration file and exit");
+    check->add_option("file", check_file, "The file to check (default: --config)");
+    check->callback([&] {
+        auto path = check_file.empty() ? config_path : check_file;
+        load_config(path);
+        std::cout << path << ": ok\n";
+    });
+
+    app::add_registry_commands(app, config_path, exit_code);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e) == 0 ? 0 : 2;  // --help is not an error; any bad flag is usage error 2
+    } catch (const ConfigError& e) {
+        std::cerr << "energyhub: " << e.what() << '\n';
+        return 2;
+    } catch (const pqxx::broken_connection& e) {
+        std::cerr << "energyhub: cannot connect to PostgreSQL: " << e.what() << '\n';
+        return 1;
+    } catch (const std::exception& e) {
+        std::cerr << "energyhub: " << e.what() << '\n';
+        return 1;
+    }
+    return exit_code;
+}

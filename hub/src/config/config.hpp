@@ -1,0 +1,84 @@
+#pragma once
+// The one configuration file, read once into typed, validated structs. Defaults live here and
+// nowhere else. Every daemon reads the sections it needs; unknown keys are errors.
+#include <chrono>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+namespace energyhub {
+
+// "file:line: key: problem" — what the operator sees, on one line.
+class ConfigError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+struct MqttConfig {
+    std::string uri = "tcp://127.0.0.1:1883";
+    std::string client_id = "energyhub-hub";
+    std::string username;
+    std::string password;
+    int qos = 2;  // subscription QoS; 2 lets the session store close the acknowledgement window
+    std::chrono::milliseconds keepalive{30'000};
+    std::chrono::milliseconds connect_timeout{10'000};
+    std::string reading_topic = "energy/+/reading";
+    std::string state_prefix = "energy";
+    std::string deadletter_topic = "energyhub/deadletter";
+    std::string status_prefix = "energyhub/status";
+    double deadletter_rate = 20;  // dead-letter messages per second, at most
+};
+
+struct PostgresConfig {
+    std::string dsn = "postgresql:///energyhub";
+    std::chrono::milliseconds retry_max{5'000};
+};
+
+struct RedisConfig {
+    std::string uri;  // empty: no Redis, the hub uses PostgreSQL and its in-process cache
+    std::chrono::milliseconds timeout{200};
+    std::chrono::milliseconds ttl{3'600'000};
+    std::chrono::milliseconds retry_interval{2'000};
+};
+
+struct HttpConfig {
+    std::string listen = "127.0.0.1:8080";
+};
+
+struct HubConfig {
+    std::string state_dir = "/var/lib/energyhub";
+    std::uint64_t spool_max_bytes = 1ull << 30;
+    std::uint64_t spool_segment_bytes = 16ull << 20;
+    std::size_t batch_size = 5000;
+    std::chrono::milliseconds flush_interval{200};
+    std::size_t cache_size = 200'000;
+    std::chrono::milliseconds unknown_device_ttl{5'000};
+    std::chrono::milliseconds backfill_window{7 * 86'400'000LL};
+    std::size_t max_payload_bytes = 16 * 1024;
+    int retention_days = 400;
+    int partitions_ahead = 3;
+};
+
+struct LogConfig {
+    std::string level = "info";
+};
+
+struct Config {
+    std::string source;  // the file it came from, for messages
+    MqttConfig mqtt;
+    PostgresConfig postgres;
+    RedisConfig redis;
+    HttpConfig http;
+    HubConfig hub;
+    LogConfig log;
+};
+
+// Reads and validates a YAML file. ${VAR} and ${VAR:-default} in string values are replaced from
+// the environment, so one file serves several machines. Throws ConfigError.
+Config load_config(const std::string& path);
+Config parse_config(const std::string& yaml_text, const std::string& source_name);
+
+// --config, else $ENERGYHUB_CONFIG, else /etc/energyhub/energyhub.yaml.
+std::string default_config_path();
+
+}  // namespace energyhub

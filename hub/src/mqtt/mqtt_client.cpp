@@ -1,0 +1,135 @@
+#include "mqtt/mqtt_client.hpp"
+
+#include <filesystem>
+#include <thread>
+
+#include <mqtt/async_client.h>
+#include <spdlog/spdlog.h>
+
+namespace energyhub {
+
+namespace {
+
+// Paho understands tcp:// and ssl://; accept the mqtt:// spellings users know from other tools.
+std::string paho_uri(const std::string& uri) {
+    if (uri.rfind("mqtt://", 0) == 0) return "tcp://" + uri.substr(7);
+    if (uri.rfind("mqtts://", 0) == 0) return "ssl://" + uri.substr(8);
+    return uri;
+}
+
+std::shared_ptr<spdlog::logger> log() { return spdlog::get("hub.mqtt"); }
+
+// Reports the broker's answer to a SUBSCRIBE. Only then do messages on that filter flow, so the
+// log line is also what scripts wait for.
+class SubscribeListener final : public mqtt::iaction_listener {
+public:
+    explicit SubscribeListener(std::string filter) : filter_(std::move(filter)) {}
+    void on_success(const mqtt::token& tok) override {
+        auto codes = tok.get_subscribe_response().get_reason_codes();
+        bool granted = codes.empty() || codes.front() < 0x80;
+        if (granted) log()->info("subscribed to {}", filter_);
+        else log()->error("broker refused subscription to {}", filter_);
+    }
+    void on_failure(const mqtt::token&) override { log()->error("subscription to {} failed", filter_); }
+
+private:
+    std::string filter_;
+};
+
+}  // namespace
+
+MqttClient::MqttClient(const MqttConfig& config, std::string daemon, const std::string& session_dir)
+    : config_(config), status_topic_(config.status_prefix + "/" + daemon) {
+    if (!session_dir.empty()) {
+        std::filesystem::create_directories(session_dir);
+        client_ = std::make_unique<mqtt::async_client>(paho_uri(config_.uri), config_.client_id, session_dir);
+    } else {
+        client_ = std::make_unique<mqtt::async_client>(paho_uri(config_.uri), config_.client_id,
+                                                       static_cast<mqtt::iclient_persistence*>(nullptr));
+    }
+    client_->set_connected_handler([this](const std::string&) {
+        if (ever_connected_.exchange(true)) {
+            ++reconnects_;
+            log()->info("reconnected to {}", config_.uri);
+        }
+        resubscribe();
+        publish(status_topic_, "online", 1, true);
+    });
+    client_->set_connection_lost_handler([this](const std::string& cause) {
+        log()->warn("connection to {} lost{}{}; reconnecting", config_.uri, cause.empty() ? "" : ": ", cause);
+    });
+    client_->set_message_callback([this](mqtt::const_message_ptr msg) {
+        // Runs on Paho's thread: nothing may escape into the C library.
+        try {
+            if (handler_) handler_(msg->get_topic(), msg->get_payload_str());
+        } catch (const std::exception& e) {
+            log()->error("message handler failed: {}", e.what());
+        }
+    });
+}
+
+MqttClient::~MqttClient() = default;
+
+void MqttClient::resubscribe() {
+    for (auto& s : subscriptions_) {
+        try {
+            if (!s.listener) s.listener = std::make_shared<SubscribeListener>(s.filter);
+            client_->subscribe(s.filter, s.qos, nullptr, *s.listener);
+        } catch (const mqtt::exception& e) {
+            log()->error("subscribe to {} failed: {}", s.filter, e.what());
+        }
+    }
+}
+
+bool MqttClient::connect(const std::function<bool()>& give_up) {
+    auto options = mqtt::connect_options_builder()
+                       .mqtt_version(MQTTVERSION_3_1_1)
+                       .clean_session(false)
+                       .keep_alive_interval(std::chrono::duration_cast<std::chrono::seconds>(config_.keepalive))
+                       .connect_timeout(std::chrono::duration_cast<std::chrono::seconds>(config_.connect_timeout))
+                       .automatic_reconnect(std::chrono::seconds(1), std::chrono::seconds(30))
+                       .will(mqtt::message(status_topic_, "offline", 1, true))
+                       .finalize();
+    if (!config_.username.empty()) options.set_user_name(config_.username);
+    if (!config_.password.empty()) options.set_password(config_.password);
+    auto delay = std::chrono::milliseconds(250);
+    for (;;) {
+        try {
+            client_->connect(options)->wait();
+            log()->info("connected to {} as {}", config_.uri, config_.client_id);
+            return true;
+        } catch (const mqtt::exception& e) {
+            log()->warn("cannot connect to {}: {}; retrying in {} ms", config_.uri, e.what(), delay.count());
+        }
+        for (auto waited = std::chrono::milliseconds(0); waited < delay; waited += std::chrono::milliseconds(50)) {
+            if (give_up()) return false;
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        delay = std::min(delay * 2, std::chrono::milliseconds(5000));
+    }
+}
+
+bool MqttClient::publish(const std::string& topic, std::string_view payload, int qos, bool retained) {
+    try {
+        client_->publish(topic, payload.data(), payload.size(), qos, retained);
+        return true;
+    } catch (const mqtt::exception& e) {
+        if (publish_failures_.fetch_add(1) % 1000 == 0) log()->warn("publish to {} failed: {}", topic, e.what());
+        return false;
+    }
+}
+
+void MqttClient::disconnect(std::chrono::milliseconds timeout) {
+    try {
+        if (client_->is_connected()) {
+            client_->publish(status_topic_, "offline", 1, true)->wait_for(timeout);
+            client_->disconnect(static_cast<int>(timeout.count()))->wait_for(timeout);
+        }
+    } catch (const mqtt::exception& e) {
+        log()->warn("disconnect: {}", e.what());
+    }
+}
+
+bool MqttClient::connected() const { return client_->is_connected(); }
+
+}  // namespace energyhub

@@ -1,0 +1,70 @@
+#pragma once
+// A Paho async client set up the way every energyhub daemon needs it: fixed client id and a
+// persistent session, automatic reconnect with resubscription, a retained online/offline status
+// with a last will, and a session store on disk. Publishing never blocks the caller.
+//
+// Messages are handed to the callback on Paho's own thread, one at a time. With QoS 2 the library
+// keeps each incoming message in the session store until the callback has returned, so a callback
+// that makes the message durable closes the window in which a crash could lose it.
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/config.hpp"
+
+namespace mqtt {
+class async_client;
+class iaction_listener;
+}
+
+namespace energyhub {
+
+class MqttClient {
+public:
+    using MessageHandler = std::function<void(std::string_view topic, std::string_view payload)>;
+
+    // `daemon` names the status topic (<status_prefix>/<daemon>). `session_dir` holds Paho's
+    // session store; empty means none (only for clients that do not subscribe with QoS 2).
+    MqttClient(const MqttConfig& config, std::string daemon, const std::string& session_dir);
+    ~MqttClient();
+
+    // Must be set before connect(). The handler must not throw.
+    void on_message(MessageHandler handler) { handler_ = std::move(handler); }
+    void subscribe(std::string filter, int qos) { subscriptions_.push_back({std::move(filter), qos, nullptr}); }
+
+    // Connects, retrying until it succeeds or `give_up` returns true. Returns whether connected.
+    bool connect(const std::function<bool()>& give_up);
+
+    // Queues a message; false if the client refused it (disconnected with a full buffer).
+    bool publish(const std::string& topic, std::string_view payload, int qos, bool retained);
+
+    // Publishes "offline", then disconnects.
+    void disconnect(std::chrono::milliseconds timeout);
+
+    bool connected() const;
+    std::uint64_t reconnects() const { return reconnects_.load(); }
+    std::uint64_t publish_failures() const { return publish_failures_.load(); }
+
+private:
+    struct Subscription {
+        std::string filter;
+        int qos;
+        std::shared_ptr<mqtt::iaction_listener> listener;  // must outlive the request
+    };
+    void resubscribe();
+
+    MqttConfig config_;
+    std::string status_topic_;
+    std::unique_ptr<mqtt::async_client> client_;
+    MessageHandler handler_;
+    std::vector<Subscription> subscriptions_;
+    std::atomic<std::uint64_t> reconnects_{0};
+    std::atomic<std::uint64_t> publish_failures_{0};
+    std::atomic<bool> ever_connected_{false};
+};
+
+}  // namespace energyhub

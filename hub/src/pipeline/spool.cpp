@@ -1,0 +1,306 @@
+#include "pipeline/spool.hpp"
+
+#include <fcntl.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+#include <system_error>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+namespace energyhub {
+
+namespace {
+
+// Record header, host byte order (the spool never leaves this machine).
+struct Header {
+    std::uint32_t body_len;  // topic + payload
+    std::uint32_t checksum;  // FNV-1a of header fields and body: detects a torn tail after a crash
+    std::int64_t received_ms;
+    std::uint16_t topic_len;
+    std::uint16_t reserved;
+};
+static_assert(sizeof(Header) == 20 || sizeof(Header) == 24);
+constexpr std::size_t kHeaderSize = 20;
+constexpr std::uint32_t kMaxBody = 4u << 20;
+constexpr std::size_t kReadChunk = 256 * 1024;
+
+std::uint32_t fnv1a(std::uint32_t h, const void* data, std::size_t len) {
+    auto p = static_cast<const unsigned char*>(data);
+    for (std::size_t i = 0; i < len; ++i) {
+        h ^= p[i];
+        h *= 16777619u;
+    }
+    return h;
+}
+
+std::uint32_t record_checksum(std::int64_t received_ms, std::string_view topic, std::string_view payload) {
+    std::uint32_t h = 2166136261u;
+    h = fnv1a(h, &received_ms, sizeof received_ms);
+    h = fnv1a(h, topic.data(), topic.size());
+    return fnv1a(h, payload.data(), payload.size());
+}
+
+void encode(const Header& h, char* out) {
+    std::memcpy(out, &h.body_len, 4);
+    std::memcpy(out + 4, &h.checksum, 4);
+    std::memcpy(out + 8, &h.received_ms, 8);
+    std::memcpy(out + 16, &h.topic_len, 2);
+    std::memcpy(out + 18, &h.reserved, 2);
+}
+
+Header decode(const char* in) {
+    Header h{};
+    std::memcpy(&h.body_len, in, 4);
+    std::memcpy(&h.checksum, in + 4, 4);
+    std::memcpy(&h.received_ms, in + 8, 8);
+    std::memcpy(&h.topic_len, in + 16, 2);
+    std::memcpy(&h.reserved, in + 18, 2);
+    return h;
+}
+
+[[noreturn]] void throw_errno(const std::string& what) { throw std::system_error(errno, std::generic_category(), what); }
+
+bool parse_segment_name(const std::filesystem::path& p, std::uint64_t& id) {
+    auto name = p.filename().string();
+    if (name.size() != 16 + 6 || name.substr(16) != ".spool") return false;
+    return std::sscanf(name.c_str(), "%16" SCNx64, &id) == 1;
+}
+
+}  // namespace
+
+Spool::Spool(std::filesystem::path dir, std::uint64_t segment_bytes, std::uint64_t max_bytes)
+    : dir_(std::move(dir)), segment_bytes_(segment_bytes), max_bytes_(max_bytes), read_buffer_(kReadChunk) {
+    std::filesystem::create_directories(dir_);
+    auto checkpoint_path = dir_ / "checkpoint";
+    checkpoint_fd_ = ::open(checkpoint_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+    if (checkpoint_fd_ < 0) throw_errno("open " + checkpoint_path.string());
+    std::uint64_t saved[2] = {0, 0};
+    if (::pread(checkpoint_fd_, saved, sizeof saved, 0) == static_cast<ssize_t>(sizeof saved))
+        committed_ = {saved[0], saved[1]};
+
+    std::vector<std::uint64_t> ids;
+    for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
+        std::uint64_t id;
+        if (parse_segment_name(entry.path(), id)) ids.push_back(id);
+    }
+    std::sort(ids.begin(), ids.end());
+    for (auto id : ids) {
+        if (id < committed_.segment) std::filesystem::remove(segment_path(id));  // left by a crash mid-commit
+    }
+    std::erase_if(ids, [&](std::uint64_t id) { return id < committed_.segment; });
+    if (ids.empty()) {
+        std::uint64_t first = committed_.segment ? committed_.segment : 1;
+        committed_ = {first, 0};
+        ids.push_back(first);
+    } else if (ids.front() > committed_.segment) {
+        committed_ = {ids.front(), 0};
+    }
+    for (std::size_t i = 0; i + 1 < ids.size(); ++i) sizes_[ids[i]] = std::filesystem::file_size(segment_path(ids[i]));
+    write_end_ = {ids.back(), recover_tail(ids.back())};
+    open_for_append(ids.back());
+    read_pos_ = committed_;
+    auto pending = bytes_between(committed_, write_end_);
+    if (pending > 0) spdlog::get("hub.spool")->info("replaying {} spooled bytes from {}", pending, dir_.string());
+}
+
+Spool::~Spool() {
+    for (int fd : {write_fd_, read_fd_, checkpoint_fd_})
+        if (fd >= 0) ::close(fd);
+}
+
+std::filesystem::path Spool::segment_path(std::uint64_t id) const {
+    char name[32];
+    std::snprintf(name, sizeof name, "%016" PRIx64 ".spool", id);
+    return dir_ / name;
+}
+
+void Spool::open_for_append(std::uint64_t id) {
+    if (write_fd_ >= 0) ::close(write_fd_);
+    auto path = segment_path(id);
+    write_fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    if (write_fd_ < 0) throw_errno("open " + path.string());
+}
+
+// Scans a segment and cuts it after its last complete, intact record.
+std::uint64_t Spool::recover_tail(std::uint64_t id) {
+    auto path = segment_path(id);
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+    if (fd < 0) throw_errno("open " + path.string());
+    std::uint64_t good = 0;
+    std::vector<char> body;
+    char raw[kHeaderSize];
+    for (;;) {
+        if (::pread(fd, raw, kHeaderSize, static_cast<off_t>(good)) != static_cast<ssize_t>(kHeaderSize)) break;
+        auto h = decode(raw);
+        if (h.body_len > kMaxBody || h.topic_len > h.body_len) break;
+        body.resize(h.body_len);
+        if (::pread(fd, body.data(), h.body_len, static_cast<off_t>(good + kHeaderSize)) != static_cast<ssize_t>(h.body_len))
+            break;
+        std::string_view all(body.data(), body.size());
+        if (record_checksum(h.received_ms, all.substr(0, h.topic_len), all.substr(h.topic_len)) != h.checksum) break;
+        good += kHeaderSize + h.body_len;
+    }
+    auto size = std::filesystem::file_size(path);
+    if (size != good) {
+        spdlog::get("hub.spool")->warn("cut {} torn bytes from the end of {}", size - good, path.string());
+        if (::ftruncate(fd, static_cast<off_t>(good)) != 0) throw_errno("truncate " + path.string());
+    }
+    ::close(fd);
+    return good;
+}
+
+std::uint64_t Spool::bytes_between(SpoolPosition from, SpoolPosition to) const {
+    if (from.segment == to.segment) return to.offset - from.offset;
+    std::uint64_t total = 0;
+    for (auto it = sizes_.lower_bound(from.segment); it != sizes_.end() && it->first < to.segment; ++it) total += it->second;
+    return total - from.offset + to.offset;
+}
+
+void Spool::append(std::int64_t received_ms, std::string_view topic, std::string_view payload) {
+    Header h{};
+    h.body_len = static_cast<std::uint32_t>(topic.size() + payload.size());
+    h.topic_len = static_cast<std::uint16_t>(topic.size());
+    h.received_ms = received_ms;
+    h.checksum = record_checksum(received_ms, topic, payload);
+    char raw[kHeaderSize];
+    encode(h, raw);
+    const std::uint64_t record_size = kHeaderSize + h.body_len;
+
+    std::unique_lock lock(mutex_);
+    bool waited = false;
+    for (;;) {
+        if (closed_) {
+            // Shutting down: never report this message as handled. It stays unacknowledged in the
+            // MQTT session and comes back on the next start.
+            room_.wait(lock, [] { return false; });
+        }
+        if (bytes_between(committed_, write_end_) + record_size > max_bytes_) {
+            if (!waited) ++append_waits_;
+            waited = true;
+            room_.wait_for(lock, std::chrono::milliseconds(100));
+            continue;
+        }
+        if (write_end_.offset > 0 && write_end_.offset + record_size > segment_bytes_) {
+            sizes_[write_end_.segment] = write_end_.offset;
+            write_end_ = {write_end_.segment + 1, 0};
+            open_for_append(write_end_.segment);
+        }
+        iovec parts[3] = {{raw, kHeaderSize},
+                          {const_cast<char*>(topic.data()), topic.size()},
+                          {const_cast<char*>(payload.data()), payload.size()}};
+        ssize_t n = ::writev(write_fd_, parts, 3);
+        if (n == static_cast<ssize_t>(record_size)) break;
+        // Disk full or I/O error: undo a partial write and wait; the broker holds the rest.
+        int err = errno;
+        if (n > 0 && ::ftruncate(write_fd_, static_cast<off_t>(write_end_.offset)) != 0) err = errno;
+        if (!waited) {
+            ++append_waits_;
+            spdlog::get("hub.spool")->error("spool write failed ({}); holding acknowledgements until it succeeds",
+                                            std::strerror(err));
+        }
+        waited = true;
+        room_.wait_for(lock, std::chrono::milliseconds(200));
+    }
+    write_end_.offset += record_size;
+    ++appended_records_;
+    lock.unlock();
+    appended_.notify_one();
+}
+
+bool Spool::fill_read_buffer(std::size_t need, std::uint64_t complete_end) {
+    // Keeps [read_pos_.offset, +need) in the buffer. Bytes past complete_end may belong to a record
+    // still being written, so they are never kept.
+    if (read_pos_.offset >= read_buffer_offset_ &&
+        read_pos_.offset + need <= read_buffer_offset_ + read_buffer_len_)
+        return true;
+    if (need > read_buffer_.size()) read_buffer_.resize(need);
+    auto n = ::pread(read_fd_, read_buffer_.data(), read_buffer_.size(), static_cast<off_t>(read_pos_.offset));
+    if (n < 0) return false;
+    read_buffer_offset_ = read_pos_.offset;
+    read_buffer_len_ = static_cast<std::size_t>(std::min<std::uint64_t>(static_cast<std::uint64_t>(n), complete_end - read_pos_.offset));
+    return read_buffer_len_ >= need;
+}
+
+bool Spool::next(SpoolRecord& out, std::chrono::milliseconds wait) {
+    SpoolPosition end;
+    {
+        std::unique_lock lock(mutex_);
+        auto has_data = [&] { return read_pos_.segment < write_end_.segment || read_pos_.offset < write_end_.offset; };
+        if (!has_data() && !appended_.wait_for(lock, wait, [&] { return has_data() || closed_; })) return false;
+        if (!has_data()) return false;
+        if (read_pos_.segment < write_end_.segment && read_pos_.offset >= sizes_[read_pos_.segment]) {
+            read_pos_ = {read_pos_.segment + 1, 0};
+            if (read_fd_ >= 0) ::close(read_fd_);
+            read_fd_ = -1;
+            if (read_pos_ == write_end_) return false;
+        }
+        end = read_pos_.segment < write_end_.segment ? SpoolPosition{read_pos_.segment, sizes_[read_pos_.segment]}
+                                                     : write_end_;
+    }
+    if (read_fd_ < 0) {
+        auto path = segment_path(read_pos_.segment);
+        read_fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (read_fd_ < 0) throw_errno("open " + path.string());
+        read_buffer_len_ = 0;
+        read_buffer_offset_ = 0;
+    }
+    if (!fill_read_buffer(kHeaderSize, end.offset)) return false;
+    auto h = decode(read_buffer_.data() + (read_pos_.offset - read_buffer_offset_));
+    if (!fill_read_buffer(kHeaderSize + h.body_len, end.offset)) return false;
+    const char* body = read_buffer_.data() + (read_pos_.offset - read_buffer_offset_) + kHeaderSize;
+    out.received_ms = h.received_ms;
+    out.topic = std::string_view(body, h.topic_len);
+    out.payload = std::string_view(body + h.topic_len, h.body_len - h.topic_len);
+    read_pos_.offset += kHeaderSize + h.body_len;
+    out.end = read_pos_;
+    return true;
+}
+
+void Spool::commit(SpoolPosition pos) {
+    std::uint64_t saved[2] = {pos.segment, pos.offset};
+    // One small pwrite: a process kill cannot tear it.
+    if (::pwrite(checkpoint_fd_, saved, sizeof saved, 0) != static_cast<ssize_t>(sizeof saved))
+        spdlog::get("hub.spool")->error("checkpoint write failed: {}", std::strerror(errno));
+    std::vector<std::uint64_t> done;
+    {
+        std::lock_guard lock(mutex_);
+        committed_ = pos;
+        for (auto it = sizes_.begin(); it != sizes_.end() && it->first < pos.segment;) {
+            done.push_back(it->first);
+            it = sizes_.erase(it);
+        }
+    }
+    room_.notify_all();
+    for (auto id : done) {
+        std::error_code ec;
+        std::filesystem::remove(segment_path(id), ec);
+    }
+}
+
+bool Spool::drained() const {
+    std::lock_guard lock(mutex_);  // read_pos_ is the consumer's own; write_end_ needs the lock
+    return read_pos_.segment == write_end_.segment && read_pos_.offset == write_end_.offset;
+}
+
+void Spool::close() {
+    {
+        std::lock_guard lock(mutex_);
+        closed_ = true;
+    }
+    appended_.notify_all();
+}
+
+SpoolStats Spool::stats() const {
+    std::lock_guard lock(mutex_);
+    auto pending = bytes_between(committed_, write_end_);
+    return {pending, appended_records_, append_waits_, pending >= max_bytes_};
+}
+
+}  // namespace energyhub

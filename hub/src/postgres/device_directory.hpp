@@ -1,0 +1,37 @@
+#pragma once
+// The authoritative device lookup (PostgreSQL), and the change log that tells caches what to evict.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "domain/reading.hpp"
+#include "postgres/session.hpp"
+
+namespace energyhub::postgres {
+
+struct DeviceLookup {
+    DeviceRecord record;
+    // The device's latest stored counter, so usage continues across hub restarts.
+    std::optional<std::int64_t> last_counter_ts_ms;
+    std::optional<double> last_counter_wh;
+};
+
+class DeviceDirectory {
+public:
+    explicit DeviceDirectory(Session& session) : session_(session) {}
+
+    // nullopt for an unknown device. Throws pqxx exceptions when the database cannot answer.
+    std::optional<DeviceLookup> find(std::string_view device_id);
+
+    // Devices added, changed or removed since the previous call. The first call only positions the
+    // cursor at the end of the log. Throws pqxx exceptions.
+    std::vector<std::string> changes();
+
+private:
+    Session& session_;
+    std::optional<std::int64_t> seen_seq_;
+};
+
+}  // namespace energyhub::postgres

@@ -1,0 +1,44 @@
+#pragma once
+// Users and devices: what the registry commands change and the hub looks up.
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <pqxx/pqxx>
+
+#include "domain/reading.hpp"
+
+namespace energyhub::postgres {
+
+struct UserRecord {
+    std::string user_id;
+    std::string email;
+    std::string name;
+    std::string tz = "UTC";
+};
+
+// A request the registry refuses (bad id, unknown owner, duplicate): the message is for the user.
+class RegistryError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+class Registry {
+public:
+    explicit Registry(pqxx::connection& conn) : conn_(conn) {}
+
+    void add_user(const UserRecord& user);
+    std::vector<UserRecord> users();
+
+    // Returns the device's MQTT secret; only its hash is stored.
+    std::string add_device(const DeviceRecord& device);
+    bool remove_device(const std::string& device_id);
+    std::vector<DeviceRecord> devices(const std::string& user_id = {});
+    std::optional<DeviceRecord> find_device(const std::string& device_id);
+
+private:
+    pqxx::connection& conn_;
+};
+
+}  // namespace energyhub::postgres

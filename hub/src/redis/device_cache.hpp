@@ -1,0 +1,58 @@
+#pragma once
+// Cache-aside store of device records in Redis, shared by every hub. Optional and never trusted to
+// be up: a failed or slow command marks Redis down for a while, and callers fall back to
+// PostgreSQL. Timeouts are short because the ingest thread is waiting.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "config/config.hpp"
+#include "domain/reading.hpp"
+#include "util/clock.hpp"
+
+struct redisContext;
+
+namespace energyhub::redis {
+
+enum class CacheStatus { hit, miss, unavailable };
+
+struct RedisEndpoint {
+    std::string host = "127.0.0.1";
+    int port = 6379;
+    std::string unix_path;
+    std::string password;
+    int db = 0;
+};
+
+// redis://[:password@]host[:port][/db] or unix:///path/to/socket. Throws std::invalid_argument.
+RedisEndpoint parse_redis_uri(const std::string& uri);
+
+class DeviceCache {
+public:
+    DeviceCache(const RedisConfig& config, const Clock& clock);
+    ~DeviceCache();
+
+    CacheStatus get(std::string_view device_id, DeviceRecord& out);
+    void put(const DeviceRecord& device);
+    void erase(std::string_view device_id);
+
+    // False while Redis is considered down (until the next retry).
+    bool available() const { return ctx_ != nullptr; }
+
+private:
+    struct ContextDeleter {
+        void operator()(redisContext* c) const;
+    };
+    bool ensure_connected();
+    void mark_down(const char* what);
+
+    RedisConfig config_;
+    RedisEndpoint endpoint_;
+    const Clock& clock_;
+    std::unique_ptr<redisContext, ContextDeleter> ctx_;
+    std::int64_t retry_at_ms_ = 0;
+    bool was_down_ = false;
+};
+
+}  // namespace energyhub::redis

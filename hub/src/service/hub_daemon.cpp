@@ -1,0 +1,103 @@
+#include "service/hub_daemon.hpp"
+
+#include <csignal>
+#include <unistd.h>
+#include <filesystem>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "mqtt/mqtt_client.hpp"
+#include "pipeline/spool.hpp"
+#include "service/ingest_worker.hpp"
+#include "util/logging.hpp"
+
+namespace energyhub {
+
+namespace {
+
+constexpr auto kDisconnectTimeout = std::chrono::milliseconds(2000);
+constexpr auto kDrainDeadline = std::chrono::milliseconds(15000);
+
+class MqttSink final : public MessageSink {
+public:
+    explicit MqttSink(MqttClient& client) : client_(client) {}
+    void publish(const std::string& topic, std::string_view payload, int qos, bool retained) override {
+        client_.publish(topic, payload, qos, retained);
+    }
+
+private:
+    MqttClient& client_;
+};
+
+}  // namespace
+
+int run_hub(const Config& config, const std::string& config_path) {
+    auto log = spdlog::get("energyhub");
+    // Signals are taken by one thread with sigwait; every other thread inherits the mask.
+    sigset_t signals;
+    sigemptyset(&signals);
+    for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, s);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+    const auto state = std::filesystem::path(config.hub.state_dir);
+    Spool spool(state / "spool", config.hub.spool_segment_bytes, config.hub.spool_max_bytes);
+    IngestMetrics metrics;
+    const Clock& clock = SystemClock::instance();
+
+    MqttClient mqtt(config.mqtt, "hub", config.mqtt.qos == 2 ? (state / "mqtt-session").string() : std::string());
+    // The only work done on Paho's thread: one write to the spool.
+    mqtt.on_message([&](std::string_view topic, std::string_view payload) { spool.append(clock.now_ms(), topic, payload); });
+    mqtt.subscribe(config.mqtt.reading_topic, config.mqtt.qos);
+
+    MqttSink sink(mqtt);
+    IngestWorker worker(config, spool, sink, metrics, clock);
+    std::atomic<bool> failed{false};
+    std::thread ingest([&] {
+        try {
+            worker.run();
+        } catch (const std::exception& e) {
+            spdlog::get("hub.ingest")->critical("ingest worker failed: {}", e.what());
+            failed = true;
+            kill(getpid(), SIGTERM);
+        }
+    });
+
+    std::atomic<bool> stopping{false};
+    std::thread signal_thread([&] {
+        for (;;) {
+            int sig = 0;
+            sigwait(&signals, &sig);
+            if (sig == SIGHUP) {
+                try {
+                    setup_logging(load_config(config_path).log.level);
+                    log->info("reloaded log level from {}", config_path);
+                } catch (const std::exception& e) {
+                    log->error("reload failed, keeping the running configuration: {}", e.what());
+                }
+                continue;
+            }
+            log->info("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+            stopping = true;
+            return;
+        }
+    });
+
+    log->info("hub starting: subscribing {} with QoS {}, spool {}", config.mqtt.reading_topic, config.mqtt.qos,
+              (state / "spool").string());
+    if (mqtt.connect([&] { return stopping.load(); })) {
+        while (!stopping) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    signal_thread.join();
+
+    // Stop the inflow first, then store everything that was spooled.
+    mqtt.disconnect(kDisconnectTimeout);
+    spool.close();
+    worker.stop(kDrainDeadline);
+    ingest.join();
+    log->info("hub stopped: received={} stored={} duplicates={} rejected={}", metrics.received.load(),
+              metrics.stored.load(), metrics.duplicates.load(), metrics.rejected_total());
+    return failed ? 1 : 0;
+}
+
+}  // namespace energyhub

@@ -1,0 +1,235 @@
+#include "service/ingest_worker.hpp"
+
+#include <algorithm>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/fmt/fmt.h>
+#include <spdlog/spdlog.h>
+
+#include "util/timestamp.hpp"
+
+namespace energyhub {
+
+namespace {
+
+constexpr std::int64_t kIdleWaitMs = 100;  // how often an idle worker looks up from the spool
+constexpr std::int64_t kChangePollMs = 1'000;
+constexpr std::int64_t kMaintenanceMs = 3'600'000;
+constexpr std::int64_t kStatsMs = 60'000;
+constexpr std::int64_t kBackoffMaxMs = 2'000;
+constexpr std::size_t kDeadletterPayloadBytes = 1024;
+
+std::shared_ptr<spdlog::logger> log() { return spdlog::get("hub.ingest"); }
+
+ParserLimits parser_limits(const HubConfig& hub) {
+    ParserLimits limits;
+    limits.max_payload_bytes = hub.max_payload_bytes;
+    limits.backfill_window_ms = hub.backfill_window.count();
+    return limits;
+}
+
+void append_optional(std::string& out, const char* key, const std::optional<double>& v) {
+    if (!v) return;
+    fmt::format_to(std::back_inserter(out), ",\"{}\":{}", key, *v);
+}
+
+}  // namespace
+
+IngestWorker::IngestWorker(const Config& config, Spool& spool, MessageSink& sink, IngestMetrics& metrics,
+                           const Clock& clock)
+    : config_(config),
+      spool_(spool),
+      sink_(sink),
+      metrics_(metrics),
+      clock_(clock),
+      session_(config.postgres.dsn),
+      directory_(session_),
+      store_(session_),
+      redis_(config.redis.uri.empty() ? nullptr : std::make_unique<redis::DeviceCache>(config.redis, clock)),
+      lookup_(directory_, session_, redis_.get()),
+      enricher_(lookup_, config.hub.cache_size, config.hub.unknown_device_ttl.count(), clock),
+      parser_(TopicPattern(config.mqtt.reading_topic), parser_limits(config.hub)),
+      batch_(config.hub.batch_size, config.hub.flush_interval.count()) {
+    deadletter_tokens_ = std::max(1.0, config.mqtt.deadletter_rate);
+}
+
+void IngestWorker::stop(std::chrono::milliseconds drain_deadline) {
+    drain_until_ms_ = clock_.steady_ms() + drain_deadline.count();
+    stopping_ = true;
+}
+
+void IngestWorker::run() {
+    SpoolRecord record;
+    for (;;) {
+        auto now = clock_.steady_ms();
+        if (stopping_) {
+            bool finished = !pending_ && batch_.empty() && spool_.drained();
+            if (finished || now >= drain_until_ms_) {
+                if (handled_) spool_.commit(*handled_);
+                if (!finished) log()->warn("stopping with unstored readings; they stay spooled for the next start");
+                return;
+            }
+        }
+        housekeeping();
+
+        bool stalled = false;
+        if (pending_) {
+            if (handle(pending_->received_ms, pending_->topic, pending_->payload) == Step::done) {
+                handled_ = pending_->end;
+                pending_.reset();
+            } else {
+                stalled = true;
+            }
+        } else if (!batch_.full()) {
+            if (spool_.next(record, std::chrono::milliseconds(batch_.wait_ms(now, kIdleWaitMs)))) {
+                ++metrics_.received;
+                if (handle(record.received_ms, record.topic, record.payload) == Step::done) {
+                    handled_ = record.end;
+                } else {
+                    pending_ = Pending{record.received_ms, std::string(record.topic), std::string(record.payload), record.end};
+                    stalled = true;
+                }
+            }
+        }
+
+        now = clock_.steady_ms();
+        bool due = batch_.due(now) || (!batch_.empty() && (stalled || stopping_));
+        if (due || (batch_.empty() && handled_)) {
+            if (!flush()) backoff();
+        }
+        if (stalled) backoff();
+    }
+}
+
+IngestWorker::Step IngestWorker::handle(std::int64_t received_ms, std::string_view topic, std::string_view payload) {
+    if (auto why = parser_.parse(topic, payload, received_ms, clock_.now_ms(), reading_)) {
+        reject(topic, payload, received_ms, *why);
+        return Step::done;
+    }
+    switch (enricher_.enrich(reading_, batch_.slot())) {
+        case LookupStatus::found:
+            batch_.add(clock_.steady_ms());
+            backoff_ms_ = 0;
+            return Step::done;
+        case LookupStatus::unknown:
+            reject(topic, payload, received_ms, Reject{RejectReason::unknown_device, "device is not registered"});
+            return Step::done;
+        case LookupStatus::unavailable:
+            ++metrics_.lookup_stalls;
+            return Step::stall;
+    }
+    return Step::done;
+}
+
+bool IngestWorker::flush() {
+    if (!batch_.empty()) {
+        bool ok = false;
+        try {
+            auto result = store_.write(batch_.items());
+            metrics_.stored += result.inserted;
+            metrics_.duplicates += result.duplicates;
+            ++metrics_.batches;
+            ok = true;
+        } catch (const std::exception& e) {
+            ++metrics_.store_failures;
+            session_.reset();
+            if (backoff_ms_ == 0) log()->warn("storing {} readings failed, will retry: {}", batch_.size(), e.what());
+        }
+        if (!ok) return false;
+        publish_states();
+        batch_.clear();
+        backoff_ms_ = 0;
+    }
+    if (handled_) {
+        spool_.commit(*handled_);
+        handled_.reset();
+    }
+    return true;
+}
+
+void IngestWorker::publish_states() {
+    auto items = batch_.items();
+    last_in_batch_.clear();
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        auto [it, inserted] = last_in_batch_.try_emplace(items[i].reading.device_id, i);
+        if (!inserted && items[i].reading.ts_ms >= items[it->second].reading.ts_ms) it->second = i;
+    }
+    for (const auto& [device, index] : last_in_batch_) {
+        const auto& e = items[index];
+        message_.clear();
+        fmt::format_to(std::back_inserter(message_), "{{\"device_id\":\"{}\",\"user_id\":\"{}\",\"ts\":\"{}\"", device,
+                       e.user_id, format_iso8601(e.reading.ts_ms));
+        append_optional(message_, "power_w", e.reading.power_w);
+        append_optional(message_, "energy_wh", e.reading.energy_wh);
+        append_optional(message_, "voltage_v", e.reading.voltage_v);
+        append_optional(message_, "current_a", e.reading.current_a);
+        message_ += '}';
+        sink_.publish(config_.mqtt.state_prefix + "/" + e.user_id + "/" + device + "/state", message_, 1, true);
+    }
+}
+
+void IngestWorker::reject(std::string_view topic, std::string_view payload, std::int64_t received_ms, const Reject& why) {
+    ++metrics_.rejected[static_cast<std::size_t>(why.reason)];
+    // Token bucket: a flood of bad input must not become a flood of dead letters.
+    auto now = clock_.steady_ms();
+    double rate = config_.mqtt.deadletter_rate;
+    deadletter_tokens_ = std::min(std::max(1.0, rate), deadletter_tokens_ + static_cast<double>(now - deadletter_refill_ms_) * rate / 1000.0);
+    deadletter_refill_ms_ = now;
+    if (deadletter_tokens_ < 1.0) {
+        ++metrics_.deadletter_dropped;
+        return;
+    }
+    deadletter_tokens_ -= 1.0;
+    nlohmann::json letter = {
+        {"topic", std::string(topic)},
+        {"reason", std::string(reject_reason_name(why.reason))},
+        {"detail", why.detail},
+        {"received_at", format_iso8601(received_ms)},
+        {"payload", std::string(payload.substr(0, kDeadletterPayloadBytes))},
+        {"payload_bytes", payload.size()},
+    };
+    sink_.publish(config_.mqtt.deadletter_topic, letter.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), 1,
+                  false);
+    log()->debug("rejected {} ({}): {}", topic, reject_reason_name(why.reason), why.detail);
+}
+
+void IngestWorker::housekeeping() {
+    auto now = clock_.steady_ms();
+    try {
+        if (now >= next_change_poll_ms_) {
+            next_change_poll_ms_ = now + kChangePollMs;
+            for (const auto& id : directory_.changes()) {
+                enricher_.invalidate(id);
+                if (redis_) redis_->erase(id);
+            }
+        }
+        if (now >= next_maintenance_ms_) {
+            auto dropped = store_.partitions().maintain(session_.conn(), clock_.now_ms(), config_.hub.partitions_ahead,
+                                                        config_.hub.retention_days);
+            next_maintenance_ms_ = now + kMaintenanceMs;
+            for (const auto& name : dropped) log()->info("dropped partition {} (older than {} days)", name, config_.hub.retention_days);
+        }
+    } catch (const std::exception& e) {
+        session_.reset();
+        next_change_poll_ms_ = now + kChangePollMs;
+        if (backoff_ms_ == 0) log()->warn("registry maintenance failed, will retry: {}", e.what());
+    }
+    if (now >= next_stats_ms_) {
+        if (next_stats_ms_ != 0) {
+            auto spool = spool_.stats();
+            log()->info("received={} stored={} duplicates={} rejected={} batches={} store_failures={} spool_bytes={} cached_devices={}",
+                        metrics_.received.load(), metrics_.stored.load(), metrics_.duplicates.load(),
+                        metrics_.rejected_total(), metrics_.batches.load(), metrics_.store_failures.load(),
+                        spool.pending_bytes, enricher_.cached());
+        }
+        next_stats_ms_ = now + kStatsMs;
+    }
+}
+
+void IngestWorker::backoff() {
+    backoff_ms_ = std::clamp<std::int64_t>(backoff_ms_ * 2, 50, kBackoffMaxMs);
+    std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms_));
+}
+
+}  // namespace energyhub

@@ -1,0 +1,92 @@
+#pragma once
+// The ingest worker: spool → parse → validate → enrich → batch → COPY, then publish each device's
+// retained state. One thread, owning its PostgreSQL session, Redis connection and caches.
+// A reading is committed in the spool only once it is stored or rejected; while the database or
+// the registry cannot answer, the worker waits and retries, and the spool absorbs the stream.
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "config/config.hpp"
+#include "pipeline/batcher.hpp"
+#include "pipeline/enricher.hpp"
+#include "pipeline/reading_parser.hpp"
+#include "pipeline/spool.hpp"
+#include "postgres/device_directory.hpp"
+#include "postgres/reading_store.hpp"
+#include "postgres/session.hpp"
+#include "redis/device_cache.hpp"
+#include "service/metrics.hpp"
+#include "service/registry_lookup.hpp"
+#include "util/clock.hpp"
+
+namespace energyhub {
+
+// Where the worker's outgoing messages go (the hub's MQTT client; a recorder in tests).
+class MessageSink {
+public:
+    virtual ~MessageSink() = default;
+    virtual void publish(const std::string& topic, std::string_view payload, int qos, bool retained) = 0;
+};
+
+class IngestWorker {
+public:
+    IngestWorker(const Config& config, Spool& spool, MessageSink& sink, IngestMetrics& metrics, const Clock& clock);
+
+    // Runs until stop() and the spool is drained and flushed, or until the drain deadline passes.
+    void run();
+
+    // Ask run() to finish: it drains what was spooled, flushes, and returns (bounded wait).
+    void stop(std::chrono::milliseconds drain_deadline);
+
+private:
+    enum class Step { done, stall };
+    Step handle(std::int64_t received_ms, std::string_view topic, std::string_view payload);
+    bool flush();
+    void reject(std::string_view topic, std::string_view payload, std::int64_t received_ms, const Reject& why);
+    void publish_states();
+    void housekeeping();
+    void backoff();
+
+    const Config& config_;
+    Spool& spool_;
+    MessageSink& sink_;
+    IngestMetrics& metrics_;
+    const Clock& clock_;
+
+    postgres::Session session_;
+    postgres::DeviceDirectory directory_;
+    postgres::ReadingStore store_;
+    std::unique_ptr<redis::DeviceCache> redis_;
+    RegistryLookup lookup_;
+    Enricher enricher_;
+    ReadingParser parser_;
+
+    Reading reading_;                      // reused decode target
+    Batcher<EnrichedReading> batch_;
+    std::optional<SpoolPosition> handled_;  // end of the last record dealt with
+
+    struct Pending {  // a record waiting for the registry or database to come back
+        std::int64_t received_ms;
+        std::string topic;
+        std::string payload;
+        SpoolPosition end;
+    };
+    std::optional<Pending> pending_;
+
+    std::unordered_map<std::string, std::size_t> last_in_batch_;  // device -> index, for state messages
+    std::string message_;                                         // reused JSON buffer
+    std::int64_t backoff_ms_ = 0;
+    double deadletter_tokens_ = 0;
+    std::int64_t deadletter_refill_ms_ = 0;
+    std::int64_t next_change_poll_ms_ = 0;
+    std::int64_t next_maintenance_ms_ = 0;
+    std::int64_t next_stats_ms_ = 0;
+    std::atomic<bool> stopping_{false};
+    std::atomic<std::int64_t> drain_until_ms_{0};
+};
+
+}  // namespace energyhub

@@ -1,0 +1,34 @@
+#include "service/registry_lookup.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace energyhub {
+
+LookupStatus RegistryLookup::lookup(std::string_view device_id, DeviceInfo& out) {
+    out.last_counter_ts_ms.reset();
+    out.last_counter_wh.reset();
+    if (cache_ && cache_->get(device_id, out.record) == redis::CacheStatus::hit) {
+        ++redis_hits_;
+        return LookupStatus::found;
+    }
+    try {
+        ++database_lookups_;
+        auto found = directory_.find(device_id);
+        if (!found) return LookupStatus::unknown;
+        out.record = std::move(found->record);
+        out.last_counter_ts_ms = found->last_counter_ts_ms;
+        out.last_counter_wh = found->last_counter_wh;
+        if (cache_) cache_->put(out.record);
+        return LookupStatus::found;
+    } catch (const pqxx::broken_connection& e) {
+        session_.reset();
+        spdlog::get("hub.store")->warn("device lookup failed, will retry: {}", e.what());
+        return LookupStatus::unavailable;
+    } catch (const pqxx::failure& e) {
+        session_.reset();
+        spdlog::get("hub.store")->warn("device lookup failed, will retry: {}", e.what());
+        return LookupStatus::unavailable;
+    }
+}
+
+}  // namespace energyhub

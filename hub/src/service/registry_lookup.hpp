@@ -1,0 +1,29 @@
+#pragma once
+// The enricher's miss path: Redis first (shared by all hubs), then PostgreSQL, which fills Redis.
+// Either may be down: Redis is skipped, and a PostgreSQL failure is "unavailable" so the reading
+// waits rather than being refused as unknown.
+#include "pipeline/enricher.hpp"
+#include "postgres/device_directory.hpp"
+#include "redis/device_cache.hpp"
+
+namespace energyhub {
+
+class RegistryLookup final : public DeviceLookupPort {
+public:
+    RegistryLookup(postgres::DeviceDirectory& directory, postgres::Session& session, redis::DeviceCache* cache)
+        : directory_(directory), session_(session), cache_(cache) {}
+
+    LookupStatus lookup(std::string_view device_id, DeviceInfo& out) override;
+
+    std::uint64_t redis_hits() const { return redis_hits_; }
+    std::uint64_t database_lookups() const { return database_lookups_; }
+
+private:
+    postgres::DeviceDirectory& directory_;
+    postgres::Session& session_;
+    redis::DeviceCache* cache_;
+    std::uint64_t redis_hits_ = 0;
+    std::uint64_t database_lookups_ = 0;
+};
+
+}  // namespace energyhub

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The full test suite, exactly as CI runs it: install missing Debian packages, build with warnings
+# as errors, start the private servers, run every test tier under ctest, stop the servers.
+#
+# Usage: scripts/test.sh [ctest arguments, e.g. -L unit or -R ingest]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BUILD_DIR=${ENERGYHUB_BUILD_DIR:-build}
+
+scripts/install-deps.sh
+cmake -S . -B "$BUILD_DIR" -DENERGYHUB_WERROR=ON
+cmake --build "$BUILD_DIR" -j"$(nproc)"
+
+scripts/stack.sh start
+trap 'scripts/stack.sh stop' EXIT
+ctest --test-dir "$BUILD_DIR" --output-on-failure "$@"

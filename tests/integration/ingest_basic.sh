@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# mosquitto_pub → hub → PostgreSQL: a registered device's reading lands in readings with its user,
+# in the partition of its day, in the hourly rollup and in the retained state topic; an unknown
+# device and malformed JSON go to the dead-letter topic and nothing else stops; a reading
+# published twice is stored once.
+source "$(dirname "$0")/lib.sh"
+
+write_config
+create_database
+eh user add "alice_$$" --email alice@example.com --name Alice >/dev/null
+eh device add "plug_$$" --user "alice_$$" --type plug --name Desk >/dev/null
+subscribe "$WORK_DIR/deadletter.txt" energyhub/deadletter
+start_hub
+
+ts=$(( $(now_ms) - 60000 ))
+day=$(date -u -d "@$((ts / 1000))" +%Y%m%d)
+pub "energy/plug_$$/reading" "{\"ts\":$ts,\"power_w\":153.2,\"energy_wh\":12345.6,\"voltage_v\":230.1,\"current_a\":0.67}"
+stored() { q "SELECT count(*) FROM readings WHERE device_id = 'plug_$$'"; }
+wait_for 10 "the reading is stored" '[[ $(stored) == 1 ]]'
+
+row=$(q "SELECT user_id, power_w, energy_wh, voltage_v, current_a, tableoid::regclass FROM readings WHERE device_id = 'plug_$$'")
+[[ "$row" == "alice_$$"$'\t'153.2$'\t'12345.6$'\t'230.1$'\t'0.67$'\t'readings_p$day ]] || fail "stored row is wrong: $row"
+log "stored with its user in partition readings_p$day"
+
+state=$(mosquitto_sub -p "$MQTT_PORT" -h 127.0.0.1 -t "energy/alice_$$/plug_$$/state" -C 1 -W 5)
+[[ "$state" == *"\"power_w\":153.2"* && "$state" == *"\"user_id\":\"alice_$$\""* ]] || fail "retained state is wrong: $state"
+log "retained state: $state"
+
+# Bad input: nothing stored for it, a dead letter with a reason each, and the pipeline goes on.
+pub "energy/ghost_$$/reading" '{"power_w":5}'
+pub "energy/plug_$$/reading" '{"power_w":'
+pub "energy/plug_$$/reading" '{"power_w":"lots"}'
+pub "energy/plug_$$/reading" "{\"ts\":$((ts + 1000)),\"power_w\":160.0,\"energy_wh\":12346.0}"
+wait_for 10 "the good reading after the bad ones" '[[ $(stored) == 2 ]]'
+wait_for 5 "three dead letters" '(( $(grep -c "^energyhub/deadletter " "$WORK_DIR/deadletter.txt") >= 3 ))'
+grep -q "\"reason\":\"unknown_device\".*ghost_$$\|ghost_$$.*\"reason\":\"unknown_device\"" "$WORK_DIR/deadletter.txt" || fail "no unknown_device dead letter"
+grep -q '"reason":"malformed_json"' "$WORK_DIR/deadletter.txt" || fail "no malformed_json dead letter"
+grep -q '"reason":"wrong_type"' "$WORK_DIR/deadletter.txt" || fail "no wrong_type dead letter"
+[[ "$(q "SELECT count(*) FROM readings WHERE device_id = 'ghost_$$'")" == 0 ]] || fail "unknown device was stored"
+log "unknown device, malformed JSON and a wrong type were dead-lettered; the next good reading was stored"
+
+# The same reading twice (a redelivery): stored once, counted once in the rollup.
+for _ in 1 2; do pub "energy/plug_$$/reading" "{\"ts\":$((ts + 2000)),\"power_w\":170.0,\"energy_wh\":12346.5}"; done
+pub "energy/plug_$$/reading" "{\"ts\":$((ts + 3000)),\"power_w\":100.0,\"energy_wh\":12347.0}"
+wait_for 10 "the reading after the duplicate" '[[ $(stored) == 4 ]]'
+[[ "$(q "SELECT count(*) FROM readings WHERE device_id = 'plug_$$' AND ts = to_timestamp($((ts + 2000)) / 1000.0)")" == 1 ]] ||
+    fail "duplicate reading stored twice"
+rollup=$(q "SELECT sum(samples), round(sum(energy_wh)::numeric, 3), max(power_max) FROM readings_hourly WHERE device_id = 'plug_$$'")
+[[ "$rollup" == 4$'\t'1.400$'\t'170 ]] || fail "hourly rollup is wrong (samples, Wh, peak): $rollup"
+log "a duplicate was stored once; rollup: $rollup"
+
+eh usage --device "plug_$$" --since 24h >"$WORK_DIR/usage.txt"
+grep -q "^total .*0.001 .*170.0" "$WORK_DIR/usage.txt" || fail "usage table is wrong: $(cat "$WORK_DIR/usage.txt")"
+
+stop_hub
+grep -q "hub stopped: received=8 stored=4 duplicates=1 rejected=3" "$WORK_DIR/hub.log" || fail "final counters are wrong: $(grep 'hub stopped' "$WORK_DIR/hub.log")"
+log "ok"

@@ -1,0 +1,130 @@
+# Shared helpers for the integration tests: each test is a bash script run by ctest against the
+# private servers of scripts/stack.sh (which the test command starts). Every test gets its own
+# database, MQTT client ids, device ids and work folder, so tests do not see each other.
+set -euo pipefail
+
+: "${ENERGYHUB_BIN:?set by ctest}"
+: "${FIRMWARE_SIM_BIN:?set by ctest}"
+REPO_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
+eval "$("$REPO_DIR/scripts/stack.sh" env)"
+
+TEST_NAME=$(basename "$0" .sh)
+TEST_ID="${TEST_NAME//[^a-z0-9]/_}_$$"
+WORK_DIR="${ENERGYHUB_TEST_WORK:-$REPO_DIR/build/test-work}/$TEST_ID"
+mkdir -p "$WORK_DIR"
+DB_NAME="eh_$TEST_ID"
+DB_DSN="${ENERGYHUB_PG_DSN%/*}/$DB_NAME"
+ADMIN_DSN="$ENERGYHUB_PG_DSN"
+MQTT_PORT=${ENERGYHUB_MQTT_URI##*:}
+CONFIG="$WORK_DIR/energyhub.yaml"
+HUB_PID=""
+BACKGROUND_PIDS=()
+RESTORE_SERVERS=()  # servers a test stopped on purpose: started again whatever happens
+
+log() { printf '[%s] %s\n' "$TEST_NAME" "$*"; }
+fail() {
+    printf '[%s] FAIL: %s\n' "$TEST_NAME" "$*" >&2
+    if [[ -f "$WORK_DIR/hub.log" ]]; then
+        echo "--- last lines of hub.log ---" >&2
+        tail -n 40 "$WORK_DIR/hub.log" >&2
+    fi
+    exit 1
+}
+
+cleanup() {
+    local rc=$?
+    [[ -n "$HUB_PID" ]] && kill -9 "$HUB_PID" 2>/dev/null || true
+    for pid in "${BACKGROUND_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    for server in "${RESTORE_SERVERS[@]}"; do "$REPO_DIR/scripts/stack.sh" start-one "$server" >/dev/null || true; done
+    psql "$ADMIN_DSN" -qAtc "DROP DATABASE IF EXISTS $DB_NAME WITH (FORCE)" >/dev/null 2>&1 || true
+    # The work folder is kept when a test fails, for its logs.
+    if [[ $rc -eq 0 ]]; then rm -rf "$WORK_DIR"; else echo "[$TEST_NAME] logs kept in $WORK_DIR" >&2; fi
+    exit $rc
+}
+trap cleanup EXIT
+
+# psql against the test's database: sql → tab-separated rows.
+q() { psql "$DB_DSN" -qAt -F $'\t' -v ON_ERROR_STOP=1 -c "$1"; }
+
+# wait_for SECONDS DESCRIPTION 'CONDITION': evaluate the shell CONDITION every 0.2 s until it holds.
+wait_for() {
+    local seconds=$1 what=$2 condition=$3
+    local deadline=$((SECONDS + seconds))
+    until eval "$condition" >/dev/null 2>&1; do
+        ((SECONDS < deadline)) || fail "timed out after ${seconds}s waiting for: $what"
+        sleep 0.2
+    done
+}
+
+# A config for this test; extra YAML lines for the hub section can be passed as $1.
+write_config() {
+    local hub_extra=${1:-}
+    cat >"$CONFIG" <<YAML
+mqtt:
+  uri: $ENERGYHUB_MQTT_URI
+  client_id: hub-$TEST_ID
+  qos: 2
+  keepalive: 5s
+postgres:
+  dsn: $DB_DSN
+redis:
+  uri: ${REDIS_URI-$ENERGYHUB_REDIS_URI}
+  retry_interval: 500ms
+hub:
+  state_dir: $WORK_DIR/state
+  batch_size: 1000
+  flush_interval: 100ms
+$hub_extra
+log:
+  level: ${HUB_LOG_LEVEL:-info}
+YAML
+}
+
+create_database() {
+    psql "$ADMIN_DSN" -qAtc "CREATE DATABASE $DB_NAME" >/dev/null
+    "$ENERGYHUB_BIN" migrate --config "$CONFIG" >/dev/null
+}
+
+eh() { "$ENERGYHUB_BIN" "$@" --config "$CONFIG"; }
+
+start_hub() {
+    "$ENERGYHUB_BIN" hub --config "$CONFIG" >>"$WORK_DIR/hub.log" 2>&1 &
+    HUB_PID=$!
+    wait_for 20 "hub subscribed" 'grep -q "subscribed to" "$WORK_DIR/hub.log"'
+}
+
+stop_hub() {
+    [[ -n "$HUB_PID" ]] || return 0
+    kill -TERM "$HUB_PID"
+    wait "$HUB_PID" || fail "hub exited with status $? on SIGTERM"
+    HUB_PID=""
+}
+
+kill9_hub() {
+    kill -9 "$HUB_PID"
+    wait "$HUB_PID" 2>/dev/null || true
+    HUB_PID=""
+}
+
+# subscribe FILE TOPIC...: record messages ("topic payload" per line) in the background.
+subscribe() {
+    local file=$1
+    shift
+    local args=()
+    for t in "$@"; do args+=(-t "$t"); done
+    mosquitto_sub -p "$MQTT_PORT" -h 127.0.0.1 -v -q 1 "${args[@]}" >"$file" 2>/dev/null &
+    BACKGROUND_PIDS+=($!)
+    sleep 0.3  # let the subscription reach the broker before anything is published
+}
+
+pub() { mosquitto_pub -p "$MQTT_PORT" -h 127.0.0.1 -q 1 -t "$1" -m "$2"; }
+
+now_ms() { date +%s%3N; }
+
+# Stop one private server for a fault test; cleanup starts it again even if the test fails.
+stop_server() {
+    RESTORE_SERVERS+=("$1")
+    "$REPO_DIR/scripts/stack.sh" stop-one "$1" >/dev/null
+}
+start_server() { "$REPO_DIR/scripts/stack.sh" start-one "$1" >/dev/null; }

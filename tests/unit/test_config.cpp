@@ -1,0 +1,89 @@
+#include <boost/test/unit_test.hpp>
+
+#include <cstdlib>
+#include <string>
+
+#include "config/config.hpp"
+
+using namespace energyhub;
+
+namespace {
+
+// The one-line message of a refused config.
+std::string error_of(const std::string& yaml) {
+    try {
+        parse_config(yaml, "test.yaml");
+    } catch (const ConfigError& e) {
+        return e.what();
+    }
+    return "";
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(config)
+
+BOOST_AUTO_TEST_CASE(defaults_and_values) {
+    auto c = parse_config(
+        "mqtt:\n"
+        "  uri: tcp://127.0.0.1:18830\n"
+        "  qos: 1\n"
+        "  topics: {reading: 'home/+/power'}\n"
+        "hub:\n"
+        "  batch_size: 100\n"
+        "  flush_interval: 50ms\n"
+        "  spool_max: 64MB\n",
+        "test.yaml");
+    BOOST_TEST(c.mqtt.uri == "tcp://127.0.0.1:18830");
+    BOOST_TEST(c.mqtt.qos == 1);
+    BOOST_TEST(c.mqtt.reading_topic == "home/+/power");
+    BOOST_TEST(c.hub.batch_size == 100u);
+    BOOST_TEST(c.hub.flush_interval.count() == 50);
+    BOOST_TEST(c.hub.spool_max_bytes == 64u << 20);
+    BOOST_TEST(c.postgres.dsn == "postgresql:///energyhub");  // default kept
+    BOOST_TEST(c.redis.uri.empty());
+}
+
+BOOST_AUTO_TEST_CASE(environment_is_expanded) {
+    ::setenv("ENERGYHUB_TEST_DSN", "postgresql://x@127.0.0.1:1/db", 1);
+    auto c = parse_config("postgres: {dsn: '${ENERGYHUB_TEST_DSN}'}\nredis: {uri: '${ENERGYHUB_TEST_UNSET:-redis://127.0.0.1:6379}'}\n", "t");
+    BOOST_TEST(c.postgres.dsn == "postgresql://x@127.0.0.1:1/db");
+    BOOST_TEST(c.redis.uri == "redis://127.0.0.1:6379");
+    BOOST_TEST(error_of("postgres: {dsn: '${ENERGYHUB_TEST_UNSET}'}\n") ==
+               "test.yaml:1: postgres.dsn: environment variable ENERGYHUB_TEST_UNSET is not set");
+}
+
+struct BadConfig {
+    const char* yaml;
+    const char* error;
+};
+
+BOOST_AUTO_TEST_CASE(errors_name_file_line_and_key) {
+    const BadConfig cases[] = {
+        {"mqtt:\n  uri: tcp://x:1\n  qso: 1\n", "test.yaml:3: mqtt.qso: unknown key"},
+        {"mqtt:\n  qos: 3\n", "test.yaml:2: mqtt.qos: must be between 0 and 2"},
+        {"mqtt:\n  qos: high\n", "test.yaml:2: mqtt.qos: must be an integer"},
+        {"mqtt:\n  uri: http://x\n", "test.yaml:2: mqtt.uri: must start with tcp://, ssl://, mqtt:// or mqtts://"},
+        {"hub:\n  flush_interval: 5 seconds\n", "test.yaml:2: hub.flush_interval: must be a duration such as 500ms, 30s, 10m, 2h or 1d"},
+        {"hub:\n  batch_size: 0\n", "test.yaml:2: hub.batch_size: must be between 1 and 1000000"},
+        {"hub:\n  batch_size: -5\n", "test.yaml:2: hub.batch_size: must be between 1 and 1000000"},
+        {"hub:\n  spool_max: lots\n", "test.yaml:2: hub.spool_max: must be a size such as 64KB, 256MB or 1GB"},
+        {"redis:\n  uri: localhost:6379\n", "test.yaml:2: redis.uri: must start with redis:// or unix://"},
+        {"log:\n  level: loud\n", "test.yaml:2: log.level: must be one of trace, debug, info, warn, error, critical, off"},
+        {"colour: blue\n", "test.yaml:1: colour: unknown key"},
+        {"mqtt: [1, 2]\n", "test.yaml:1: mqtt: must be a mapping"},
+        {"mqtt:\n  topics:\n    reading: energy/#\n", "test.yaml:3: mqtt.topics.reading: needs exactly one '+' (the device id) and no '#'"},
+        {"mqtt: {uri: [unclosed\n", "test.yaml:2: end of sequence flow not found"},
+    };
+    for (const auto& c : cases) {
+        BOOST_TEST_CONTEXT(c.yaml) { BOOST_TEST(error_of(c.yaml) == c.error); }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(missing_file_is_a_clear_error) {
+    BOOST_CHECK_EXCEPTION(load_config("/nonexistent/energyhub.yaml"), ConfigError, [](const ConfigError& e) {
+        return std::string(e.what()) == "/nonexistent/energyhub.yaml: cannot read config file";
+    });
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,106 @@
+#include <boost/test/unit_test.hpp>
+
+#include <map>
+#include <string>
+
+#include "pipeline/enricher.hpp"
+
+using namespace energyhub;
+
+namespace {
+
+// A registry in memory that counts how often it is asked.
+class FakeLookup final : public DeviceLookupPort {
+public:
+    std::map<std::string, DeviceInfo, std::less<>> devices;
+    bool down = false;
+    int calls = 0;
+
+    LookupStatus lookup(std::string_view id, DeviceInfo& out) override {
+        ++calls;
+        if (down) return LookupStatus::unavailable;
+        auto it = devices.find(id);
+        if (it == devices.end()) return LookupStatus::unknown;
+        out = it->second;
+        return LookupStatus::found;
+    }
+};
+
+Reading reading(const std::string& id, std::int64_t ts, std::optional<double> energy) {
+    Reading r;
+    r.device_id = id;
+    r.ts_ms = ts;
+    r.power_w = 10;
+    r.energy_wh = energy;
+    return r;
+}
+
+struct EnricherFixture {
+    FakeLookup lookup;
+    ManualClock clock;
+    Enricher enricher{lookup, 100, 5000, clock};
+    EnrichedReading out;
+
+    EnricherFixture() { lookup.devices["plug"] = DeviceInfo{{"plug", "alice", "plug", "Desk"}, std::nullopt, std::nullopt}; }
+};
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(enricher, EnricherFixture)
+
+BOOST_AUTO_TEST_CASE(hits_come_from_the_cache) {
+    BOOST_TEST((enricher.enrich(reading("plug", 1, std::nullopt), out) == LookupStatus::found));
+    BOOST_TEST(out.user_id == "alice");
+    BOOST_TEST((enricher.enrich(reading("plug", 2, std::nullopt), out) == LookupStatus::found));
+    BOOST_TEST(lookup.calls == 1);
+    BOOST_TEST(enricher.stats().hits == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(unknown_devices_are_remembered_for_a_while) {
+    BOOST_TEST((enricher.enrich(reading("ghost", 1, std::nullopt), out) == LookupStatus::unknown));
+    BOOST_TEST((enricher.enrich(reading("ghost", 2, std::nullopt), out) == LookupStatus::unknown));
+    BOOST_TEST(lookup.calls == 1);
+    lookup.devices["ghost"] = DeviceInfo{{"ghost", "bob", "plug", ""}, std::nullopt, std::nullopt};
+    clock.advance(5001);
+    BOOST_TEST((enricher.enrich(reading("ghost", 3, std::nullopt), out) == LookupStatus::found));
+    BOOST_TEST(out.user_id == "bob");
+}
+
+BOOST_AUTO_TEST_CASE(unavailable_registry_is_not_unknown) {
+    lookup.down = true;
+    BOOST_TEST((enricher.enrich(reading("plug", 1, std::nullopt), out) == LookupStatus::unavailable));
+    lookup.down = false;
+    BOOST_TEST((enricher.enrich(reading("plug", 1, std::nullopt), out) == LookupStatus::found));
+}
+
+BOOST_AUTO_TEST_CASE(invalidate_forces_a_new_lookup) {
+    enricher.enrich(reading("plug", 1, std::nullopt), out);
+    lookup.devices["plug"].record.user_id = "carol";
+    enricher.invalidate("plug");
+    enricher.enrich(reading("plug", 2, std::nullopt), out);
+    BOOST_TEST(out.user_id == "carol");
+}
+
+BOOST_AUTO_TEST_CASE(counter_deltas_handle_resets_and_late_readings) {
+    lookup.devices["plug"].last_counter_ts_ms = 0;
+    lookup.devices["plug"].last_counter_wh = 1000.0;
+    enricher.enrich(reading("plug", 10, 1010.0), out);
+    BOOST_TEST(*out.energy_delta_wh == 10.0);
+    enricher.enrich(reading("plug", 20, 1025.5), out);
+    BOOST_TEST(*out.energy_delta_wh == 15.5);
+    enricher.enrich(reading("plug", 30, 3.0), out);  // counter reset: 3 Wh used since
+    BOOST_TEST(*out.energy_delta_wh == 3.0);
+    enricher.enrich(reading("plug", 25, 2000.0), out);  // late: carries no usage, moves nothing
+    BOOST_TEST(!out.energy_delta_wh.has_value());
+    enricher.enrich(reading("plug", 40, 4.0), out);
+    BOOST_TEST(*out.energy_delta_wh == 1.0);
+}
+
+BOOST_AUTO_TEST_CASE(first_counter_without_history_has_no_delta) {
+    enricher.enrich(reading("plug", 10, 500.0), out);
+    BOOST_TEST(!out.energy_delta_wh.has_value());
+    enricher.enrich(reading("plug", 20, 501.0), out);
+    BOOST_TEST(*out.energy_delta_wh == 1.0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

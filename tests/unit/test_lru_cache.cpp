@@ -1,0 +1,67 @@
+#include <boost/test/unit_test.hpp>
+
+#include <string>
+
+#include "pipeline/batcher.hpp"
+#include "util/lru_cache.hpp"
+
+using namespace energyhub;
+
+BOOST_AUTO_TEST_SUITE(lru_cache)
+
+BOOST_AUTO_TEST_CASE(evicts_least_recently_used) {
+    LruCache<std::string, int> cache(2);
+    cache.put("a", 1);
+    cache.put("b", 2);
+    BOOST_TEST(*cache.find("a") == 1);  // a is now most recent
+    cache.put("c", 3);                  // evicts b
+    BOOST_TEST(cache.find("b") == nullptr);
+    BOOST_TEST(*cache.find("a") == 1);
+    BOOST_TEST(*cache.find("c") == 3);
+    BOOST_TEST(cache.size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(put_replaces_and_erase_removes) {
+    LruCache<std::string, int> cache(3);
+    cache.put("a", 1);
+    cache.put("a", 5);
+    BOOST_TEST(cache.size() == 1u);
+    BOOST_TEST(*cache.find("a") == 5);
+    BOOST_TEST(cache.erase("a"));
+    BOOST_TEST(!cache.erase("a"));
+    BOOST_TEST(cache.find("a") == nullptr);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(batcher)
+
+BOOST_AUTO_TEST_CASE(flushes_on_size) {
+    Batcher<int> b(3, 1000);
+    for (int i = 0; i < 3; ++i) {
+        BOOST_TEST(!b.due(0));
+        b.slot() = i;
+        b.add(0);
+    }
+    BOOST_TEST(b.full());
+    BOOST_TEST(b.due(0));
+    BOOST_TEST(b.items().size() == 3u);
+    BOOST_TEST(b.items()[2] == 2);
+}
+
+BOOST_AUTO_TEST_CASE(flushes_on_age_of_first_item) {
+    Batcher<int> b(100, 200);
+    BOOST_TEST(!b.due(1'000'000));  // empty is never due
+    BOOST_TEST(b.wait_ms(0, 50) == 50);
+    b.add(1000);
+    b.add(1150);
+    BOOST_TEST(!b.due(1199));
+    BOOST_TEST(b.wait_ms(1150, 50) == 50);
+    BOOST_TEST(b.due(1200));
+    b.clear();
+    BOOST_TEST(b.empty());
+    b.add(5000);  // a new batch restarts the clock
+    BOOST_TEST(!b.due(5100));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
