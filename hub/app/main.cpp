@@ -12,6 +12,7 @@
 #include "postgres/migrator.hpp"
 #include "postgres/partitions.hpp"
 #include "service/hub_daemon.hpp"
+#include "service/notifier_daemon.hpp"
 #include "util/clock.hpp"
 #include "util/logging.hpp"
 
@@ -33,6 +34,13 @@ int main(int argc, char** argv) {
         auto config = load_config(config_path);
         setup_logging(config.log.level);
         exit_code = run_hub(config, config_path);
+    });
+
+    auto* notifier = app.add_subcommand("notifier", "Email alert transitions to their owners");
+    notifier->callback([&] {
+        auto config = load_config(config_path);
+        setup_logging(config.log.level);
+        exit_code = run_notifier(config, config_path);
     });
 
     auto* migrate = app.add_subcommand("migrate", "Apply the database schema and create upcoming partitions");

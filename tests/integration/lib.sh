@@ -24,16 +24,19 @@ RESTORE_SERVERS=()  # servers a test stopped on purpose: started again whatever 
 log() { printf '[%s] %s\n' "$TEST_NAME" "$*"; }
 fail() {
     printf '[%s] FAIL: %s\n' "$TEST_NAME" "$*" >&2
-    if [[ -f "$WORK_DIR/hub.log" ]]; then
-        echo "--- last lines of hub.log ---" >&2
-        tail -n 40 "$WORK_DIR/hub.log" >&2
-    fi
+    for f in hub.log notifier.log; do
+        if [[ -f "$WORK_DIR/$f" ]]; then
+            echo "--- last lines of $f ---" >&2
+            tail -n 30 "$WORK_DIR/$f" >&2
+        fi
+    done
     exit 1
 }
 
 cleanup() {
     local rc=$?
     [[ -n "$HUB_PID" ]] && kill -9 "$HUB_PID" 2>/dev/null || true
+    [[ -n "$NOTIFIER_PID" ]] && kill -9 "$NOTIFIER_PID" 2>/dev/null || true
     for pid in "${BACKGROUND_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
     wait 2>/dev/null || true
     for server in "${RESTORE_SERVERS[@]}"; do "$REPO_DIR/scripts/stack.sh" start-one "$server" >/dev/null || true; done
@@ -57,9 +60,10 @@ wait_for() {
     done
 }
 
-# A config for this test; extra YAML lines for the hub section can be passed as $1.
+# A config for this test; extra YAML lines for the hub section can be passed as $1, and whole
+# extra sections (thresholds, notifier...) as $2.
 write_config() {
-    local hub_extra=${1:-}
+    local hub_extra=${1:-} sections=${2:-}
     cat >"$CONFIG" <<YAML
 mqtt:
   uri: $ENERGYHUB_MQTT_URI
@@ -76,9 +80,37 @@ hub:
   batch_size: 1000
   flush_interval: 100ms
 $hub_extra
+smtp:
+  url: $ENERGYHUB_SMTP_URL
+  from: energyhub@example.com
+  timeout: 5s
+notifier:
+  client_id: notifier-$TEST_ID
+  poll_interval: 1s
+  retry_initial: 500ms
+  retry_max: 2s
+$sections
 log:
   level: ${HUB_LOG_LEVEL:-info}
 YAML
+}
+
+# Emails the catcher stored for one recipient, as "subject<TAB>message-id" lines.
+mails_to() {
+    /usr/bin/python3 - "$ENERGYHUB_MAIL_DIR" "$1" <<'PY'
+import json, pathlib, sys
+for f in sorted(pathlib.Path(sys.argv[1]).glob("*.json")):
+    meta = json.loads(f.read_text())
+    if sys.argv[2] in meta["rcpt_tos"]:
+        print(f"{meta['subject']}\t{meta['message_id']}\t{meta['eml']}")
+PY
+}
+
+NOTIFIER_PID=""
+start_notifier() {
+    "$ENERGYHUB_BIN" notifier --config "$CONFIG" >>"$WORK_DIR/notifier.log" 2>&1 &
+    NOTIFIER_PID=$!
+    wait_for 20 "notifier subscribed" 'grep -q "subscribed to" "$WORK_DIR/notifier.log"'
 }
 
 create_database() {

@@ -87,3 +87,50 @@ BOOST_AUTO_TEST_CASE(missing_file_is_a_clear_error) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(thresholds_config)
+
+BOOST_AUTO_TEST_CASE(most_specific_layer_wins_per_rule) {
+    auto c = parse_config(
+        "thresholds:\n"
+        "  defaults:\n"
+        "    power_above: {watts: 3000, for: 60s, clear_below: 2700}\n"
+        "    daily_energy_above: {kwh: 20}\n"
+        "    device_offline: {after: 10m}\n"
+        "    spike: {factor: 4, baseline: 15m}\n"
+        "  types:   {heatpump: {power_above: {watts: 6000, for: 5m}}}\n"
+        "  users:   {alice: {daily_energy_above: {kwh: 12}}}\n"
+        "  devices: {kettle-1: {power_above: {watts: 2500, for: 3m}}, quiet-1: {device_offline: {enabled: false}}}\n",
+        "t.yaml");
+    auto hp = c.thresholds.resolve("hp-1", "bob", "heatpump");
+    BOOST_TEST(hp.power_above->watts == 6000);
+    BOOST_TEST(hp.power_above->hold.count() == 300'000);
+    BOOST_TEST(hp.power_above->clear_below == 5400);  // not the default layer's 2700
+    BOOST_TEST(hp.daily_energy_above->kwh == 20);
+    auto kettle = c.thresholds.resolve("kettle-1", "alice", "plug");
+    BOOST_TEST(kettle.power_above->watts == 2500);
+    BOOST_TEST(kettle.daily_energy_above->kwh == 12);
+    BOOST_TEST(kettle.spike->factor == 4);
+    BOOST_TEST(!c.thresholds.resolve("quiet-1", "x", "plug").device_offline.has_value());
+}
+
+BOOST_AUTO_TEST_CASE(bad_rules_name_key_and_line) {
+    const config::BadConfig cases[] = {
+        {"thresholds:\n  defaults:\n    power_abov: {watts: 1}\n", "test.yaml:3: thresholds.defaults.power_abov: unknown key"},
+        {"thresholds:\n  defaults:\n    power_above: {watts: -5}\n", "test.yaml:3: thresholds.defaults.power_above.watts: must be greater than 0"},
+        {"thresholds:\n  defaults:\n    power_above: {for: 1m}\n", "test.yaml:3: thresholds.defaults.power_above.watts: is required"},
+        {"thresholds:\n  defaults:\n    power_above: {watts: 100, clear_below: 200}\n", "test.yaml:3: thresholds.defaults.power_above.clear_below: must be below watts"},
+        {"thresholds:\n  defaults:\n    power_above: {watts: 100, for: soon}\n", "test.yaml:3: thresholds.defaults.power_above.for: must be a duration such as 500ms, 30s, 10m, 2h or 1d"},
+        {"thresholds:\n  users:\n    alice:\n      daily_energy_above: {kwh: 0}\n", "test.yaml:4: thresholds.users.alice.daily_energy_above.kwh: must be greater than 0"},
+        {"thresholds:\n  devices:\n    k:\n      spike: {factor: 0.5}\n", "test.yaml:4: thresholds.devices.k.spike.factor: must be greater than 1"},
+        {"thresholds:\n  types:\n    plug:\n      device_offline: {after: 10m, grace: 1m}\n", "test.yaml:4: thresholds.types.plug.device_offline.grace: unknown key"},
+        {"thresholds:\n  default:\n    power_above: {watts: 1}\n", "test.yaml:2: thresholds.default: unknown key"},
+        {"smtp:\n  url: http://mail\n", "test.yaml:2: smtp.url: must start with smtp:// or smtps://"},
+        {"notifier:\n  quiet_hours: {from: '25:00', to: '07:00'}\n", "test.yaml:2: notifier.quiet_hours.from: must be a time of day such as 22:00"},
+    };
+    for (const auto& c : cases) {
+        BOOST_TEST_CONTEXT(c.yaml) { BOOST_TEST(error_of(c.yaml) == c.error); }
+    }
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,6 +1,7 @@
 #include "config/config.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
@@ -32,6 +33,7 @@ void read_mqtt(Section s, MqttConfig& c) {
     topics.string("state_prefix", c.state_prefix);
     topics.string("deadletter", c.deadletter_topic);
     topics.string("status_prefix", c.status_prefix);
+    topics.string("alert_prefix", c.alert_prefix);
     topics.reject_unknown();
     s.number("deadletter_rate", c.deadletter_rate, 0);
     s.reject_unknown();
@@ -73,6 +75,47 @@ void read_hub(Section s, HubConfig& c) {
         s.fail(s.child("spool_segment"), "hub.spool_segment", "must not exceed hub.spool_max");
 }
 
+void read_clock_time(Section& s, const std::string& key, std::string& out) {
+    s.string(key, out);
+    unsigned h = 0, m = 0;
+    char extra = 0;
+    if (!out.empty() && (std::sscanf(out.c_str(), "%2u:%2u%c", &h, &m, &extra) != 2 || h > 23 || m > 59 || out.size() != 5))
+        s.fail(s.child(key), s.key_path(key), "must be a time of day such as 22:00");
+}
+
+void read_smtp(Section s, SmtpConfig& c) {
+    s.string("url", c.url);
+    s.string("from", c.from);
+    s.string("username", c.username);
+    s.string("password", c.password);
+    s.string("starttls", c.starttls);
+    s.string("ca_file", c.ca_file);
+    s.duration("timeout", c.timeout);
+    s.reject_unknown();
+    if (c.url.rfind("smtp://", 0) != 0 && c.url.rfind("smtps://", 0) != 0)
+        s.fail(s.child("url"), "smtp.url", "must start with smtp:// or smtps://");
+    if (c.starttls != "optional" && c.starttls != "required" && c.starttls != "off")
+        s.fail(s.child("starttls"), "smtp.starttls", "must be optional, required or off");
+    if (c.from.find('@') == std::string::npos) s.fail(s.child("from"), "smtp.from", "must be an email address");
+}
+
+void read_notifier(Section s, NotifierConfig& c) {
+    s.string("client_id", c.client_id);
+    s.duration("poll_interval", c.poll_interval);
+    s.integer("max_attempts", c.max_attempts, 1, 1000);
+    s.duration("retry_initial", c.retry_initial);
+    s.duration("retry_max", c.retry_max);
+    s.integer("emails_per_hour", c.emails_per_hour, 1, 10'000);
+    s.integer("digest_after", c.digest_after, 2, 10'000);
+    auto quiet = s.section("quiet_hours");
+    read_clock_time(quiet, "from", c.quiet_from);
+    read_clock_time(quiet, "to", c.quiet_to);
+    quiet.reject_unknown();
+    if (c.quiet_from.empty() != c.quiet_to.empty())
+        quiet.fail(quiet.node(), "notifier.quiet_hours", "needs both from and to");
+    s.reject_unknown();
+}
+
 }  // namespace
 
 Config parse_config(const std::string& yaml_text, const std::string& source_name) {
@@ -97,8 +140,11 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
     log.reject_unknown();
     static const std::set<std::string> levels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
     if (!levels.count(c.log.level)) log.fail(log.child("level"), "log.level", "must be one of trace, debug, info, warn, error, critical, off");
+    read_thresholds(top.section("thresholds"), c.thresholds);
+    read_smtp(top.section("smtp"), c.smtp);
+    read_notifier(top.section("notifier"), c.notifier);
     // Sections owned by daemons that validate them when they start.
-    for (const char* later : {"thresholds", "smtp", "ollama", "insights", "notifier"}) top.child(later);
+    for (const char* later : {"ollama", "insights"}) top.child(later);
     top.reject_unknown();
     return c;
 }

@@ -6,6 +6,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "config/thresholds.hpp"
+
 namespace energyhub {
 
 // "file:line: key: problem" — what the operator sees, on one line.
@@ -25,6 +27,7 @@ struct MqttConfig {
     std::string reading_topic = "energy/+/reading";
     std::string state_prefix = "energy";
     std::string deadletter_topic = "energyhub/deadletter";
+    std::string alert_prefix = "alerts";  // alerts/<user>/<device>
     std::string status_prefix = "energyhub/status";
     double deadletter_rate = 20;  // dead-letter messages per second, at most
 };
@@ -59,6 +62,28 @@ struct HubConfig {
     int partitions_ahead = 3;
 };
 
+struct SmtpConfig {
+    std::string url = "smtp://127.0.0.1:25";  // smtp:// (STARTTLS per `starttls`) or smtps://
+    std::string from = "energyhub@localhost";
+    std::string username;
+    std::string password;
+    std::string starttls = "optional";  // optional | required | off
+    std::string ca_file;
+    std::chrono::milliseconds timeout{30'000};
+};
+
+struct NotifierConfig {
+    std::string client_id = "energyhub-notifier";
+    std::chrono::milliseconds poll_interval{5'000};  // safety net besides the alert topic
+    int max_attempts = 10;                           // then the alert is marked failed
+    std::chrono::milliseconds retry_initial{5'000};
+    std::chrono::milliseconds retry_max{600'000};
+    int emails_per_hour = 6;  // per user; beyond it alerts wait and go out as one digest
+    int digest_after = 3;     // this many pending alerts for one user go out as one digest
+    std::string quiet_from;   // "22:00" in the user's time zone; empty: no quiet hours
+    std::string quiet_to;     // "07:00"
+};
+
 struct LogConfig {
     std::string level = "info";
 };
@@ -71,6 +96,9 @@ struct Config {
     HttpConfig http;
     HubConfig hub;
     LogConfig log;
+    ThresholdsConfig thresholds;
+    SmtpConfig smtp;
+    NotifierConfig notifier;
 };
 
 // Reads and validates a YAML file. ${VAR} and ${VAR:-default} in string values are replaced from

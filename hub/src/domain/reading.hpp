@@ -28,6 +28,7 @@ struct DeviceRecord {
 struct EnrichedReading {
     Reading reading;
     std::string user_id;
+    std::string device_type;
     std::optional<double> energy_delta_wh;  // usage since the previous counter value
 };
 

@@ -1,9 +1,10 @@
 #include "mqtt/mqtt_client.hpp"
 
-#include <filesystem>
 #include <thread>
 
 #include <mqtt/async_client.h>
+
+#include "mqtt/session_store.hpp"
 #include <spdlog/spdlog.h>
 
 namespace energyhub {
@@ -18,6 +19,11 @@ std::string paho_uri(const std::string& uri) {
 }
 
 std::shared_ptr<spdlog::logger> log() { return spdlog::get("hub.mqtt"); }
+
+// Outgoing messages queued in the client, and in flight to the broker: a batch publishes one state
+// message per device at once.
+constexpr int kMaxBuffered = 100'000;
+constexpr int kMaxInflight = 1'000;
 
 // Reports the broker's answer to a SUBSCRIBE. Only then do messages on that filter flow, so the
 // log line is also what scripts wait for.
@@ -40,13 +46,8 @@ private:
 
 MqttClient::MqttClient(const MqttConfig& config, std::string daemon, const std::string& session_dir)
     : config_(config), status_topic_(config.status_prefix + "/" + daemon) {
-    if (!session_dir.empty()) {
-        std::filesystem::create_directories(session_dir);
-        client_ = std::make_unique<mqtt::async_client>(paho_uri(config_.uri), config_.client_id, session_dir);
-    } else {
-        client_ = std::make_unique<mqtt::async_client>(paho_uri(config_.uri), config_.client_id,
-                                                       static_cast<mqtt::iclient_persistence*>(nullptr));
-    }
+    if (!session_dir.empty()) session_ = std::make_unique<SessionStore>(session_dir);
+    client_ = std::make_unique<mqtt::async_client>(paho_uri(config_.uri), config_.client_id, kMaxBuffered, session_.get());
     client_->set_connected_handler([this](const std::string&) {
         if (ever_connected_.exchange(true)) {
             ++reconnects_;
@@ -88,6 +89,7 @@ bool MqttClient::connect(const std::function<bool()>& give_up) {
                        .keep_alive_interval(std::chrono::duration_cast<std::chrono::seconds>(config_.keepalive))
                        .connect_timeout(std::chrono::duration_cast<std::chrono::seconds>(config_.connect_timeout))
                        .automatic_reconnect(std::chrono::seconds(1), std::chrono::seconds(30))
+                       .max_inflight(kMaxInflight)
                        .will(mqtt::message(status_topic_, "offline", 1, true))
                        .finalize();
     if (!config_.username.empty()) options.set_user_name(config_.username);

@@ -23,6 +23,8 @@ class iaction_listener;
 
 namespace energyhub {
 
+class SessionStore;
+
 class MqttClient {
 public:
     using MessageHandler = std::function<void(std::string_view topic, std::string_view payload)>;
@@ -59,6 +61,7 @@ private:
 
     MqttConfig config_;
     std::string status_topic_;
+    std::unique_ptr<SessionStore> session_;  // outlives client_
     std::unique_ptr<mqtt::async_client> client_;
     MessageHandler handler_;
     std::vector<Subscription> subscriptions_;

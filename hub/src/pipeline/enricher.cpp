@@ -29,6 +29,7 @@ LookupStatus Enricher::enrich(const Reading& reading, EnrichedReading& out) {
 
     out.reading = reading;
     out.user_id = entry->record.user_id;
+    out.device_type = entry->record.type;
     out.energy_delta_wh.reset();
     if (reading.energy_wh) {
         // Only a newer reading moves the counter; a late or replayed one carries no usage.

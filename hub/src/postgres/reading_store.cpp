@@ -5,6 +5,7 @@
 #include <pqxx/tablewriter>
 #include <set>
 
+#include "postgres/alert_store.hpp"
 #include "util/timestamp.hpp"
 
 namespace energyhub::postgres {
@@ -70,9 +71,16 @@ void ReadingStore::encode(std::span<const EnrichedReading> batch) {
     }
 }
 
-StoreResult ReadingStore::write(std::span<const EnrichedReading> batch) {
-    if (batch.empty()) return {};
+StoreResult ReadingStore::write(std::span<const EnrichedReading> batch, std::span<const Alert> alerts) {
+    StoreResult result;
+    if (batch.empty() && alerts.empty()) return result;
     auto& conn = session_.conn();
+    if (batch.empty()) {
+        pqxx::work tx(conn);
+        result.new_alerts = insert_alerts(tx, alerts);
+        tx.commit();
+        return result;
+    }
     if (staged_generation_ != session_.generation()) {
         pqxx::nontransaction tx(conn);
         tx.exec("CREATE TEMP TABLE IF NOT EXISTS readings_stage (LIKE readings INCLUDING DEFAULTS) ON COMMIT DELETE ROWS");
@@ -95,9 +103,11 @@ StoreResult ReadingStore::write(std::span<const EnrichedReading> batch) {
         copy.write_raw_line(copy_text_);
         copy.complete();
     }
-    auto inserted = tx.exec(kMergeSql)[0][0].as<std::size_t>();
+    result.inserted = tx.exec(kMergeSql)[0][0].as<std::size_t>();
+    result.duplicates = batch.size() - result.inserted;
+    result.new_alerts = insert_alerts(tx, alerts);
     tx.commit();
-    return {inserted, batch.size() - inserted};
+    return result;
 }
 
 }  // namespace energyhub::postgres

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "domain/alert.hpp"
 #include "domain/reading.hpp"
 #include "postgres/partitions.hpp"
 #include "postgres/session.hpp"
@@ -17,14 +18,16 @@ namespace energyhub::postgres {
 struct StoreResult {
     std::size_t inserted = 0;
     std::size_t duplicates = 0;
+    std::vector<std::size_t> new_alerts;  // indexes of the alerts stored for the first time
 };
 
 class ReadingStore {
 public:
     explicit ReadingStore(Session& session) : session_(session) {}
 
-    // Throws pqxx exceptions; the caller keeps the batch and retries.
-    StoreResult write(std::span<const EnrichedReading> batch);
+    // Readings and the alert transitions they caused, in one transaction. Throws pqxx exceptions;
+    // the caller keeps both and retries.
+    StoreResult write(std::span<const EnrichedReading> batch, std::span<const Alert> alerts = {});
 
     PartitionManager& partitions() { return partitions_; }
 

@@ -1,7 +1,5 @@
 #include "service/hub_daemon.hpp"
 
-#include <csignal>
-#include <unistd.h>
 #include <filesystem>
 #include <thread>
 
@@ -11,6 +9,7 @@
 #include "pipeline/spool.hpp"
 #include "service/ingest_worker.hpp"
 #include "util/logging.hpp"
+#include "util/signals.hpp"
 
 namespace energyhub {
 
@@ -34,11 +33,7 @@ private:
 
 int run_hub(const Config& config, const std::string& config_path) {
     auto log = spdlog::get("energyhub");
-    // Signals are taken by one thread with sigwait; every other thread inherits the mask.
-    sigset_t signals;
-    sigemptyset(&signals);
-    for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, s);
-    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    ShutdownSignals signals;  // before any thread starts, so all inherit the mask
 
     const auto state = std::filesystem::path(config.hub.state_dir);
     Spool spool(state / "spool", config.hub.spool_segment_bytes, config.hub.spool_max_bytes);
@@ -59,28 +54,24 @@ int run_hub(const Config& config, const std::string& config_path) {
         } catch (const std::exception& e) {
             spdlog::get("hub.ingest")->critical("ingest worker failed: {}", e.what());
             failed = true;
-            kill(getpid(), SIGTERM);
+            ShutdownSignals::request_shutdown();
         }
     });
 
     std::atomic<bool> stopping{false};
     std::thread signal_thread([&] {
-        for (;;) {
-            int sig = 0;
-            sigwait(&signals, &sig);
-            if (sig == SIGHUP) {
-                try {
-                    setup_logging(load_config(config_path).log.level);
-                    log->info("reloaded log level from {}", config_path);
-                } catch (const std::exception& e) {
-                    log->error("reload failed, keeping the running configuration: {}", e.what());
-                }
-                continue;
+        const char* why = signals.wait([&] {
+            try {
+                auto fresh = load_config(config_path);
+                setup_logging(fresh.log.level);
+                worker.reload_thresholds(std::make_shared<const ThresholdsConfig>(fresh.thresholds));
+                log->info("reloaded log level and thresholds from {}", config_path);
+            } catch (const std::exception& e) {
+                log->error("reload failed, keeping the running configuration: {}", e.what());
             }
-            log->info("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-            stopping = true;
-            return;
-        }
+        });
+        log->info("received {}, shutting down", why);
+        stopping = true;
     });
 
     log->info("hub starting: subscribing {} with QoS {}, spool {}", config.mqtt.reading_topic, config.mqtt.qos,

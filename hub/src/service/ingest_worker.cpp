@@ -7,6 +7,8 @@
 #include <spdlog/fmt/fmt.h>
 #include <spdlog/spdlog.h>
 
+#include "pipeline/alert_event.hpp"
+#include "postgres/alert_store.hpp"
 #include "util/timestamp.hpp"
 
 namespace energyhub {
@@ -17,6 +19,8 @@ constexpr std::int64_t kIdleWaitMs = 100;  // how often an idle worker looks up 
 constexpr std::int64_t kChangePollMs = 1'000;
 constexpr std::int64_t kMaintenanceMs = 3'600'000;
 constexpr std::int64_t kStatsMs = 60'000;
+constexpr std::int64_t kOfflineCheckMs = 5'000;
+constexpr int kSeenDeviceDays = 30;  // devices silent for longer are not watched after a restart
 constexpr std::int64_t kBackoffMaxMs = 2'000;
 constexpr std::size_t kDeadletterPayloadBytes = 1024;
 
@@ -50,6 +54,9 @@ IngestWorker::IngestWorker(const Config& config, Spool& spool, MessageSink& sink
       lookup_(directory_, session_, redis_.get()),
       enricher_(lookup_, config.hub.cache_size, config.hub.unknown_device_ttl.count(), clock),
       parser_(TopicPattern(config.mqtt.reading_topic), parser_limits(config.hub)),
+      local_days_(session_),
+      rules_(std::make_shared<const ThresholdsConfig>(config.thresholds), local_days_),
+      started_ms_(clock.now_ms()),
       batch_(config.hub.batch_size, config.hub.flush_interval.count()) {
     deadletter_tokens_ = std::max(1.0, config.mqtt.deadletter_rate);
 }
@@ -59,8 +66,34 @@ void IngestWorker::stop(std::chrono::milliseconds drain_deadline) {
     stopping_ = true;
 }
 
+void IngestWorker::reload_thresholds(std::shared_ptr<const ThresholdsConfig> thresholds) {
+    std::lock_guard lock(reload_mutex_);
+    reloaded_ = std::move(thresholds);
+    reload_pending_ = true;
+}
+
+// What the rules knew before a restart: which alerts are firing, and when devices were last seen.
+bool IngestWorker::load_rule_state() {
+    try {
+        auto& conn = session_.conn();
+        for (const auto& d : postgres::recently_seen_devices(conn, kSeenDeviceDays))
+            rules_.seed_device(d.device_id, d.user_id, d.type, d.last_seen_ms, started_ms_);
+        for (const auto& a : postgres::firing_alerts(conn)) rules_.restore_firing(a);
+        rules_loaded_ = true;
+        log()->info("rule state loaded: {} devices watched", rules_.devices());
+    } catch (const std::exception& e) {
+        session_.reset();
+        if (backoff_ms_ == 0) log()->warn("cannot load rule state yet, will retry: {}", e.what());
+    }
+    return rules_loaded_;
+}
+
 void IngestWorker::run() {
     SpoolRecord record;
+    while (!rules_loaded_ && !load_rule_state()) {
+        if (stopping_) return;  // nothing was read from the spool: everything is still there
+        backoff();
+    }
     for (;;) {
         auto now = clock_.steady_ms();
         if (stopping_) {
@@ -95,7 +128,7 @@ void IngestWorker::run() {
 
         now = clock_.steady_ms();
         bool due = batch_.due(now) || (!batch_.empty() && (stalled || stopping_));
-        if (due || (batch_.empty() && handled_)) {
+        if (due || (batch_.empty() && (handled_ || !alerts_.empty()))) {
             if (!flush()) backoff();
         }
         if (stalled) backoff();
@@ -107,9 +140,11 @@ IngestWorker::Step IngestWorker::handle(std::int64_t received_ms, std::string_vi
         reject(topic, payload, received_ms, *why);
         return Step::done;
     }
-    switch (enricher_.enrich(reading_, batch_.slot())) {
+    auto& slot = batch_.slot();
+    switch (enricher_.enrich(reading_, slot)) {
         case LookupStatus::found:
             batch_.add(clock_.steady_ms());
+            rules_.on_reading(slot, slot.device_type, alerts_);
             backoff_ms_ = 0;
             return Step::done;
         case LookupStatus::unknown:
@@ -123,13 +158,15 @@ IngestWorker::Step IngestWorker::handle(std::int64_t received_ms, std::string_vi
 }
 
 bool IngestWorker::flush() {
-    if (!batch_.empty()) {
+    if (!batch_.empty() || !alerts_.empty()) {
         bool ok = false;
+        std::vector<std::size_t> fresh_alerts;
         try {
-            auto result = store_.write(batch_.items());
+            auto result = store_.write(batch_.items(), alerts_);
             metrics_.stored += result.inserted;
             metrics_.duplicates += result.duplicates;
-            ++metrics_.batches;
+            if (!batch_.empty()) ++metrics_.batches;
+            fresh_alerts = std::move(result.new_alerts);
             ok = true;
         } catch (const std::exception& e) {
             ++metrics_.store_failures;
@@ -138,7 +175,9 @@ bool IngestWorker::flush() {
         }
         if (!ok) return false;
         publish_states();
+        publish_alerts(fresh_alerts);
         batch_.clear();
+        alerts_.clear();
         backoff_ms_ = 0;
     }
     if (handled_) {
@@ -165,7 +204,19 @@ void IngestWorker::publish_states() {
         append_optional(message_, "voltage_v", e.reading.voltage_v);
         append_optional(message_, "current_a", e.reading.current_a);
         message_ += '}';
-        sink_.publish(config_.mqtt.state_prefix + "/" + e.user_id + "/" + device + "/state", message_, 1, true);
+        // QoS 0: the next batch supersedes it, and the hub's session store stays for readings.
+        sink_.publish(config_.mqtt.state_prefix + "/" + e.user_id + "/" + device + "/state", message_, 0, true);
+    }
+}
+
+// Only transitions stored for the first time are announced: a replayed reading that re-derives an
+// alert finds it stored already.
+void IngestWorker::publish_alerts(const std::vector<std::size_t>& fresh) {
+    for (auto i : fresh) {
+        const auto& a = alerts_[i];
+        ++(a.state == AlertState::firing ? metrics_.alerts_fired : metrics_.alerts_resolved);
+        sink_.publish(config_.mqtt.alert_prefix + "/" + a.user_id + "/" + a.device_id, alert_to_json(a), 1, false);
+        log()->info("alert {} {} on {}: {}", rule_name(a.rule), alert_state_name(a.state), a.device_id, a.message);
     }
 }
 
@@ -189,7 +240,7 @@ void IngestWorker::reject(std::string_view topic, std::string_view payload, std:
         {"payload", std::string(payload.substr(0, kDeadletterPayloadBytes))},
         {"payload_bytes", payload.size()},
     };
-    sink_.publish(config_.mqtt.deadletter_topic, letter.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), 1,
+    sink_.publish(config_.mqtt.deadletter_topic, letter.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), 0,
                   false);
     log()->debug("rejected {} ({}): {}", topic, reject_reason_name(why.reason), why.detail);
 }
@@ -202,6 +253,7 @@ void IngestWorker::housekeeping() {
             for (const auto& id : directory_.changes()) {
                 enricher_.invalidate(id);
                 if (redis_) redis_->erase(id);
+                if (!directory_.find(id)) rules_.forget(id);  // removed: no more alerts for it
             }
         }
         if (now >= next_maintenance_ms_) {
@@ -214,6 +266,15 @@ void IngestWorker::housekeeping() {
         session_.reset();
         next_change_poll_ms_ = now + kChangePollMs;
         if (backoff_ms_ == 0) log()->warn("registry maintenance failed, will retry: {}", e.what());
+    }
+    if (reload_pending_.exchange(false)) {
+        std::lock_guard lock(reload_mutex_);
+        rules_.set_thresholds(std::move(reloaded_));
+        log()->info("thresholds reloaded");
+    }
+    if (now >= next_offline_check_ms_) {
+        next_offline_check_ms_ = now + kOfflineCheckMs;
+        rules_.check_offline(clock_.now_ms(), alerts_);
     }
     if (now >= next_stats_ms_) {
         if (next_stats_ms_ != 0) {

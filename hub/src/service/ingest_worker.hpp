@@ -1,10 +1,11 @@
 #pragma once
-// The ingest worker: spool → parse → validate → enrich → batch → COPY, then publish each device's
-// retained state. One thread, owning its PostgreSQL session, Redis connection and caches.
+// The ingest worker: spool → parse → validate → enrich → rules → batch → COPY, then publish each
+// device's retained state and the alert transitions stored with the batch. One thread, owning its PostgreSQL session, Redis connection and caches.
 // A reading is committed in the spool only once it is stored or rejected; while the database or
 // the registry cannot answer, the worker waits and retries, and the spool absorbs the stream.
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -14,8 +15,10 @@
 #include "pipeline/batcher.hpp"
 #include "pipeline/enricher.hpp"
 #include "pipeline/reading_parser.hpp"
+#include "pipeline/rule_engine.hpp"
 #include "pipeline/spool.hpp"
 #include "postgres/device_directory.hpp"
+#include "postgres/local_days.hpp"
 #include "postgres/reading_store.hpp"
 #include "postgres/session.hpp"
 #include "redis/device_cache.hpp"
@@ -42,12 +45,17 @@ public:
     // Ask run() to finish: it drains what was spooled, flushes, and returns (bounded wait).
     void stop(std::chrono::milliseconds drain_deadline);
 
+    // New thresholds from a reload (any thread); the worker switches between two readings.
+    void reload_thresholds(std::shared_ptr<const ThresholdsConfig> thresholds);
+
 private:
     enum class Step { done, stall };
     Step handle(std::int64_t received_ms, std::string_view topic, std::string_view payload);
     bool flush();
     void reject(std::string_view topic, std::string_view payload, std::int64_t received_ms, const Reject& why);
     void publish_states();
+    void publish_alerts(const std::vector<std::size_t>& fresh);
+    bool load_rule_state();
     void housekeeping();
     void backoff();
 
@@ -64,6 +72,14 @@ private:
     RegistryLookup lookup_;
     Enricher enricher_;
     ReadingParser parser_;
+    postgres::LocalDays local_days_;
+    RuleEngine rules_;
+    std::vector<Alert> alerts_;  // transitions waiting to be stored with the next batch
+    bool rules_loaded_ = false;
+    std::int64_t started_ms_ = 0;
+    std::mutex reload_mutex_;
+    std::shared_ptr<const ThresholdsConfig> reloaded_;  // guarded by reload_mutex_
+    std::atomic<bool> reload_pending_{false};
 
     Reading reading_;                      // reused decode target
     Batcher<EnrichedReading> batch_;
@@ -85,6 +101,7 @@ private:
     std::int64_t next_change_poll_ms_ = 0;
     std::int64_t next_maintenance_ms_ = 0;
     std::int64_t next_stats_ms_ = 0;
+    std::int64_t next_offline_check_ms_ = 0;
     std::atomic<bool> stopping_{false};
     std::atomic<std::int64_t> drain_until_ms_{0};
 };

@@ -15,7 +15,9 @@ struct IngestMetrics {
     std::atomic<std::uint64_t> batches{0};
     std::atomic<std::uint64_t> store_failures{0};
     std::atomic<std::uint64_t> lookup_stalls{0};  // waits because no registry could answer
-    std::atomic<std::uint64_t> deadletter_dropped{0};  // over the dead-letter rate (still counted below)
+    std::atomic<std::uint64_t> deadletter_dropped{0};
+    std::atomic<std::uint64_t> alerts_fired{0};
+    std::atomic<std::uint64_t> alerts_resolved{0};  // over the dead-letter rate (still counted below)
     std::array<std::atomic<std::uint64_t>, kRejectReasonCount> rejected{};
 
     std::uint64_t rejected_total() const {

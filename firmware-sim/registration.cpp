@@ -1,0 +1,75 @@
+#include "registration.hpp"
+
+#include <algorithm>
+#include <string_view>
+#include <unordered_set>
+
+#include <pqxx/pqxx>
+
+#include "log.hpp"
+#include "postgres/registry.hpp"
+
+namespace energyhub::sim {
+
+namespace {
+
+// Two simulators registering the same fleet race between the lookup and the insert; losing that
+// race is not an error. The registry reports it only in its message.
+bool already_exists(const postgres::RegistryError& e) {
+    return std::string_view(e.what()).find("already exists") != std::string_view::npos;
+}
+
+}  // namespace
+
+RegistrationResult register_fleet(const std::string& dsn, const std::vector<DeviceSpec>& fleet) {
+    pqxx::connection conn(dsn);
+    postgres::Registry registry(conn);
+    RegistrationResult result;
+
+    // One query each for what exists, instead of one failed insert per known id.
+    std::unordered_set<std::string> users;
+    for (const auto& user : registry.users()) users.insert(user.user_id);
+    std::unordered_set<std::string> devices;
+    for (const auto& device : registry.devices()) devices.insert(device.device_id);
+
+    const auto missing = static_cast<std::size_t>(
+        std::count_if(fleet.begin(), fleet.end(), [&](const DeviceSpec& d) { return !devices.contains(d.device_id); }));
+    if (missing > 0) logger()->info("registering {} devices, one transaction each", missing);
+
+    std::unordered_set<std::string> seen;  // a user owns several devices: visit each once
+    for (const auto& spec : fleet) {
+        if (!seen.insert(spec.user_id).second) continue;
+        if (users.contains(spec.user_id)) {
+            ++result.users_existing;
+            continue;
+        }
+        try {
+            registry.add_user(postgres::UserRecord{spec.user_id, spec.user_id + "@example.invalid",
+                                                   "Simulated household " + spec.user_id, "UTC"});
+            ++result.users_added;
+        } catch (const postgres::RegistryError& e) {
+            if (!already_exists(e)) throw;
+            ++result.users_existing;
+        }
+    }
+
+    for (const auto& spec : fleet) {
+        if (devices.contains(spec.device_id)) {
+            ++result.devices_existing;
+            continue;
+        }
+        const auto type = std::string(profile_name(spec.profile));
+        try {
+            registry.add_device(DeviceRecord{spec.device_id, spec.user_id, type, "simulated " + type});
+            ++result.devices_added;
+        } catch (const postgres::RegistryError& e) {
+            if (!already_exists(e)) throw;
+            ++result.devices_existing;
+        }
+    }
+    logger()->info("registered {} new users ({} existed) and {} new devices ({} existed)", result.users_added,
+                   result.users_existing, result.devices_added, result.devices_existing);
+    return result;
+}
+
+}  // namespace energyhub::sim

@@ -1,0 +1,23 @@
+#pragma once
+// --register: makes the simulated users and devices known to the hub before they publish.
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "fleet.hpp"
+
+namespace energyhub::sim {
+
+struct RegistrationResult {
+    std::size_t users_added = 0;
+    std::size_t users_existing = 0;
+    std::size_t devices_added = 0;
+    std::size_t devices_existing = 0;
+};
+
+// Adds the fleet's users and devices that the registry does not have yet; existing ones are left
+// as they are. The devices' generated MQTT secrets are not kept: the simulator connects with
+// --username/--password. Throws on database errors and on ids the registry refuses.
+RegistrationResult register_fleet(const std::string& dsn, const std::vector<DeviceSpec>& fleet);
+
+}  // namespace energyhub::sim

@@ -1,0 +1,38 @@
+#pragma once
+// One pass over the alerts that are due: per user, respecting quiet hours and the hourly limit,
+// one email per alert or one digest, each claimed in the database before it is sent and marked
+// after, so no alert transition is emailed twice, also across restarts and by several notifiers.
+#include <atomic>
+#include <cstdint>
+
+#include "config/config.hpp"
+#include "postgres/alert_queue.hpp"
+#include "smtp/mailer.hpp"
+
+namespace energyhub {
+
+struct NotifierMetrics {
+    std::atomic<std::uint64_t> emails_sent{0};
+    std::atomic<std::uint64_t> emails_failed{0};  // attempts that did not go out
+    std::atomic<std::uint64_t> alerts_given_up{0};
+    std::atomic<std::uint64_t> alerts_notified{0};
+};
+
+class Notifier {
+public:
+    Notifier(const Config& config, postgres::AlertQueue& queue, Mailer& mailer, NotifierMetrics& metrics)
+        : config_(config), queue_(queue), mailer_(mailer), metrics_(metrics) {}
+
+    // Throws pqxx exceptions when the database is unreachable.
+    void run_once();
+
+private:
+    void deliver(const std::vector<PendingAlert>& alerts, const Email& email);
+
+    const Config& config_;
+    postgres::AlertQueue& queue_;
+    Mailer& mailer_;
+    NotifierMetrics& metrics_;
+};
+
+}  // namespace energyhub

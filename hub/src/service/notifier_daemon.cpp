@@ -1,0 +1,105 @@
+#include "service/notifier_daemon.hpp"
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include <curl/curl.h>
+#include <spdlog/spdlog.h>
+
+#include "mqtt/mqtt_client.hpp"
+#include "notify/notifier.hpp"
+#include "pipeline/alert_event.hpp"
+#include "postgres/alert_queue.hpp"
+#include "smtp/mailer.hpp"
+#include "util/logging.hpp"
+#include "util/signals.hpp"
+
+namespace energyhub {
+
+int run_notifier(const Config& config, const std::string& config_path) {
+    auto log = spdlog::get("notifier");
+    ShutdownSignals signals;
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+
+    // The alerts table is the queue; an alert on the topic only says "look now".
+    std::mutex mutex;
+    std::condition_variable wake;
+    bool woken = false, stopping = false;
+    auto nudge = [&] {
+        std::lock_guard lock(mutex);
+        woken = true;
+        wake.notify_one();
+    };
+
+    MqttConfig mqtt_config = config.mqtt;
+    mqtt_config.client_id = config.notifier.client_id;
+    MqttClient mqtt(mqtt_config, "notifier", "");
+    mqtt.on_message([&](std::string_view topic, std::string_view payload) {
+        if (!alert_from_json(payload)) {
+            log->debug("ignored a message on {} that is not an alert event", topic);
+            return;
+        }
+        nudge();
+    });
+    mqtt.subscribe(config.mqtt.alert_prefix + "/#", 1);
+
+    postgres::Session session(config.postgres.dsn);
+    postgres::AlertQueue queue(session, config.notifier);
+    SmtpMailer mailer(config.smtp);
+    NotifierMetrics metrics;
+    Notifier notifier(config, queue, mailer, metrics);
+
+    std::thread worker([&] {
+        bool db_down = false;
+        for (;;) {
+            try {
+                notifier.run_once();
+                if (db_down) log->info("database is back");
+                db_down = false;
+            } catch (const std::exception& e) {
+                session.reset();
+                if (!db_down) log->warn("cannot read alerts, will retry: {}", e.what());
+                db_down = true;
+            }
+            std::unique_lock lock(mutex);
+            wake.wait_for(lock, config.notifier.poll_interval, [&] { return woken || stopping; });
+            if (stopping) return;
+            woken = false;
+        }
+    });
+
+    std::atomic<bool> shutdown{false};
+    std::thread signal_thread([&] {
+        const char* why = signals.wait([&] {
+            try {
+                setup_logging(load_config(config_path).log.level);
+                log->info("reloaded log level from {}", config_path);
+            } catch (const std::exception& e) {
+                log->error("reload failed, keeping the running configuration: {}", e.what());
+            }
+        });
+        log->info("received {}, shutting down", why);
+        shutdown = true;
+    });
+
+    log->info("notifier starting: alerts from {}/#, mail through {}", config.mqtt.alert_prefix, config.smtp.url);
+    if (mqtt.connect([&] { return shutdown.load(); })) {
+        while (!shutdown) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    signal_thread.join();
+    {
+        std::lock_guard lock(mutex);
+        stopping = true;
+        wake.notify_one();
+    }
+    worker.join();
+    mqtt.disconnect(std::chrono::milliseconds(2000));
+    curl_global_cleanup();
+    log->info("notifier stopped: emails_sent={} emails_failed={} alerts_notified={} alerts_given_up={}",
+              metrics.emails_sent.load(), metrics.emails_failed.load(), metrics.alerts_notified.load(),
+              metrics.alerts_given_up.load());
+    return 0;
+}
+
+}  // namespace energyhub

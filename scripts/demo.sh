@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# The whole stack on one machine, in one command: install what is missing, build, start private
+# Mosquitto, PostgreSQL, Redis and a mail catcher on loopback, migrate, seed demo users and
+# devices, run the hub with the simulator for a while, and print what was stored.
+#
+# Usage: scripts/demo.sh [--seconds N] [--devices N] [--keep]
+#   --keep  leave the servers and the hub running afterwards (stop with: scripts/stack.sh stop)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SECONDS_TO_RUN=20
+DEVICES=20
+KEEP=0
+while (($#)); do
+    case $1 in
+        --seconds) SECONDS_TO_RUN=$2; shift 2 ;;
+        --devices) DEVICES=$2; shift 2 ;;
+        --keep) KEEP=1; shift ;;
+        -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+        *) echo "demo: unknown argument $1 (see --help)" >&2; exit 2 ;;
+    esac
+done
+
+BUILD_DIR=${ENERGYHUB_BUILD_DIR:-build}
+scripts/install-deps.sh
+cmake -S . -B "$BUILD_DIR" >/dev/null
+cmake --build "$BUILD_DIR" -j"$(nproc)" --target energyhub firmware-sim
+ENERGYHUB=$BUILD_DIR/hub/energyhub
+SIM=$BUILD_DIR/firmware-sim/firmware-sim
+
+scripts/stack.sh start
+eval "$(scripts/stack.sh env)"
+export ENERGYHUB_STATE_DIR=$ENERGYHUB_RUN_DIR/demo-state
+export ENERGYHUB_CONFIG=$ENERGYHUB_RUN_DIR/demo.yaml
+cp config/energyhub.yaml "$ENERGYHUB_CONFIG"
+HUB_PID=""
+finish() {
+    [[ -n "$HUB_PID" ]] && kill -TERM "$HUB_PID" 2>/dev/null && wait "$HUB_PID" || true
+    ((KEEP)) || scripts/stack.sh stop >/dev/null
+}
+trap finish EXIT
+
+echo "== migrate"
+"$ENERGYHUB" migrate
+echo "== seed demo users and devices"
+"$ENERGYHUB" user list | grep -q '^alice ' || "$ENERGYHUB" user add alice --email alice@example.com --name Alice --tz Europe/Berlin
+"$ENERGYHUB" device list | grep -q '^alice-kettle ' || "$ENERGYHUB" device add alice-kettle --user alice --type kettle --name Kettle
+"$SIM" --register-only --config "$ENERGYHUB_CONFIG" --devices "$DEVICES" --device-prefix demo --users 4
+
+echo "== hub (log: $ENERGYHUB_RUN_DIR/demo-hub.log)"
+"$ENERGYHUB" hub >>"$ENERGYHUB_RUN_DIR/demo-hub.log" 2>&1 &
+HUB_PID=$!
+for _ in $(seq 1 100); do grep -q "subscribed to" "$ENERGYHUB_RUN_DIR/demo-hub.log" && break; sleep 0.2; done
+
+echo "== simulator: $DEVICES devices, one reading a second each, for ${SECONDS_TO_RUN}s"
+"$SIM" --uri "$ENERGYHUB_MQTT_URI" --devices "$DEVICES" --device-prefix demo --users 4 --rate 1 \
+    --duration "$SECONDS_TO_RUN" --qos 1
+mosquitto_pub -p "$ENERGYHUB_MQTT_PORT" -q 1 -t energy/alice-kettle/reading -m '{"power_w":2150.0,"energy_wh":1042.5}'
+mosquitto_pub -p "$ENERGYHUB_MQTT_PORT" -q 1 -t energy/alice-kettle/reading -m '{"power_w": oops'
+sleep 1
+kill -TERM "$HUB_PID" && wait "$HUB_PID" || true
+HUB_PID=""
+
+echo "== what was stored"
+psql "$ENERGYHUB_PG_DSN" -c "SELECT user_id, count(DISTINCT device_id) AS devices, count(*) AS readings,
+        round(avg(power_w)::numeric, 1) AS avg_w, max(ts) AS latest
+    FROM readings GROUP BY user_id ORDER BY user_id"
+echo "== hourly usage of demo-00002 (a kettle)"
+"$ENERGYHUB" usage --device demo-00002 --since 24h
+echo "== retained state of alice-kettle"
+mosquitto_sub -p "$ENERGYHUB_MQTT_PORT" -t energy/alice/alice-kettle/state -C 1 -W 3 || true
+echo "== hub's summary"
+grep "hub stopped" "$ENERGYHUB_RUN_DIR/demo-hub.log" | tail -1
+((KEEP)) && echo "servers left running; config $ENERGYHUB_CONFIG; stop with: scripts/stack.sh stop"
+exit 0
