@@ -21,7 +21,7 @@ PACKAGES=(
     libyaml-cpp-dev libspdlog-dev libcurl4-openssl-dev libboost-test-dev
     libsimdjson-dev nlohmann-json3-dev libcli11-dev libsystemd-dev libcpp-httplib-dev libssl-dev
     # scripts: the SMTP mail catcher and the checks in scripts/stack.sh
-    python3 python3-aiosmtpd curl procps iproute2
+    python3 python3-aiosmtpd python3-prometheus-client curl procps iproute2 systemd dpkg-dev
 )
 
 # Packages from PACKAGES that dpkg does not report as installed ("install ok installed").

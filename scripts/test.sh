@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 BUILD_DIR=${ENERGYHUB_BUILD_DIR:-build}
 
 scripts/install-deps.sh
-cmake -S . -B "$BUILD_DIR" -DENERGYHUB_WERROR=ON
+cmake -S . -B "$BUILD_DIR" -DENERGYHUB_WERROR=ON -DCMAKE_INSTALL_PREFIX=/usr
 cmake --build "$BUILD_DIR" -j"$(nproc)"
 
 scripts/stack.sh start

@@ -12,6 +12,7 @@
 #include "postgres/migrator.hpp"
 #include "postgres/partitions.hpp"
 #include "service/hub_daemon.hpp"
+#include "service/insights_daemon.hpp"
 #include "service/notifier_daemon.hpp"
 #include "util/clock.hpp"
 #include "util/logging.hpp"
@@ -41,6 +42,17 @@ int main(int argc, char** argv) {
         auto config = load_config(config_path);
         setup_logging(config.log.level);
         exit_code = run_notifier(config, config_path);
+    });
+
+    bool insights_once = false;
+    std::string insights_user;
+    auto* insights = app.add_subcommand("insights", "Run the insight scheduler: usage advice per user on a cron schedule");
+    insights->add_flag("--once", insights_once, "Make one insight per user now, publish them and exit");
+    insights->add_option("--user", insights_user, "With --once: only this user")->needs("--once");
+    insights->callback([&] {
+        auto config = load_config(config_path);
+        setup_logging(config.log.level);
+        exit_code = run_insights(config, insights_once, insights_user);
     });
 
     auto* migrate = app.add_subcommand("migrate", "Apply the database schema and create upcoming partitions");

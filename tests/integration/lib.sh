@@ -80,6 +80,10 @@ hub:
   batch_size: 1000
   flush_interval: 100ms
 $hub_extra
+http:
+  listen: 127.0.0.1:0
+  notifier_listen: 127.0.0.1:0
+  insights_listen: 127.0.0.1:0
 smtp:
   url: $ENERGYHUB_SMTP_URL
   from: energyhub@example.com
@@ -105,6 +109,10 @@ for f in sorted(pathlib.Path(sys.argv[1]).glob("*.json")):
         print(f"{meta['subject']}\t{meta['message_id']}\t{meta['eml']}")
 PY
 }
+
+# The port a daemon's HTTP listener got (its log says "http listening on 127.0.0.1:PORT").
+http_port() { sed -n 's/.*http listening on [^:]*:\([0-9]*\).*/\1/p' "$WORK_DIR/$1.log" | tail -1; }
+http_get() { curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$(http_port "$1")$2"; }
 
 NOTIFIER_PID=""
 start_notifier() {

@@ -12,6 +12,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "config/section.hpp"
+#include "http/http_server.hpp"
 
 namespace energyhub {
 
@@ -132,7 +133,23 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
     read_postgres(top.section("postgres"), c.postgres);
     read_redis(top.section("redis"), c.redis);
     auto http = top.section("http");
-    http.string("listen", c.http.listen);
+    for (auto [key, value] : {std::pair{"listen", &c.http.listen}, std::pair{"notifier_listen", &c.http.notifier_listen},
+                              std::pair{"insights_listen", &c.http.insights_listen}}) {
+        http.string(key, *value);
+        if (value->empty()) continue;
+        std::string host;
+        try {
+            host = parse_listen_address(*value).first;
+        } catch (const std::invalid_argument&) {
+            http.fail(http.child(key), http.key_path(key), "must be host:port, e.g. 127.0.0.1:8080");
+        }
+        if (host != "127.0.0.1" && host != "::1" && host != "localhost" && c.http.token.empty()) {
+            std::string token;
+            http.string("token", token);
+            if (token.empty()) http.fail(http.child(key), http.key_path(key), "a non-loopback address needs http.token");
+        }
+    }
+    http.string("token", c.http.token);
     http.reject_unknown();
     read_hub(top.section("hub"), c.hub);
     auto log = top.section("log");
@@ -143,8 +160,8 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
     read_thresholds(top.section("thresholds"), c.thresholds);
     read_smtp(top.section("smtp"), c.smtp);
     read_notifier(top.section("notifier"), c.notifier);
-    // Sections owned by daemons that validate them when they start.
-    for (const char* later : {"ollama", "insights"}) top.child(later);
+    read_ollama_config(top.section("ollama"), c.ollama);
+    read_insights_config(top.section("insights"), c.insights);
     top.reject_unknown();
     return c;
 }

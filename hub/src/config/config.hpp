@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "config/insights_config.hpp"
 #include "config/thresholds.hpp"
 
 namespace energyhub {
@@ -45,7 +46,10 @@ struct RedisConfig {
 };
 
 struct HttpConfig {
-    std::string listen = "127.0.0.1:8080";
+    std::string listen = "127.0.0.1:8080";           // the hub: health, metrics, dashboard, API
+    std::string notifier_listen = "127.0.0.1:8081";  // empty: no HTTP listener
+    std::string insights_listen = "127.0.0.1:8082";
+    std::string token;                                // required unless every listener is on loopback
 };
 
 struct HubConfig {
@@ -99,6 +103,8 @@ struct Config {
     ThresholdsConfig thresholds;
     SmtpConfig smtp;
     NotifierConfig notifier;
+    OllamaConfig ollama;
+    InsightsConfig insights;
 };
 
 // Reads and validates a YAML file. ${VAR} and ${VAR:-default} in string values are replaced from

@@ -25,6 +25,8 @@ void Notifier::run_once() {
 void Notifier::deliver(const std::vector<PendingAlert>& alerts, const Email& email) {
     if (!queue_.claim(alerts)) return;  // another notifier has them
     auto result = mailer_.send(email);
+    // A refusal is an answer: the server is up. Only "could not deliver, try again" counts as down.
+    metrics_.smtp_up = result.status != SendResult::Status::retry;
     if (result.status == SendResult::Status::sent) {
         queue_.sent(email.message_id);
         ++metrics_.emails_sent;

@@ -16,6 +16,9 @@ struct NotifierMetrics {
     std::atomic<std::uint64_t> emails_failed{0};  // attempts that did not go out
     std::atomic<std::uint64_t> alerts_given_up{0};
     std::atomic<std::uint64_t> alerts_notified{0};
+    std::atomic<bool> smtp_up{true};  // the last attempt reached the server (or none was made yet)
+    std::atomic<bool> postgres_up{false};
+    std::atomic<std::int64_t> heartbeat_ms{0};
 };
 
 class Notifier {

@@ -136,6 +136,16 @@ CacheStatus DeviceCache::get(std::string_view device_id, DeviceRecord& out) {
     return CacheStatus::hit;
 }
 
+bool DeviceCache::ping() {
+    if (!ensure_connected()) return false;
+    Reply reply(static_cast<redisReply*>(redisCommand(ctx_.get(), "PING")));
+    if (!reply || reply->type == REDIS_REPLY_ERROR) {
+        mark_down(reply ? "PING failed" : ctx_->errstr);
+        return false;
+    }
+    return true;
+}
+
 void DeviceCache::put(const DeviceRecord& device) {
     if (!ensure_connected()) return;
     auto key = key_for(device.device_id);

@@ -40,6 +40,9 @@ public:
     // False while Redis is considered down (until the next retry).
     bool available() const { return ctx_ != nullptr; }
 
+    // A round trip, for health checks: connects if due, then PING.
+    bool ping();
+
 private:
     struct ContextDeleter {
         void operator()(redisContext* c) const;

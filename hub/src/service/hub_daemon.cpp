@@ -5,11 +5,16 @@
 
 #include <spdlog/spdlog.h>
 
+#include "http/health.hpp"
+#include "http/http_server.hpp"
 #include "mqtt/mqtt_client.hpp"
 #include "pipeline/spool.hpp"
+#include "service/daemon_support.hpp"
+#include "service/hub_metrics.hpp"
 #include "service/ingest_worker.hpp"
 #include "util/logging.hpp"
 #include "util/signals.hpp"
+#include "util/systemd.hpp"
 
 namespace energyhub {
 
@@ -58,6 +63,12 @@ int run_hub(const Config& config, const std::string& config_path) {
         }
     });
 
+    HealthRegistry health;
+    register_hub_health(health, metrics, spool, mqtt, !config.redis.uri.empty());
+    auto http = start_http(config.http, config.http.listen, health, [&] {
+        return render_hub_metrics(metrics, spool.stats(), mqtt);
+    });
+
     std::atomic<bool> stopping{false};
     std::thread signal_thread([&] {
         const char* why = signals.wait([&] {
@@ -77,15 +88,18 @@ int run_hub(const Config& config, const std::string& config_path) {
     log->info("hub starting: subscribing {} with QoS {}, spool {}", config.mqtt.reading_topic, config.mqtt.qos,
               (state / "spool").string());
     if (mqtt.connect([&] { return stopping.load(); })) {
-        while (!stopping) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        systemd::ready("receiving readings");
+        watchdog_loop(stopping, [&] { return health.alive().status == 200; });
     }
     signal_thread.join();
+    systemd::stopping();
 
     // Stop the inflow first, then store everything that was spooled.
     mqtt.disconnect(kDisconnectTimeout);
     spool.close();
     worker.stop(kDrainDeadline);
     ingest.join();
+    if (http) http->stop();
     log->info("hub stopped: received={} stored={} duplicates={} rejected={}", metrics.received.load(),
               metrics.stored.load(), metrics.duplicates.load(), metrics.rejected_total());
     return failed ? 1 : 0;

@@ -152,6 +152,7 @@ IngestWorker::Step IngestWorker::handle(std::int64_t received_ms, std::string_vi
             return Step::done;
         case LookupStatus::unavailable:
             ++metrics_.lookup_stalls;
+            metrics_.postgres_up = false;
             return Step::stall;
     }
     return Step::done;
@@ -161,8 +162,12 @@ bool IngestWorker::flush() {
     if (!batch_.empty() || !alerts_.empty()) {
         bool ok = false;
         std::vector<std::size_t> fresh_alerts;
+        const auto started = clock_.steady_ms();
         try {
             auto result = store_.write(batch_.items(), alerts_);
+            metrics_.flush_seconds.observe(static_cast<double>(clock_.steady_ms() - started) / 1000.0);
+            if (!batch_.empty()) metrics_.batch_size.observe(static_cast<double>(batch_.size()));
+            metrics_.postgres_up = true;
             metrics_.stored += result.inserted;
             metrics_.duplicates += result.duplicates;
             if (!batch_.empty()) ++metrics_.batches;
@@ -170,6 +175,7 @@ bool IngestWorker::flush() {
             ok = true;
         } catch (const std::exception& e) {
             ++metrics_.store_failures;
+            metrics_.postgres_up = false;
             session_.reset();
             if (backoff_ms_ == 0) log()->warn("storing {} readings failed, will retry: {}", batch_.size(), e.what());
         }
@@ -247,6 +253,13 @@ void IngestWorker::reject(std::string_view topic, std::string_view payload, std:
 
 void IngestWorker::housekeeping() {
     auto now = clock_.steady_ms();
+    metrics_.heartbeat_ms = now;
+    metrics_.cache_hits = enricher_.stats().hits;
+    metrics_.cache_misses = enricher_.stats().misses;
+    metrics_.cached_devices = enricher_.cached();
+    metrics_.redis_hits = lookup_.redis_hits();
+    metrics_.database_lookups = lookup_.database_lookups();
+
     try {
         if (now >= next_change_poll_ms_) {
             next_change_poll_ms_ = now + kChangePollMs;
@@ -255,6 +268,7 @@ void IngestWorker::housekeeping() {
                 if (redis_) redis_->erase(id);
                 if (!directory_.find(id)) rules_.forget(id);  // removed: no more alerts for it
             }
+            metrics_.postgres_up = true;
         }
         if (now >= next_maintenance_ms_) {
             auto dropped = store_.partitions().maintain(session_.conn(), clock_.now_ms(), config_.hub.partitions_ahead,
@@ -264,6 +278,7 @@ void IngestWorker::housekeeping() {
         }
     } catch (const std::exception& e) {
         session_.reset();
+        metrics_.postgres_up = false;
         next_change_poll_ms_ = now + kChangePollMs;
         if (backoff_ms_ == 0) log()->warn("registry maintenance failed, will retry: {}", e.what());
     }
@@ -275,6 +290,7 @@ void IngestWorker::housekeeping() {
     if (now >= next_offline_check_ms_) {
         next_offline_check_ms_ = now + kOfflineCheckMs;
         rules_.check_offline(clock_.now_ms(), alerts_);
+        metrics_.redis_up = redis_ && redis_->ping();
     }
     if (now >= next_stats_ms_) {
         if (next_stats_ms_ != 0) {

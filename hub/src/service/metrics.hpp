@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "http/prometheus.hpp"
 #include "pipeline/reject.hpp"
 
 namespace energyhub {
@@ -17,7 +18,20 @@ struct IngestMetrics {
     std::atomic<std::uint64_t> lookup_stalls{0};  // waits because no registry could answer
     std::atomic<std::uint64_t> deadletter_dropped{0};
     std::atomic<std::uint64_t> alerts_fired{0};
-    std::atomic<std::uint64_t> alerts_resolved{0};  // over the dead-letter rate (still counted below)
+    std::atomic<std::uint64_t> alerts_resolved{0};
+    std::atomic<std::uint64_t> cache_hits{0};  // enricher LRU
+    std::atomic<std::uint64_t> cache_misses{0};
+    std::atomic<std::uint64_t> redis_hits{0};
+    std::atomic<std::uint64_t> database_lookups{0};
+    std::atomic<std::uint64_t> cached_devices{0};
+
+    // Health, as last seen by the worker (which owns the connections).
+    std::atomic<bool> postgres_up{false};
+    std::atomic<bool> redis_up{false};
+    std::atomic<std::int64_t> heartbeat_ms{0};  // steady time of the worker's last loop
+
+    Histogram batch_size{{1, 10, 100, 500, 1000, 2000, 5000, 10000}};
+    Histogram flush_seconds{{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5}};  // over the dead-letter rate (still counted below)
     std::array<std::atomic<std::uint64_t>, kRejectReasonCount> rejected{};
 
     std::uint64_t rejected_total() const {

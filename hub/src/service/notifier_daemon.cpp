@@ -10,10 +10,14 @@
 #include "mqtt/mqtt_client.hpp"
 #include "notify/notifier.hpp"
 #include "pipeline/alert_event.hpp"
+#include "http/prometheus.hpp"
 #include "postgres/alert_queue.hpp"
+#include "service/daemon_support.hpp"
 #include "smtp/mailer.hpp"
 #include "util/logging.hpp"
+#include "util/clock.hpp"
 #include "util/signals.hpp"
+#include "util/systemd.hpp"
 
 namespace energyhub {
 
@@ -53,6 +57,7 @@ int run_notifier(const Config& config, const std::string& config_path) {
     std::thread worker([&] {
         bool db_down = false;
         for (;;) {
+            metrics.heartbeat_ms = SystemClock::instance().steady_ms();
             try {
                 notifier.run_once();
                 if (db_down) log->info("database is back");
@@ -62,11 +67,32 @@ int run_notifier(const Config& config, const std::string& config_path) {
                 if (!db_down) log->warn("cannot read alerts, will retry: {}", e.what());
                 db_down = true;
             }
+            metrics.postgres_up = !db_down;
             std::unique_lock lock(mutex);
             wake.wait_for(lock, config.notifier.poll_interval, [&] { return woken || stopping; });
             if (stopping) return;
             woken = false;
         }
+    });
+
+    HealthRegistry health;
+    health.add("mqtt", true, [&] { return ComponentHealth{mqtt.connected(), "{}"}; });
+    health.add("postgres", true, [&] { return ComponentHealth{metrics.postgres_up.load(), "{}"}; });
+    health.add("smtp", false, [&] { return ComponentHealth{metrics.smtp_up.load(), "{\"required\":false}"}; });
+    health.liveness([&] {
+        // The loop wakes at least every poll_interval; a send can take up to the SMTP timeout.
+        auto limit = 2 * (config.notifier.poll_interval + config.smtp.timeout).count();
+        return ComponentHealth{SystemClock::instance().steady_ms() - metrics.heartbeat_ms.load() < limit, "{}"};
+    });
+    auto http = start_http(config.http, config.http.notifier_listen, health, [&] {
+        PrometheusText p;
+        p.counter("energyhub_emails_sent_total", "Emails accepted by the SMTP server", static_cast<double>(metrics.emails_sent.load()))
+            .counter("energyhub_emails_failed_total", "Email attempts that failed", static_cast<double>(metrics.emails_failed.load()))
+            .counter("energyhub_alerts_notified_total", "Alert transitions emailed", static_cast<double>(metrics.alerts_notified.load()))
+            .counter("energyhub_alerts_given_up_total", "Alert transitions not emailed after the retry budget",
+                     static_cast<double>(metrics.alerts_given_up.load()))
+            .counter("energyhub_mqtt_reconnects_total", "Reconnections to the broker", static_cast<double>(mqtt.reconnects()));
+        return p.text();
     });
 
     std::atomic<bool> shutdown{false};
@@ -85,15 +111,18 @@ int run_notifier(const Config& config, const std::string& config_path) {
 
     log->info("notifier starting: alerts from {}/#, mail through {}", config.mqtt.alert_prefix, config.smtp.url);
     if (mqtt.connect([&] { return shutdown.load(); })) {
-        while (!shutdown) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        systemd::ready("sending alert emails");
+        watchdog_loop(shutdown, [&] { return health.alive().status == 200; });
     }
     signal_thread.join();
+    systemd::stopping();
     {
         std::lock_guard lock(mutex);
         stopping = true;
         wake.notify_one();
     }
     worker.join();
+    if (http) http->stop();
     mqtt.disconnect(std::chrono::milliseconds(2000));
     curl_global_cleanup();
     log->info("notifier stopped: emails_sent={} emails_failed={} alerts_notified={} alerts_given_up={}",

@@ -8,7 +8,7 @@
 namespace energyhub {
 
 namespace {
-const char* const kLoggers[] = {"energyhub", "hub.mqtt", "hub.ingest", "hub.store", "hub.redis", "hub.spool", "sim", "notifier"};
+const char* const kLoggers[] = {"energyhub", "hub.mqtt", "hub.ingest", "hub.store", "hub.redis", "hub.spool", "sim", "notifier", "insights", "insights.ollama"};
 }
 
 void setup_logging(const std::string& level) {

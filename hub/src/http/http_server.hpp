@@ -1,0 +1,57 @@
+#pragma once
+// The small HTTP listener every daemon has (health, metrics, and the hub's dashboard and API).
+// Handlers run on the server's own threads and must only read shared state.
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace energyhub {
+
+struct HttpRequest {
+    std::string path;
+    std::vector<std::string> captures;          // the pattern's groups, in order
+    std::map<std::string, std::string> query;   // ?since=24h
+    std::map<std::string, std::string> headers;  // lower-case names
+};
+
+struct HttpResponse {
+    int status = 200;
+    std::string content_type = "application/json";
+    std::string body;
+};
+
+class HttpServer {
+public:
+    using Handler = std::function<HttpResponse(const HttpRequest&)>;
+
+    // listen: "127.0.0.1:8080" or "[::1]:8080"; port 0 picks a free port. Throws
+    // std::invalid_argument for a malformed address.
+    explicit HttpServer(const std::string& listen);
+    ~HttpServer();
+
+    // GET routes; `pattern` is a regular expression over the whole path, e.g. "/api/devices/([^/]+)".
+    void get(const std::string& pattern, Handler handler);
+
+    // Requests must carry "Authorization: Bearer <token>" (except those under /health).
+    void require_token(std::string token);
+
+    // Binds and serves on a background thread; throws std::runtime_error if it cannot bind.
+    void start();
+    void stop();
+
+    int port() const { return port_; }
+    const std::string& host() const { return host_; }
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+    std::string host_;
+    int port_ = 0;
+};
+
+// Splits "host:port"; throws std::invalid_argument.
+std::pair<std::string, int> parse_listen_address(const std::string& listen);
+
+}  // namespace energyhub

@@ -1,0 +1,50 @@
+#pragma once
+// Prometheus text exposition format (version 0.0.4), written by hand: a handful of counters,
+// gauges and histograms do not need a client library.
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace energyhub {
+
+// A histogram with fixed upper bounds, safe to observe from one thread and read from others.
+class Histogram {
+public:
+    explicit Histogram(std::vector<double> bounds);
+    void observe(double value);
+
+    const std::vector<double>& bounds() const { return bounds_; }
+    std::uint64_t bucket(std::size_t i) const { return counts_[i].load(std::memory_order_relaxed); }  // non-cumulative
+    std::uint64_t count() const { return count_.load(std::memory_order_relaxed); }
+    double sum() const { return sum_.load(std::memory_order_relaxed); }
+
+private:
+    std::vector<double> bounds_;
+    std::vector<std::atomic<std::uint64_t>> counts_;  // one per bound, plus +Inf
+    std::atomic<std::uint64_t> count_{0};
+    std::atomic<double> sum_{0};
+};
+
+class PrometheusText {
+public:
+    // labels: `reason="malformed_json"` (already formatted), or empty.
+    PrometheusText& counter(std::string_view name, std::string_view help, double value, std::string_view labels = {});
+    PrometheusText& gauge(std::string_view name, std::string_view help, double value, std::string_view labels = {});
+    PrometheusText& histogram(std::string_view name, std::string_view help, const Histogram& h);
+
+    // For a metric with several label sets: HELP/TYPE once, then samples.
+    PrometheusText& family(std::string_view name, std::string_view help, std::string_view type);
+    PrometheusText& sample(std::string_view name, double value, std::string_view labels = {});
+
+    const std::string& text() const { return out_; }
+
+private:
+    std::string out_;
+};
+
+constexpr const char* kPrometheusContentType = "text/plain; version=0.0.4; charset=utf-8";
+
+}  // namespace energyhub

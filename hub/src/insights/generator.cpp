@@ -1,0 +1,86 @@
+#include "insights/generator.hpp"
+
+#include <stdexcept>
+
+#include <spdlog/spdlog.h>
+
+#include "insights/facts.hpp"
+#include "insights/rules.hpp"
+#include "util/timestamp.hpp"
+
+namespace energyhub::insights {
+
+nlohmann::json insight_message(const Insight& insight) {
+    nlohmann::json j = {
+        {"id", insight.id},
+        {"user_id", insight.user_id},
+        {"created_at", format_iso8601(insight.created_ms)},
+        {"trigger", insight.trigger},
+        {"source", insight.advice.source},
+        {"format", insight.advice.format},
+        {"period", {{"start", format_iso8601(insight.period_start_ms)}, {"end", format_iso8601(insight.period_end_ms)}}},
+        {"summary", insight.advice.summary},
+        {"recommendations", recommendations_json(insight.advice.recommendations)},
+        {"facts", insight.facts},
+    };
+    if (!insight.device_id.empty()) j["device_id"] = insight.device_id;
+    if (!insight.alert_id.empty()) j["alert_id"] = insight.alert_id;
+    return j;
+}
+
+InsightGenerator::InsightGenerator(const InsightsConfig& config, InsightRepository& repository, ollama::ChatClient* model,
+                                   Publish publish, const Clock& clock)
+    : config_(config), repository_(repository), model_(model), publish_(std::move(publish)), clock_(clock) {}
+
+Insight InsightGenerator::generate(const std::string& user_id, const Alert* focus) {
+    auto log = spdlog::get("insights");
+    const std::int64_t now = clock_.now_ms();
+    const UsageData data = repository_.usage(user_id, now);
+    if (data.tz.empty()) throw std::runtime_error("unknown user " + user_id);
+    const Aggregates aggregates = aggregate(data, config_.tariff);
+    const auto alerts = repository_.alerts(user_id, aggregates.period_start_ms, now, kMaxAlertsInFacts);
+
+    Insight insight;
+    insight.user_id = user_id;
+    insight.period_start_ms = aggregates.period_start_ms;
+    insight.period_end_ms = aggregates.period_end_ms;
+    insight.facts = build_facts(aggregates, alerts, config_.tariff, focus);
+    if (focus) {
+        insight.trigger = "alert";
+        insight.device_id = focus->device_id;
+        insight.alert_id = focus->id;
+    }
+
+    bool advised = false;
+    if (model_ && !model_failed_ && aggregates.kwh_week > 0) {
+        const auto result = model_->chat(build_prompt(insight.facts, focus));
+        if (result.status == ollama::ChatStatus::ok) {
+            std::string problem;
+            if (auto advice = parse_model_answer(result.content, &problem)) {
+                insight.advice = std::move(*advice);
+                insight.advice.source = model_->source();
+                advised = true;
+                if (insight.advice.format == "text")
+                    log->warn("{} did not answer in the requested JSON for {} ({}{}); keeping its answer as text",
+                              model_->source(), user_id, problem, result.truncated ? ", cut off at num_predict" : "");
+            }
+        } else if (result.status != ollama::ChatStatus::stopped) {
+            model_failed_ = true;
+            log->warn("{} gave no advice for {} ({} after {} attempt(s) in {} ms: {}); using the built-in rules",
+                      model_->source(), user_id, ollama::to_string(result.status), result.attempts, result.elapsed_ms,
+                      result.error);
+        }
+    }
+    if (!advised) insight.advice = rules_advice(aggregates, alerts, focus);
+    price_savings(insight.advice, aggregates);
+
+    repository_.store(insight);
+    const std::string topic = config_.topic_prefix + "/" + user_id;
+    const std::string payload = insight_message(insight).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    if (!publish_(topic, payload)) log->warn("insight {} for {} is stored but could not be published on {}", insight.id, user_id, topic);
+    log->info("insight {} for {}{}{} from {} ({})", insight.id, user_id, focus ? " about " : "", focus ? focus->device_id : "",
+              insight.advice.source, insight.advice.format);
+    return insight;
+}
+
+}  // namespace energyhub::insights

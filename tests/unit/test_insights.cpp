@@ -1,0 +1,291 @@
+#include <boost/test/unit_test.hpp>
+
+#include <string>
+
+#include "config/config.hpp"
+#include "insights/advice.hpp"
+#include "insights/facts.hpp"
+#include "insights/rules.hpp"
+#include "insights/usage.hpp"
+#include "ollama/think.hpp"
+
+using namespace energyhub;
+using namespace energyhub::insights;
+
+namespace {
+
+std::string config_error(const std::string& yaml) {
+    try {
+        parse_config(yaml, "test.yaml");
+    } catch (const ConfigError& e) {
+        return e.what();
+    }
+    return "";
+}
+
+const char* const kAdvice =
+    R"({"summary": "You used 80 kWh.", "recommendations": [)"
+    R"({"title": "Heat pump", "action": "Lower the flow temperature.", "device_id": "hp-1", "estimated_saving_kwh_per_month": 25},)"
+    R"({"title": "Fridge", "action": "Defrost it.", "estimated_saving_kwh_per_month": "about 4.5 kWh"},)"
+    R"({"title": "Evening", "action": "Shift the dishwasher.", "estimated_saving_kwh_per_month": 0}]})";
+
+UsageData sample_usage() {
+    UsageData d;
+    d.user_id = "alice";
+    d.tz = "Europe/Berlin";
+    d.yesterday = "2026-11-27";
+    d.week_first = "2026-11-21";
+    d.devices = {{"hp-1", "Heat pump", "heatpump"}, {"fridge-1", "", "plug"}, {"lamp-1", "Lamp", "plug"}};
+    // hp-1: 10 kWh at 18:00 on each of the 6 days before yesterday, 12 kWh yesterday at 18:00,
+    // 50 kWh the week before. fridge-1: 1 kWh at 03:00 per day, steady.
+    d.rows = {{"hp-1", Bucket::week, 18, 60'000},    {"hp-1", Bucket::yesterday, 18, 12'000},
+              {"hp-1", Bucket::previous_week, 18, 50'000}, {"fridge-1", Bucket::week, 3, 6'000},
+              {"fridge-1", Bucket::yesterday, 3, 1'000},   {"fridge-1", Bucket::previous_week, 3, 7'000}};
+    d.base_load_w = 150;
+    d.night_min_w = {{"fridge-1", 140}, {"hp-1", 10}};
+    return d;
+}
+
+Tariff evening_tariff() {
+    Tariff t;
+    t.per_kwh = 0.30;
+    t.bands = {{17, 21, 0.45}};
+    return t;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(insights)
+
+BOOST_AUTO_TEST_CASE(think_blocks_are_removed) {
+    using ollama::strip_think;
+    BOOST_TEST(strip_think("<think>\nreasoning\n</think>\n\n{\"a\":1}") == "{\"a\":1}");
+    BOOST_TEST(strip_think("<think></think>answer") == "answer");                      // empty block
+    BOOST_TEST(strip_think("reasoning without the opening tag</think>\nanswer ") == "answer");
+    BOOST_TEST(strip_think("<think>a</think>b<think>c</think> final") == "final");   // after the last one
+    BOOST_TEST(strip_think("  plain answer\n") == "plain answer");
+    BOOST_TEST(strip_think("<think>cut off inside the reasoning").empty());
+    BOOST_TEST(strip_think("<think>only</think>   ").empty());
+    BOOST_TEST(ollama::strip_code_fence("```json\n{\"a\":1}\n```") == "{\"a\":1}");
+    BOOST_TEST(ollama::strip_code_fence("```\n[1]\n```\n") == "[1]");
+    BOOST_TEST(ollama::strip_code_fence("no fence") == "no fence");
+}
+
+BOOST_AUTO_TEST_CASE(structured_answer_is_validated) {
+    std::string problem;
+    auto advice = parse_model_answer(kAdvice, &problem);
+    BOOST_REQUIRE(advice);
+    BOOST_TEST(advice->format == "json");
+    BOOST_TEST(advice->summary == "You used 80 kWh.");
+    BOOST_REQUIRE(advice->recommendations.size() == 3u);
+    BOOST_TEST(advice->recommendations[0].device_id == "hp-1");
+    BOOST_TEST(advice->recommendations[0].saving_kwh_per_month == 25.0);
+    BOOST_TEST(advice->recommendations[1].saving_kwh_per_month == 4.5);  // a number inside text
+    BOOST_TEST(advice->recommendations[1].device_id.empty());
+}
+
+BOOST_AUTO_TEST_CASE(invalid_items_are_dropped_and_bounds_hold) {
+    // Items without an action or with a negative saving go; more than 3 are cut to 3; a device id
+    // that is not an id is dropped; long fields are cut.
+    const std::string long_title(3000, 'x');
+    const std::string answer =
+        R"({"summary": "S", "recommendations": [{"title": "no action", "estimated_saving_kwh_per_month": 1},)"
+        R"({"title": "negative", "action": "a", "estimated_saving_kwh_per_month": -5},)"
+        R"({"title": ")" + long_title + R"(", "action": "a", "device_id": "not an id!", "estimated_saving_kwh_per_month": 1},)"
+        R"({"title": "b", "action": "b", "estimated_saving_kwh_per_month": 2},)"
+        R"({"title": "c", "action": "c", "estimated_saving_kwh_per_month": 3},)"
+        R"({"title": "d", "action": "d", "estimated_saving_kwh_per_month": 4}]})";
+    auto advice = parse_model_answer(answer);
+    BOOST_REQUIRE(advice);
+    BOOST_TEST(advice->format == "json");
+    BOOST_REQUIRE(advice->recommendations.size() == 3u);
+    BOOST_TEST(advice->recommendations[0].title.size() == kMaxFieldBytes);
+    BOOST_TEST(advice->recommendations[0].device_id.empty());
+    BOOST_TEST(advice->recommendations[2].title == "c");
+}
+
+BOOST_AUTO_TEST_CASE(answers_that_ignore_the_format_become_text) {
+    std::string problem;
+    auto text = parse_model_answer("Switch the kettle off.", &problem);
+    BOOST_REQUIRE(text);
+    BOOST_TEST(text->format == "text");
+    BOOST_TEST(text->summary == "Switch the kettle off.");
+    BOOST_TEST(text->recommendations.empty());
+    BOOST_TEST(problem == "the answer is not JSON");
+
+    auto truncated = parse_model_answer(R"({"summary": "cut off", "recommendations": [{"title": )", &problem);
+    BOOST_REQUIRE(truncated);
+    BOOST_TEST(truncated->format == "text");
+
+    auto wrong_shape = parse_model_answer(R"({"advice": "turn things off"})", &problem);
+    BOOST_REQUIRE(wrong_shape);
+    BOOST_TEST(wrong_shape->format == "text");
+    BOOST_TEST(problem == "the answer has no summary");
+
+    auto no_recs = parse_model_answer(R"({"summary": "ok", "recommendations": [{"title": "t"}]})", &problem);
+    BOOST_TEST(no_recs->format == "text");
+    BOOST_TEST(problem == "the answer has no valid recommendation");
+
+    BOOST_TEST(parse_model_answer("[1, 2]")->format == "text");
+    BOOST_TEST(!parse_model_answer("   "));
+    BOOST_TEST(parse_model_answer(std::string(100'000, 'y'))->summary.size() == kMaxTextAnswerBytes);
+    BOOST_TEST(parse_model_answer(std::string("```json\n") + kAdvice + "\n```")->format == "json");
+}
+
+BOOST_AUTO_TEST_CASE(utf8_is_cut_on_a_character_boundary) {
+    const std::string euros = "\xe2\x82\xac\xe2\x82\xac";  // two 3-byte characters
+    BOOST_TEST(truncate_utf8(euros, 4) == "\xe2\x82\xac");
+    BOOST_TEST(truncate_utf8(euros, 3) == "\xe2\x82\xac");
+    BOOST_TEST(truncate_utf8(euros, 2).empty());
+    BOOST_TEST(truncate_utf8("abc", 10) == "abc");
+}
+
+BOOST_AUTO_TEST_CASE(aggregates_from_rollup_rows) {
+    const auto a = aggregate(sample_usage(), evening_tariff());
+    BOOST_TEST(a.kwh_yesterday == 13.0);
+    BOOST_TEST(a.kwh_week == 79.0);
+    BOOST_TEST(a.kwh_previous == 57.0);
+    BOOST_TEST(*a.change_pct == (79.0 - 57.0) / 57.0 * 100, boost::test_tools::tolerance(1e-9));
+    BOOST_TEST(*a.peak_hour == 18);
+    BOOST_TEST(a.peak_hour_kwh_per_day == 72.0 / 7, boost::test_tools::tolerance(1e-9));
+    BOOST_TEST(a.cost_yesterday == 12 * 0.45 + 1 * 0.30, boost::test_tools::tolerance(1e-9));
+    BOOST_TEST(a.cost_week == 72 * 0.45 + 7 * 0.30, boost::test_tools::tolerance(1e-9));
+    BOOST_TEST(a.peak_band_kwh_week == 72.0, boost::test_tools::tolerance(1e-9));
+    BOOST_TEST(*a.base_load_share_pct == 150.0 * 168 / 1000 / 79 * 100, boost::test_tools::tolerance(1e-9));
+    BOOST_REQUIRE(a.devices.size() == 3u);
+    BOOST_TEST(a.devices[0].device_id == "hp-1");
+    BOOST_TEST(a.devices[0].kwh_week == 72.0);
+    BOOST_TEST(a.devices[2].device_id == "lamp-1");  // registered, no use
+    BOOST_TEST(!a.devices[2].change_pct);
+    BOOST_TEST(*a.devices[1].change_pct == 0.0);
+}
+
+BOOST_AUTO_TEST_CASE(time_of_use_prices) {
+    Tariff t = evening_tariff();
+    t.bands.push_back({22, 6, 0.20});  // wraps past midnight
+    BOOST_TEST(t.price_at_hour(16) == 0.30);
+    BOOST_TEST(t.price_at_hour(17) == 0.45);
+    BOOST_TEST(t.price_at_hour(20) == 0.45);
+    BOOST_TEST(t.price_at_hour(21) == 0.30);
+    BOOST_TEST(t.price_at_hour(23) == 0.20);
+    BOOST_TEST(t.price_at_hour(5) == 0.20);
+    BOOST_TEST(t.price_at_hour(6) == 0.30);
+}
+
+BOOST_AUTO_TEST_CASE(rules_give_three_priced_recommendations) {
+    const auto a = aggregate(sample_usage(), evening_tariff());
+    auto advice = rules_advice(a, {}, nullptr);
+    price_savings(advice, a);
+    BOOST_TEST(advice.source == "rules");
+    BOOST_REQUIRE(advice.recommendations.size() == 3u);
+    // The heat pump rose 44% (+22 kWh a week): the largest saving comes first.
+    BOOST_TEST(advice.recommendations[0].device_id == "hp-1");
+    BOOST_TEST(advice.recommendations[0].saving_kwh_per_month == 94.29);
+    BOOST_TEST(advice.recommendations[1].device_id == "fridge-1");  // the base load, from the fridge
+    for (const auto& r : advice.recommendations) BOOST_TEST(r.saving_cost_per_month.has_value());
+    BOOST_TEST(advice.summary.find("Yesterday (2026-11-27) you used 13.0 kWh") == 0u);
+    // Deterministic: the same input gives the same advice.
+    BOOST_TEST(recommendations_json(rules_advice(a, {}, nullptr).recommendations).dump() ==
+               recommendations_json(rules_advice(a, {}, nullptr).recommendations).dump());
+}
+
+BOOST_AUTO_TEST_CASE(rules_put_the_alerting_device_first) {
+    const auto a = aggregate(sample_usage(), Tariff{});
+    Alert focus;
+    focus.id = "a1";
+    focus.user_id = "alice";
+    focus.device_id = "fridge-1";
+    focus.rule = RuleKind::spike;
+    focus.value = 900;
+    focus.threshold = 400;
+    const auto advice = rules_advice(a, {focus}, &focus);
+    BOOST_REQUIRE(advice.recommendations.size() == 3u);
+    BOOST_TEST(advice.recommendations[0].device_id == "fridge-1");
+    BOOST_TEST(advice.recommendations[0].title == "Check fridge-1 now");
+    BOOST_TEST(advice.recommendations[1].device_id != "fridge-1");
+    BOOST_TEST(!advice.recommendations[0].saving_cost_per_month);  // no tariff
+}
+
+BOOST_AUTO_TEST_CASE(rules_without_any_use) {
+    UsageData d;
+    d.user_id = "bob";
+    d.tz = "UTC";
+    d.yesterday = "2026-11-27";
+    d.week_first = "2026-11-21";
+    const auto advice = rules_advice(aggregate(d, Tariff{}), {}, nullptr);
+    BOOST_TEST(advice.recommendations.size() == 1u);
+    BOOST_TEST(advice.summary.find("No electricity use") == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(facts_and_prompt) {
+    const auto a = aggregate(sample_usage(), evening_tariff());
+    Alert alert;
+    alert.id = "a1";
+    alert.device_id = "hp-1";
+    alert.rule = RuleKind::power_above;
+    alert.value = 3100;
+    alert.threshold = 2500;
+    alert.ts_ms = 1'795'836'000'000;
+    const auto facts = build_facts(a, {alert}, evening_tariff(), &alert);
+    BOOST_TEST(facts["yesterday"]["kwh"] == 13.0);
+    BOOST_TEST(facts["last_7_days"]["change_pct"] == 38.6);
+    BOOST_TEST(facts["peak_hour"]["hour"] == 18);
+    BOOST_TEST(facts["top_consumers"].dump() == R"(["hp-1","fridge-1"])");
+    BOOST_TEST(facts["tariff"]["most_expensive_band"]["from"] == "17:00");
+    BOOST_TEST(facts["alerts"].size() == 1u);
+    BOOST_TEST(facts["focus"]["rule"] == "power_above");
+    const auto request = build_prompt(facts, &alert);
+    BOOST_REQUIRE(request.messages.size() == 2u);
+    BOOST_TEST(request.messages[1].content.find("Facts: {") == 0u);
+    BOOST_TEST(request.messages[1].content.find("rule power_above on device hp-1") != std::string::npos);
+    BOOST_TEST(request.format["required"].dump() == R"(["summary","recommendations"])");
+}
+
+BOOST_AUTO_TEST_CASE(config_sections) {
+    auto c = parse_config(
+        "ollama:\n"
+        "  url: http://pi.local:11434/\n"
+        "  model: deepseek-r1:7b\n"
+        "  connect_timeout: 2s\n"
+        "  timeout: 10m\n"
+        "  keep_alive: -1\n"
+        "  max_answer_bytes: 64KB\n"
+        "insights:\n"
+        "  schedule: '30 6 * * mon-fri'\n"
+        "  timezone: Europe/Berlin\n"
+        "  tariff:\n"
+        "    per_kwh: 0.32\n"
+        "    bands: [{from: '17:00', to: '21:00', per_kwh: 0.45}, {from: '22:00', to: '24:00', per_kwh: 0.2}]\n"
+        "  on_demand_per_device_per_day: 2\n",
+        "test.yaml");
+    BOOST_TEST(c.ollama.url == "http://pi.local:11434");
+    BOOST_TEST(c.ollama.model == "deepseek-r1:7b");
+    BOOST_TEST(c.ollama.timeout.count() == 600'000);
+    BOOST_TEST(c.ollama.keep_alive_seconds == -1);
+    BOOST_TEST(c.ollama.max_answer_bytes == 65536u);
+    BOOST_TEST(c.insights.schedule == "30 6 * * mon-fri");
+    BOOST_REQUIRE(c.insights.tariff.bands.size() == 2u);
+    BOOST_TEST(c.insights.tariff.bands[1].to_hour == 0);
+    BOOST_TEST(c.insights.on_demand_per_device_per_day == 2);
+    BOOST_TEST(c.insights.client_id == "energyhub-insights");  // default
+
+    BOOST_TEST(config_error("insights:\n  schedule: '0 25 * * *'\n") ==
+               "test.yaml:2: insights.schedule: hour field '25': 25 is out of range 0-23");
+    BOOST_TEST(config_error("insights:\n  timezone: Mars/Base\n") ==
+               "test.yaml:2: insights.timezone: unknown time zone 'Mars/Base' (use a name such as Europe/Berlin)");
+    BOOST_TEST(config_error("insights:\n  tariff: {bands: [{from: '17:30', to: '21:00', per_kwh: 1}]}\n") ==
+               "test.yaml:2: insights.tariff.bands[0].from: must be a whole hour (costs come from the hourly rollup)");
+    BOOST_TEST(config_error("insights:\n  tariff:\n    bands:\n      - {from: '17:00', to: '21:00', per_kwh: 1}\n"
+                            "      - {from: '20:00', to: '22:00', per_kwh: 1}\n") ==
+               "test.yaml:5: insights.tariff.bands[1]: overlaps another band");
+    BOOST_TEST(config_error("insights:\n  tariff: {bands: [{from: '17:00', until: '21:00', per_kwh: 1}]}\n") ==
+               "test.yaml:2: insights.tariff.bands[0].until: unknown key");
+    BOOST_TEST(config_error("insights:\n  cron: '0 7 * * *'\n") == "test.yaml:2: insights.cron: unknown key");
+    BOOST_TEST(config_error("ollama:\n  url: ftp://x\n") ==
+               "test.yaml:2: ollama.url: must start with http:// or https:// (or be empty for rules only)");
+    BOOST_TEST(config_error("ollama:\n  keep_alive: soon\n") ==
+               "test.yaml:2: ollama.keep_alive: must be a duration such as 30m, 0s, or -1 for forever");
+    BOOST_TEST(config_error("ollama:\n  retries: 50\n") == "test.yaml:2: ollama.retries: must be between 0 and 10");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
