@@ -32,10 +32,21 @@ scripts/stack.sh start
 eval "$(scripts/stack.sh env)"
 export ENERGYHUB_STATE_DIR=$ENERGYHUB_RUN_DIR/demo-state
 export ENERGYHUB_CONFIG=$ENERGYHUB_RUN_DIR/demo.yaml
+# The sample config, plus a threshold for the demo kettle and the private mail catcher.
 cp config/energyhub.yaml "$ENERGYHUB_CONFIG"
+cat >>"$ENERGYHUB_CONFIG" <<YAML
+
+thresholds:
+  devices:
+    alice-kettle: {power_above: {watts: 2000}}
+smtp:
+  url: $ENERGYHUB_SMTP_URL
+  from: energyhub@example.com
+YAML
 HUB_PID=""
+NOTIFIER_PID=""
 finish() {
-    [[ -n "$HUB_PID" ]] && kill -TERM "$HUB_PID" 2>/dev/null && wait "$HUB_PID" || true
+    for pid in $HUB_PID $NOTIFIER_PID; do kill -TERM "$pid" 2>/dev/null && wait "$pid" || true; done
     ((KEEP)) || scripts/stack.sh stop >/dev/null
 }
 trap finish EXIT
@@ -47,26 +58,37 @@ echo "== seed demo users and devices"
 "$ENERGYHUB" device list | grep -q '^alice-kettle ' || "$ENERGYHUB" device add alice-kettle --user alice --type kettle --name Kettle
 "$SIM" --register-only --config "$ENERGYHUB_CONFIG" --devices "$DEVICES" --device-prefix demo --users 4
 
-echo "== hub (log: $ENERGYHUB_RUN_DIR/demo-hub.log)"
+echo "== hub and notifier (logs: $ENERGYHUB_RUN_DIR/demo-hub.log, demo-notifier.log)"
 "$ENERGYHUB" hub >>"$ENERGYHUB_RUN_DIR/demo-hub.log" 2>&1 &
 HUB_PID=$!
-for _ in $(seq 1 100); do grep -q "subscribed to" "$ENERGYHUB_RUN_DIR/demo-hub.log" && break; sleep 0.2; done
+"$ENERGYHUB" notifier >>"$ENERGYHUB_RUN_DIR/demo-notifier.log" 2>&1 &
+NOTIFIER_PID=$!
+for log in demo-hub demo-notifier; do
+    for _ in $(seq 1 100); do grep -q "subscribed to" "$ENERGYHUB_RUN_DIR/$log.log" && break; sleep 0.2; done
+done
 
 echo "== simulator: $DEVICES devices, one reading a second each, for ${SECONDS_TO_RUN}s"
 "$SIM" --uri "$ENERGYHUB_MQTT_URI" --devices "$DEVICES" --device-prefix demo --users 4 --rate 1 \
     --duration "$SECONDS_TO_RUN" --qos 1
 mosquitto_pub -p "$ENERGYHUB_MQTT_PORT" -q 1 -t energy/alice-kettle/reading -m '{"power_w":2150.0,"energy_wh":1042.5}'
 mosquitto_pub -p "$ENERGYHUB_MQTT_PORT" -q 1 -t energy/alice-kettle/reading -m '{"power_w": oops'
-sleep 1
-kill -TERM "$HUB_PID" && wait "$HUB_PID" || true
+sleep 3
+kill -TERM "$HUB_PID" "$NOTIFIER_PID" && wait "$HUB_PID" "$NOTIFIER_PID" || true
 HUB_PID=""
+NOTIFIER_PID=""
 
 echo "== what was stored"
 psql "$ENERGYHUB_PG_DSN" -c "SELECT user_id, count(DISTINCT device_id) AS devices, count(*) AS readings,
         round(avg(power_w)::numeric, 1) AS avg_w, max(ts) AS latest
     FROM readings GROUP BY user_id ORDER BY user_id"
-echo "== hourly usage of demo-00002 (a kettle)"
-"$ENERGYHUB" usage --device demo-00002 --since 24h
+echo "== hourly usage of demo-00001"
+"$ENERGYHUB" usage --device demo-00001 --since 24h
+echo "== alerts, and the emails the notifier sent (mail catcher: $ENERGYHUB_MAIL_DIR)"
+psql "$ENERGYHUB_PG_DSN" -c "SELECT device_id, rule, state, value, threshold, notified_at IS NOT NULL AS emailed FROM alerts ORDER BY ts"
+grep -h '"subject"' "$ENERGYHUB_MAIL_DIR"/*.json 2>/dev/null | tail -3 || true
+echo "== insights (no Ollama here: the built-in rules answer)"
+"$ENERGYHUB" insights --once >/dev/null 2>&1 || true
+psql "$ENERGYHUB_PG_DSN" -c "SELECT user_id, source, left(summary, 90) AS summary FROM insights ORDER BY created_at DESC LIMIT 5"
 echo "== retained state of alice-kettle"
 mosquitto_sub -p "$ENERGYHUB_MQTT_PORT" -t energy/alice/alice-kettle/state -C 1 -W 3 || true
 echo "== hub's summary"

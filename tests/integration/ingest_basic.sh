@@ -9,8 +9,15 @@ write_config
 create_database
 eh user add "alice_$$" --email alice@example.com --name Alice >/dev/null
 eh device add "plug_$$" --user "alice_$$" --type plug --name Desk >/dev/null
+# An expired partition (older than retention_days) is dropped when the hub starts; the next days
+# are created ahead.
+q "CREATE TABLE readings_p20200101 PARTITION OF readings FOR VALUES FROM ('2020-01-01 00:00+00') TO ('2020-01-02 00:00+00')"
 subscribe "$WORK_DIR/deadletter.txt" energyhub/deadletter
 start_hub
+wait_for 10 "the expired partition dropped" '[[ -z $(q "SELECT 1 FROM pg_class WHERE relname = '"'readings_p20200101'"'") ]]'
+ahead=$(date -u -d "+3 days" +%Y%m%d)
+[[ -n $(q "SELECT 1 FROM pg_class WHERE relname = 'readings_p$ahead'") ]] || fail "no partition for three days ahead"
+log "expired partition dropped, readings_p$ahead created ahead"
 
 ts=$(( $(now_ms) - 60000 ))
 day=$(date -u -d "@$((ts / 1000))" +%Y%m%d)
