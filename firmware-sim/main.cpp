@@ -52,6 +52,7 @@ struct Options {
     std::string username;
     std::string password;
     std::string prefix = "sim";
+    std::string topic_prefix = "energy";
     std::uint64_t users = 0;  // 0: max(1, devices / 5)
     std::uint64_t seed = 1;
     bool do_register = false;
@@ -102,7 +103,11 @@ void add_flags(CLI::App& app, Options& o) {
         ->capture_default_str();
     app.add_option("--count", o.count, "Readings per device, then stop; 0 = until --duration is over")
         ->capture_default_str();
-    app.add_option("--format", o.format, "Payload format")->check(CLI::IsMember({"native"}))->capture_default_str();
+    app.add_option("--format", o.format,
+                   "Payload format: native (energy/<id>/reading), tasmota (tele/<id>/SENSOR), shelly "
+                   "(<id>/status/switch:0, stored as <id>:0), or mixed (device i: native, tasmota, shelly by i % 3)")
+        ->check(CLI::IsMember({"native", "tasmota", "shelly", "mixed"}))
+        ->capture_default_str();
     app.add_option("--qos", o.qos, "MQTT QoS of the readings")->check(CLI::IsMember({0, 1}))->capture_default_str();
     app.add_option("--threads", o.threads, "MQTT clients, one thread each (default: min(devices, 4))")
         ->check(CLI::Range(1, kMaxThreads));
@@ -110,6 +115,8 @@ void add_flags(CLI::App& app, Options& o) {
     auto* username = app.add_option("--username", o.username, "MQTT user name");
     app.add_option("--password", o.password, "MQTT password")->needs(username);
     app.add_option("--device-prefix", o.prefix, "Device ids are <prefix>-<5-digit index>")->capture_default_str();
+    app.add_option("--topic-prefix", o.topic_prefix, "Readings go to <topic-prefix>/<device_id>/reading")
+        ->capture_default_str();
     app.add_option("--users", o.users, "Owners: device i belongs to <prefix>-user-<i % users> (default: devices / 5)")
         ->check(CLI::Range(std::uint64_t{1}, kMaxDevices));
     app.add_option("--seed", o.seed, "Seed of the power models; the same seed gives the same readings")
@@ -118,7 +125,9 @@ void add_flags(CLI::App& app, Options& o) {
     app.add_flag("--register-only", o.register_only, "Add missing users and devices to the registry, then exit");
     app.add_option("--config", o.config_path,
                    "energyhub YAML file for --register (default: $ENERGYHUB_CONFIG or /etc/energyhub/energyhub.yaml)");
-    app.add_option("--acked-log", o.acked_log, "Write 'device_id<TAB>ts_ms' for every acknowledged reading to FILE");
+    app.add_option("--acked-log", o.acked_log,
+                   "Write 'device_id<TAB>ts_ms' for every acknowledged reading to FILE (native readings are stored "
+                   "with exactly this ts; Shelly ones are dated by the hub, Tasmota ones to the second)");
     app.add_option("--report-json", o.report_json, "Write the final report as JSON to FILE");
     app.add_option("--start-index", o.start_index, "Index of the first device")->capture_default_str();
     app.add_option("--max-inflight", o.max_inflight, "Unconfirmed messages per client before publishing waits")
@@ -134,6 +143,8 @@ std::string validate(Options& o) {
     if (o.register_only) o.do_register = true;
     else if (o.duration_s <= 0 && o.count == 0) return "set --duration or --count (or both)";
     if (o.users == 0) o.users = default_user_count(o.devices);
+    if (o.topic_prefix.empty() || o.topic_prefix.find_first_of("+#") != std::string::npos)
+        return "--topic-prefix must be a non-empty topic without '+' or '#'";
     if (o.threads == 0) o.threads = static_cast<int>(std::min<std::uint64_t>(o.devices, kDefaultMaxThreads));
     o.threads = static_cast<int>(std::min<std::uint64_t>(static_cast<std::uint64_t>(o.threads), o.devices));
     // The longest ids are the ones of the last device and the last user.
@@ -222,6 +233,8 @@ int run(const Options& o) {
     publish.uri = o.uri;
     publish.username = o.username;
     publish.password = o.password;
+    publish.topic_prefix = o.topic_prefix;
+    publish.format = o.format;
     publish.qos = o.qos;
     publish.rate = o.rate;
     publish.duration_s = o.duration_s;
@@ -270,7 +283,7 @@ int run(const Options& o) {
 
 int main(int argc, char** argv) {
     CLI::App app{
-        "Simulated smart plugs and meters publishing native energy readings over MQTT.\n"
+        "Simulated smart plugs and meters publishing energy readings over MQTT (native, Tasmota or Shelly).\n"
         "Prints 'sent=N acked=N failed=N elapsed_s=X rate_msgs_s=Y' at the end; exits 0 when\n"
         "every reading was acknowledged (always at --qos 0), 1 otherwise, 2 on bad flags.",
         "firmware-sim"};

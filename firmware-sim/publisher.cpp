@@ -12,6 +12,7 @@
 #include "ack_log.hpp"
 #include "log.hpp"
 #include "payload.hpp"
+#include "vendor_payload.hpp"
 
 namespace energyhub::sim {
 
@@ -61,6 +62,8 @@ struct SimDevice {
     mqtt::string_ref topic;  // built once, shared by every message of the device
     DeviceModel model;
     std::int64_t last_ts_ms = 0;
+    Format format = Format::native;
+    VendorState vendor{};
 };
 
 struct InFlight {
@@ -112,6 +115,7 @@ private:
     mqtt::token_ptr connect_token_;
     std::deque<InFlight> window_;
     PayloadBuffer payload_{};
+    VendorBuffer vendor_payload_{};
     std::string ack_buffer_;
     Clock::time_point last_flush_{};
     Clock::time_point last_warning_{};
@@ -129,10 +133,12 @@ Publisher::Impl::Impl(std::string client_id, const PublishOptions& options, std:
       client_(options.uri, client_id_, create_options(options.max_inflight)) {
     devices_.reserve(devices.size());
     for (auto& spec : devices) {
-        mqtt::string_ref topic("energy/" + spec.device_id + "/reading");
+        const auto format = format_of(options.format, spec.index).value_or(Format::native);
+        mqtt::string_ref topic(topic_for(format, options.topic_prefix, spec.device_id));
         const auto index = spec.index;
         const auto profile = spec.profile;
-        devices_.push_back(SimDevice{std::move(spec), std::move(topic), DeviceModel(profile, options.seed, index), 0});
+        devices_.push_back(
+            SimDevice{std::move(spec), std::move(topic), DeviceModel(profile, options.seed, index), 0, format});
     }
 
     auto builder = mqtt::connect_options_builder()
@@ -259,7 +265,13 @@ void Publisher::Impl::publish(std::size_t index) {
     // Strictly increasing per device: (device_id, ts) is the readings table's primary key.
     const std::int64_t ts = std::max(wall_clock_ms(), device.last_ts_ms + 1);
     device.last_ts_ms = ts;
-    const auto payload = format_native(payload_, ts, device.model.step(ts));
+    const auto sample = device.model.step(ts);
+    std::string_view payload;
+    switch (device.format) {
+        case Format::native: payload = format_native(payload_, ts, sample); break;
+        case Format::tasmota: payload = format_tasmota(vendor_payload_, ts, sample, device.vendor); break;
+        case Format::shelly: payload = format_shelly(vendor_payload_, ts, sample, device.vendor); break;
+    }
     ++stats_.sent;
     try {
         auto token = client_.publish(device.topic, payload.data(), payload.size(), options_.qos, false);

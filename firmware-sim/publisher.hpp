@@ -18,6 +18,8 @@ struct PublishOptions {
     std::string uri;
     std::string username;
     std::string password;
+    std::string topic_prefix = "energy";  // readings go to <topic_prefix>/<device_id>/reading
+    std::string format = "native";        // native | tasmota | shelly | mixed (vendor_payload.hpp)
     int qos = 1;
     double rate = 1;          // readings per second per device; 0 = as fast as the window allows
     double duration_s = 0;    // 0 = no time limit

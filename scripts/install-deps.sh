@@ -22,6 +22,8 @@ PACKAGES=(
     libsimdjson-dev nlohmann-json3-dev libcli11-dev libsystemd-dev libcpp-httplib-dev libssl-dev
     # scripts: the SMTP mail catcher and the checks in scripts/stack.sh
     python3 python3-aiosmtpd python3-prometheus-client curl procps iproute2 systemd dpkg-dev
+    # the dashboard test: headless Chromium driven through chromedriver
+    chromium chromium-driver
 )
 
 # Packages from PACKAGES that dpkg does not report as installed ("install ok installed").

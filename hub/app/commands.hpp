@@ -4,9 +4,18 @@
 
 #include <CLI/CLI.hpp>
 
+#include "config/config.hpp"
+
 namespace energyhub::app {
 
 // Adds `user`, `device` and `usage` to the command line; `config_path` is read when they run.
 void add_registry_commands(CLI::App& app, const std::string& config_path, int& exit_code);
+
+// Adds `account` (MQTT service and dashboard accounts for the broker plugin).
+void add_account_commands(CLI::App& app, const std::string& config_path, int& exit_code);
+
+// Tries every server the config names (PostgreSQL, MQTT, Redis, SMTP, Ollama); prints one line
+// each. False when a required one cannot be reached.
+bool check_connections(const Config& config);
 
 }  // namespace energyhub::app

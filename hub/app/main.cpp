@@ -33,14 +33,14 @@ int main(int argc, char** argv) {
     auto* hub = app.add_subcommand("hub", "Run the ingest hub: MQTT readings to PostgreSQL");
     hub->callback([&] {
         auto config = load_config(config_path);
-        setup_logging(config.log.level);
+        setup_logging(config.log.level, config.log.format);
         exit_code = run_hub(config, config_path);
     });
 
     auto* notifier = app.add_subcommand("notifier", "Email alert transitions to their owners");
     notifier->callback([&] {
         auto config = load_config(config_path);
-        setup_logging(config.log.level);
+        setup_logging(config.log.level, config.log.format);
         exit_code = run_notifier(config, config_path);
     });
 
@@ -51,14 +51,14 @@ int main(int argc, char** argv) {
     insights->add_option("--user", insights_user, "With --once: only this user")->needs("--once");
     insights->callback([&] {
         auto config = load_config(config_path);
-        setup_logging(config.log.level);
+        setup_logging(config.log.level, config.log.format);
         exit_code = run_insights(config, insights_once, insights_user);
     });
 
     auto* migrate = app.add_subcommand("migrate", "Apply the database schema and create upcoming partitions");
     migrate->callback([&] {
         auto config = load_config(config_path);
-        setup_logging(config.log.level);
+        setup_logging(config.log.level, config.log.format);
         pqxx::connection conn(config.postgres.dsn);
         auto applied = postgres::migrate(conn);
         for (const auto& name : applied) std::cout << "applied " << name << '\n';
@@ -69,14 +69,18 @@ int main(int argc, char** argv) {
 
     std::string check_file;
     auto* check = app.add_subcommand("check-config", "Validate a configuration file and exit");
+    bool check_connect = false;
     check->add_option("file", check_file, "The file to check (default: --config)");
+    check->add_flag("--connect", check_connect, "Also try to reach every server it names");
     check->callback([&] {
         auto path = check_file.empty() ? config_path : check_file;
-        load_config(path);
+        auto config = load_config(path);
         std::cout << path << ": ok\n";
+        if (check_connect && !app::check_connections(config)) exit_code = 1;
     });
 
     app::add_registry_commands(app, config_path, exit_code);
+    app::add_account_commands(app, config_path, exit_code);
 
     try {
         app.parse(argc, argv);

@@ -6,6 +6,14 @@ set -euo pipefail
 : "${ENERGYHUB_BIN:?set by ctest}"
 : "${FIRMWARE_SIM_BIN:?set by ctest}"
 REPO_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
+# Fault tests that stop or break servers get a stack of their own (PRIVATE_STACK_PORT=base port),
+# so the other tests' servers are never disturbed.
+if [[ -n "${PRIVATE_STACK_PORT:-}" ]]; then
+    export ENERGYHUB_RUN_DIR="${ENERGYHUB_TEST_WORK:-$REPO_DIR/build/test-work}/stack-$(basename "$0" .sh)"
+    export ENERGYHUB_MQTT_PORT=$PRIVATE_STACK_PORT ENERGYHUB_PG_PORT=$((PRIVATE_STACK_PORT + 1))
+    export ENERGYHUB_REDIS_PORT=$((PRIVATE_STACK_PORT + 2)) ENERGYHUB_SMTP_PORT=$((PRIVATE_STACK_PORT + 3))
+    "$REPO_DIR/scripts/stack.sh" start >/dev/null
+fi
 eval "$("$REPO_DIR/scripts/stack.sh" env)"
 
 TEST_NAME=$(basename "$0" .sh)
@@ -20,6 +28,7 @@ CONFIG="$WORK_DIR/energyhub.yaml"
 HUB_PID=""
 BACKGROUND_PIDS=()
 RESTORE_SERVERS=()  # servers a test stopped on purpose: started again whatever happens
+EXTRA_CLEANUP=()     # shell commands run at exit, after the hub is gone
 
 log() { printf '[%s] %s\n' "$TEST_NAME" "$*"; }
 fail() {
@@ -40,7 +49,14 @@ cleanup() {
     for pid in "${BACKGROUND_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
     wait 2>/dev/null || true
     for server in "${RESTORE_SERVERS[@]}"; do "$REPO_DIR/scripts/stack.sh" start-one "$server" >/dev/null || true; done
+    for step in "${EXTRA_CLEANUP[@]}"; do eval "$step" || true; done
+    # The daemons' persistent sessions would make the shared broker queue every later test's
+    # readings for them (up to max_queued_messages each): a clean-session connect ends them.
+    for id in "hub-$TEST_ID" "notifier-$TEST_ID"; do
+        timeout 5 mosquitto_sub -p "$MQTT_PORT" -h 127.0.0.1 -i "$id" -t "energyhub/none" -E >/dev/null 2>&1 || true
+    done
     psql "$ADMIN_DSN" -qAtc "DROP DATABASE IF EXISTS $DB_NAME WITH (FORCE)" >/dev/null 2>&1 || true
+    [[ -n "${PRIVATE_STACK_PORT:-}" ]] && "$REPO_DIR/scripts/stack.sh" clean >/dev/null 2>&1
     # The work folder is kept when a test fails, for its logs.
     if [[ $rc -eq 0 ]]; then rm -rf "$WORK_DIR"; else echo "[$TEST_NAME] logs kept in $WORK_DIR" >&2; fi
     exit $rc
@@ -61,7 +77,8 @@ wait_for() {
 }
 
 # A config for this test; extra YAML lines for the hub section can be passed as $1, and whole
-# extra sections (thresholds, notifier...) as $2.
+# extra sections (thresholds, notifier...) as $2; extra lines for the mqtt section in $MQTT_EXTRA
+# (by default Home Assistant discovery is off, so tests leave no retained configs in the broker).
 write_config() {
     local hub_extra=${1:-} sections=${2:-}
     cat >"$CONFIG" <<YAML
@@ -70,6 +87,7 @@ mqtt:
   client_id: hub-$TEST_ID
   qos: 2
   keepalive: 5s
+${MQTT_EXTRA-  topics: {discovery_prefix: ''\}}
 postgres:
   dsn: $DB_DSN
 redis:
@@ -161,6 +179,18 @@ subscribe() {
 pub() { mosquitto_pub -p "$MQTT_PORT" -h 127.0.0.1 -q 1 -t "$1" -m "$2"; }
 
 now_ms() { date +%s%3N; }
+
+# count_against_acked ACKED_LOG: prints "sent stored duplicated lost" for readings of the devices
+# in the acked log: lost = acknowledged but not stored; duplicated = stored more than once.
+count_against_acked() {
+    q "DROP TABLE IF EXISTS acked; CREATE TABLE acked (device_id text, ts_ms bigint)" >/dev/null
+    psql "$DB_DSN" -qc "\\copy acked FROM '$1'"
+    q "SELECT (SELECT count(*) FROM acked),
+              (SELECT count(*) FROM readings r WHERE r.device_id IN (SELECT DISTINCT device_id FROM acked)),
+              (SELECT count(*) - count(DISTINCT (device_id, ts)) FROM readings),
+              (SELECT count(*) FROM acked a WHERE NOT EXISTS (SELECT 1 FROM readings r WHERE r.device_id = a.device_id
+                       AND (extract(epoch FROM r.ts) * 1000)::bigint = a.ts_ms))" | tr '\t' ' '
+}
 
 # Stop one private server for a fault test; cleanup starts it again even if the test fails.
 stop_server() {

@@ -49,6 +49,21 @@ wait_for 5 "rejected_total{reason=wrong_type} to move" '(( $(metric energyhub_re
 (( $(metric energyhub_batch_size_count) > 0 )) || fail "batch size histogram is empty"
 log "metrics parse; stored_total went from $before to $(metric energyhub_readings_stored_total)"
 
+# Every series the Grafana dashboard queries exists on the hub's or the notifier's /metrics.
+start_notifier
+curl -s "http://127.0.0.1:$port/metrics" "http://127.0.0.1:$(http_port notifier)/metrics" >"$WORK_DIR/all.metrics"
+missing=$(/usr/bin/python3 - "$REPO_DIR/docs/grafana-dashboard.json" "$WORK_DIR/all.metrics" <<'PY'
+import json, re, sys
+dash = json.load(open(sys.argv[1]))
+have = set(re.findall(r"^(energyhub_[a-z_]+)", open(sys.argv[2]).read(), re.M))
+want = {m for p in dash["panels"] for t in p["targets"] for m in re.findall(r"energyhub_[a-z_]+", t["expr"])}
+print(" ".join(sorted(want - have)))
+PY
+)
+[[ -z "$missing" ]] || fail "the dashboard queries series no daemon exports: $missing"
+[[ $(http_get notifier /health) == 200 ]] || fail "notifier /health is not 200"
+log "the Grafana dashboard's series all exist; notifier /health is UP"
+
 # PostgreSQL stopped: 503 with postgres DOWN; started again: 200.
 stop_server postgres
 wait_for 15 "health 503" '[[ $(http_get hub /health) == 503 ]]'

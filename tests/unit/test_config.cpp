@@ -71,6 +71,8 @@ BOOST_AUTO_TEST_CASE(errors_name_file_line_and_key) {
         {"redis:\n  uri: localhost:6379\n", "test.yaml:2: redis.uri: must start with redis:// or unix://"},
         {"log:\n  level: loud\n", "test.yaml:2: log.level: must be one of trace, debug, info, warn, error, critical, off"},
         {"colour: blue\n", "test.yaml:1: colour: unknown key"},
+        {"hub:\n  batch_size: 10\nlog: {level: info}\nhub:\n  batch_size: 20\n", "test.yaml:4: hub: appears twice"},
+        {"hub:\n  batch_size: 10\n  batch_size: 20\n", "test.yaml:3: hub.batch_size: appears twice"},
         {"mqtt: [1, 2]\n", "test.yaml:1: mqtt: must be a mapping"},
         {"mqtt:\n  topics:\n    reading: energy/#\n", "test.yaml:3: mqtt.topics.reading: needs exactly one '+' (the device id) and no '#'"},
         {"mqtt: {uri: [unclosed\n", "test.yaml:2: end of sequence flow not found"},

@@ -11,6 +11,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "config/device_topics.hpp"
 #include "config/section.hpp"
 #include "http/http_server.hpp"
 
@@ -24,6 +25,10 @@ void read_mqtt(Section s, MqttConfig& c) {
     s.string("username", c.username);
     s.string("password", c.password);
     s.integer("qos", c.qos, 0, 2);
+    s.string("share_group", c.share_group);
+    if (c.share_group.find_first_of("/+#") != std::string::npos)
+        s.fail(s.child("share_group"), "mqtt.share_group", "must not contain '/', '+' or '#'");
+    s.integer("receive_maximum", c.receive_maximum, 0, 65535);
     s.duration("keepalive", c.keepalive);
     s.duration("connect_timeout", c.connect_timeout);
     auto topics = s.section("topics");
@@ -35,8 +40,11 @@ void read_mqtt(Section s, MqttConfig& c) {
     topics.string("deadletter", c.deadletter_topic);
     topics.string("status_prefix", c.status_prefix);
     topics.string("alert_prefix", c.alert_prefix);
+    read_device_topics(topics, c.reading_topic, c.device_topics);
+    topics.string("discovery_prefix", c.discovery_prefix);
     topics.reject_unknown();
     s.number("deadletter_rate", c.deadletter_rate, 0);
+    read_time_zone(s, "tasmota_timezone", c.tasmota_timezone);
     s.reject_unknown();
     if (c.uri.rfind("tcp://", 0) != 0 && c.uri.rfind("ssl://", 0) != 0 && c.uri.rfind("mqtt://", 0) != 0 &&
         c.uri.rfind("mqtts://", 0) != 0)
@@ -154,6 +162,8 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
     read_hub(top.section("hub"), c.hub);
     auto log = top.section("log");
     log.string("level", c.log.level);
+    log.string("format", c.log.format);
+    if (c.log.format != "text" && c.log.format != "json") log.fail(log.child("format"), "log.format", "must be text or json");
     log.reject_unknown();
     static const std::set<std::string> levels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
     if (!levels.count(c.log.level)) log.fail(log.child("level"), "log.level", "must be one of trace, debug, info, warn, error, critical, off");

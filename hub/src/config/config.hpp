@@ -5,9 +5,11 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "config/insights_config.hpp"
 #include "config/thresholds.hpp"
+#include "domain/payload_format.hpp"
 
 namespace energyhub {
 
@@ -23,6 +25,8 @@ struct MqttConfig {
     std::string username;
     std::string password;
     int qos = 2;  // subscription QoS; 2 lets the session store close the acknowledgement window
+    std::string share_group;  // non-empty: hubs subscribe as $share/<group>/<filter> and split the stream
+    int receive_maximum = 0;  // 0: MQTT 3.1.1; N: MQTT 5, the broker sends at most N unacknowledged messages
     std::chrono::milliseconds keepalive{30'000};
     std::chrono::milliseconds connect_timeout{10'000};
     std::string reading_topic = "energy/+/reading";
@@ -31,6 +35,9 @@ struct MqttConfig {
     std::string alert_prefix = "alerts";  // alerts/<user>/<device>
     std::string status_prefix = "energyhub/status";
     double deadletter_rate = 20;  // dead-letter messages per second, at most
+    std::vector<DeviceTopic> device_topics;          // Tasmota, Shelly...: config/device_topics.hpp
+    std::string tasmota_timezone;                    // zone of Tasmota's Time; empty: hub receive time
+    std::string discovery_prefix = "homeassistant";  // Home Assistant discovery; empty: none
 };
 
 struct PostgresConfig {
@@ -90,6 +97,7 @@ struct NotifierConfig {
 
 struct LogConfig {
     std::string level = "info";
+    std::string format = "text";  // text | json
 };
 
 struct Config {

@@ -98,9 +98,12 @@ void Section::boolean(const std::string& key, bool& out) {
 
 void Section::reject_unknown() const {
     if (!node_.IsDefined() || !node_.IsMap()) return;
+    std::set<std::string> seen;
     for (const auto& kv : node_) {
         auto key = kv.first.as<std::string>();
         if (!known_.count(key)) fail(kv.first, key_path(key), "unknown key");
+        // YAML parsers keep one of two equal keys silently; the other setting would be lost.
+        if (!seen.insert(key).second) fail(kv.first, key_path(key), "appears twice");
     }
 }
 

@@ -24,6 +24,7 @@ public:
     YAML::Node child(const std::string& key);
     Section section(const std::string& key) { return Section(child(key), key_path(key), source_); }
     const YAML::Node& node() const { return node_; }
+    const std::string& source() const { return source_; }
 
     // Each getter leaves `out` untouched (the default) when the key is absent.
     void string(const std::string& key, std::string& out);

@@ -19,4 +19,33 @@ constexpr bool is_valid_id(std::string_view id) {
     return true;
 }
 
+// A channel of a multi-channel device is the sub-device "<device_id>:<channel>" (a Shelly 2PM's
+// "switch:1", a Tasmota meter's second Power value). The registry knows only the device; readings,
+// state topics and alerts use the sub-device id. Channels are 0..kMaxChannel, written without
+// leading zeros.
+constexpr unsigned kMaxChannel = 63;
+
+constexpr bool is_valid_channel(std::string_view channel) {
+    if (channel.empty() || channel.size() > 2 || (channel.size() > 1 && channel[0] == '0')) return false;
+    unsigned n = 0;
+    for (char c : channel) {
+        if (c < '0' || c > '9') return false;
+        n = n * 10 + static_cast<unsigned>(c - '0');
+    }
+    return n <= kMaxChannel;
+}
+
+// The registered device a (sub-)device id belongs to: "plug-1:2" -> "plug-1", "plug-1" -> "plug-1".
+constexpr std::string_view parent_device_id(std::string_view id) {
+    auto colon = id.find(':');
+    return colon == std::string_view::npos ? id : id.substr(0, colon);
+}
+
+// A device id as readings carry it: a registry id, optionally with ":<channel>".
+constexpr bool is_valid_reading_device_id(std::string_view id) {
+    auto colon = id.find(':');
+    if (colon == std::string_view::npos) return is_valid_id(id);
+    return is_valid_id(id.substr(0, colon)) && is_valid_channel(id.substr(colon + 1));
+}
+
 }  // namespace energyhub

@@ -1,6 +1,7 @@
 #include "http/http_server.hpp"
 
 #include <charconv>
+#include <set>
 #include <stdexcept>
 #include <thread>
 
@@ -12,6 +13,7 @@ struct HttpServer::Impl {
     httplib::Server server;
     std::thread thread;
     std::string token;
+    std::set<std::string> public_paths;
 };
 
 std::pair<std::string, int> parse_listen_address(const std::string& listen) {
@@ -33,7 +35,8 @@ HttpServer::HttpServer(const std::string& listen) : impl_(std::make_unique<Impl>
     impl_->server.set_read_timeout(5, 0);
     impl_->server.set_write_timeout(5, 0);
     impl_->server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-        if (impl_->token.empty() || req.path.rfind("/health", 0) == 0) return httplib::Server::HandlerResponse::Unhandled;
+        if (impl_->token.empty() || req.path.rfind("/health", 0) == 0 || impl_->public_paths.count(req.path))
+            return httplib::Server::HandlerResponse::Unhandled;
         if (req.get_header_value("Authorization") == "Bearer " + impl_->token)
             return httplib::Server::HandlerResponse::Unhandled;
         res.status = 401;
@@ -67,6 +70,8 @@ void HttpServer::get(const std::string& pattern, Handler handler) {
 }
 
 void HttpServer::require_token(std::string token) { impl_->token = std::move(token); }
+
+void HttpServer::public_path(std::string path) { impl_->public_paths.insert(std::move(path)); }
 
 void HttpServer::start() {
     if (port_ == 0) {

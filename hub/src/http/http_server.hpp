@@ -36,6 +36,8 @@ public:
 
     // Requests must carry "Authorization: Bearer <token>" (except those under /health).
     void require_token(std::string token);
+    // An exact path served without the token (a static page that holds no data). Before start().
+    void public_path(std::string path);
 
     // Binds and serves on a background thread; throws std::runtime_error if it cannot bind.
     void start();

@@ -25,6 +25,13 @@ std::shared_ptr<spdlog::logger> log() { return spdlog::get("hub.mqtt"); }
 constexpr int kMaxBuffered = 100'000;
 constexpr int kMaxInflight = 1'000;
 
+// With mqtt.receive_maximum the client speaks MQTT 5 for its Receive Maximum. Mosquitto 2.0.11
+// does not hold a 3.1.1 client's QoS-2 deliveries to max_inflight_messages: a backlog goes out at
+// once, and every PUBREC/PUBREL/PUBCOMP then searches lists as long as the backlog on both sides
+// (bench/README.md). v5 ends a session at disconnect unless told otherwise: it is kept for a
+// week, as persistent_client_expiration does for 3.1.1 clients.
+constexpr int kSessionExpirySeconds = 7 * 24 * 3600;
+
 // Reports the broker's answer to a SUBSCRIBE. Only then do messages on that filter flow, so the
 // log line is also what scripts wait for.
 class SubscribeListener final : public mqtt::iaction_listener {
@@ -47,8 +54,11 @@ private:
 MqttClient::MqttClient(const MqttConfig& config, std::string daemon, const std::string& session_dir)
     : config_(config), status_topic_(config.status_prefix + "/" + daemon) {
     if (!session_dir.empty()) session_ = std::make_unique<SessionStore>(session_dir);
-    client_ = std::make_unique<mqtt::async_client>(paho_uri(config_.uri), config_.client_id, kMaxBuffered, session_.get());
+    const int version = config_.receive_maximum > 0 ? MQTTVERSION_5 : MQTTVERSION_3_1_1;
+    client_ = std::make_unique<mqtt::async_client>(paho_uri(config_.uri), config_.client_id,
+                                                   mqtt::create_options(version, kMaxBuffered), session_.get());
     client_->set_connected_handler([this](const std::string&) {
+        connected_ = true;
         if (ever_connected_.exchange(true)) {
             ++reconnects_;
             log()->info("reconnected to {}", config_.uri);
@@ -57,6 +67,7 @@ MqttClient::MqttClient(const MqttConfig& config, std::string daemon, const std::
         publish(status_topic_, "online", 1, true);
     });
     client_->set_connection_lost_handler([this](const std::string& cause) {
+        connected_ = false;
         log()->warn("connection to {} lost{}{}; reconnecting", config_.uri, cause.empty() ? "" : ": ", cause);
     });
     client_->set_message_callback([this](mqtt::const_message_ptr msg) {
@@ -92,6 +103,12 @@ bool MqttClient::connect(const std::function<bool()>& give_up) {
                        .max_inflight(kMaxInflight)
                        .will(mqtt::message(status_topic_, "offline", 1, true))
                        .finalize();
+    if (config_.receive_maximum > 0) {
+        options.set_mqtt_version(MQTTVERSION_5);
+        options.set_clean_start(false);
+        options.set_properties({mqtt::property(mqtt::property::SESSION_EXPIRY_INTERVAL, kSessionExpirySeconds),
+                                mqtt::property(mqtt::property::RECEIVE_MAXIMUM, config_.receive_maximum)});
+    }
     if (!config_.username.empty()) options.set_user_name(config_.username);
     if (!config_.password.empty()) options.set_password(config_.password);
     auto delay = std::chrono::milliseconds(250);
@@ -122,6 +139,7 @@ bool MqttClient::publish(const std::string& topic, std::string_view payload, int
 }
 
 void MqttClient::disconnect(std::chrono::milliseconds timeout) {
+    connected_ = false;
     try {
         if (client_->is_connected()) {
             client_->publish(status_topic_, "offline", 1, true)->wait_for(timeout);
@@ -132,6 +150,6 @@ void MqttClient::disconnect(std::chrono::milliseconds timeout) {
     }
 }
 
-bool MqttClient::connected() const { return client_->is_connected(); }
+bool MqttClient::connected() const { return connected_.load(); }
 
 }  // namespace energyhub

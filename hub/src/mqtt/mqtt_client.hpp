@@ -68,6 +68,9 @@ private:
     std::atomic<std::uint64_t> reconnects_{0};
     std::atomic<std::uint64_t> publish_failures_{0};
     std::atomic<bool> ever_connected_{false};
+    // Kept here rather than asked of Paho: while the message callback waits (backpressure) Paho's
+    // own lock is held, and a health check must still answer.
+    std::atomic<bool> connected_{false};
 };
 
 }  // namespace energyhub

@@ -26,6 +26,7 @@ public:
     bool empty() const { return size_ == 0; }
     bool full() const { return size_ == slots_.size(); }
     std::size_t size() const { return size_; }
+    std::size_t capacity() const { return slots_.size(); }
     bool due(std::int64_t now_ms) const { return size_ > 0 && (full() || now_ms >= due_ms_); }
 
     // How long a caller may wait for more items before the batch is due.

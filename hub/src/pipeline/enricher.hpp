@@ -2,6 +2,10 @@
 // Joins a reading with its owner and turns the device's cumulative counter into usage since the
 // previous reading. Hits come from an in-process LRU without any I/O; misses go to a lookup port
 // (Redis, then PostgreSQL, in the hub). One enricher per worker thread: no locks.
+//
+// A reading of a channel ("<device_id>:<n>", see domain/ids.hpp) is joined with the registered
+// device "<device_id>" and keeps its own counter: the owner is cached per device, the counter
+// state per (sub-)device.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -24,7 +28,8 @@ struct DeviceInfo {
 class DeviceLookupPort {
 public:
     virtual ~DeviceLookupPort() = default;
-    // found fills `out`; unavailable means "ask again later", never "unknown".
+    // found fills `out`; unavailable means "ask again later", never "unknown". `device_id` may name
+    // a channel: the record is then the registered device's, the counter the channel's.
     virtual LookupStatus lookup(std::string_view device_id, DeviceInfo& out) = 0;
 };
 
@@ -35,32 +40,52 @@ struct EnricherStats {
 
 class Enricher {
 public:
+    // Caches hold at least kMinCapacity entries, so every channel of one message fits at once.
+    static constexpr std::size_t kMinCapacity = 64;
+
     Enricher(DeviceLookupPort& lookup, std::size_t capacity, std::int64_t unknown_ttl_ms, const Clock& clock);
 
     // found: `out` is filled. unknown: no such device. unavailable: retry later (nothing changed).
     LookupStatus enrich(const Reading& reading, EnrichedReading& out);
 
-    // The registry changed this device: forget what we knew.
-    void invalidate(const std::string& device_id) { cache_.erase(device_id); }
+    // Loads what enrich() needs for a (sub-)device without changing any counter, so a message with
+    // several channels can learn that every one is available before the first is enriched.
+    LookupStatus resolve(std::string_view device_id);
+
+    // The registry's record of a device (the device of a channel), if cached and known.
+    const DeviceRecord* record(std::string_view device_id);
+
+    // The registry changed this device: forget what we knew about its owner.
+    void invalidate(const std::string& device_id) { owners_.erase(device_id); }
 
     const EnricherStats& stats() const { return stats_; }
-    std::size_t cached() const { return cache_.size(); }
+    std::size_t cached() const { return owners_.size(); }
 
 private:
-    struct Entry {
+    struct Owner {
         bool known = false;
         std::int64_t expires_ms = 0;  // for unknown devices: when to ask again
         DeviceRecord record;
-        std::optional<std::int64_t> last_counter_ts_ms;
-        std::optional<double> last_counter_wh;
+    };
+    struct Counter {
+        std::optional<std::int64_t> ts_ms;
+        std::optional<double> wh;
     };
 
+    // The owner and counter of a (sub-)device, looked up if needed; `looked_up` says whether the
+    // port was asked.
+    LookupStatus load(std::string_view device_id, bool& looked_up);
+    Owner* owner(std::string_view parent_id);
+
     DeviceLookupPort& lookup_;
-    LruCache<std::string, Entry> cache_;
+    LruCache<std::string, Owner> owners_;      // registered device id -> owner
+    LruCache<std::string, Counter> counters_;  // (sub-)device id -> last counter
     std::int64_t unknown_ttl_ms_;
     const Clock& clock_;
     EnricherStats stats_;
     DeviceInfo scratch_;
+    std::string key_;  // reused lookup keys
+    std::string id_;
 };
 
 // Usage between two counter values. A counter that went down was reset (power loss, firmware

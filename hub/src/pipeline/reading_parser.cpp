@@ -1,7 +1,5 @@
 #include "pipeline/reading_parser.hpp"
 
-#include <cmath>
-
 #include "domain/ids.hpp"
 #include "util/timestamp.hpp"
 
@@ -10,20 +8,6 @@ namespace energyhub {
 namespace {
 
 enum Field : unsigned { kTs = 1, kPower = 2, kEnergy = 4, kVoltage = 8, kCurrent = 16 };
-
-// Reads a JSON number as a finite double.
-std::optional<Reject> read_number(simdjson::dom::element value, std::optional<double>& out) {
-    double d = 0;
-    switch (value.type()) {
-        case simdjson::dom::element_type::DOUBLE: d = value.get_double().value_unsafe(); break;
-        case simdjson::dom::element_type::INT64: d = static_cast<double>(value.get_int64().value_unsafe()); break;
-        case simdjson::dom::element_type::UINT64: d = static_cast<double>(value.get_uint64().value_unsafe()); break;
-        default: return Reject{RejectReason::wrong_type, "measurement is not a number"};
-    }
-    if (!std::isfinite(d)) return Reject{RejectReason::non_finite, "measurement is not finite"};
-    out = d;
-    return std::nullopt;
-}
 
 std::optional<Reject> read_timestamp(simdjson::dom::element value, std::int64_t& out) {
     switch (value.type()) {
@@ -40,35 +24,26 @@ std::optional<Reject> read_timestamp(simdjson::dom::element value, std::int64_t&
     }
 }
 
-bool deeper_than(simdjson::dom::element e, std::size_t limit) {
-    if (limit == 0) return true;
-    if (auto arr = e.get_array(); !arr.error()) {
-        for (auto child : arr.value_unsafe())
-            if (deeper_than(child, limit - 1)) return true;
-    } else if (auto obj = e.get_object(); !obj.error()) {
-        for (auto field : obj.value_unsafe())
-            if (deeper_than(field.value, limit - 1)) return true;
-    }
-    return false;
-}
-
 }  // namespace
 
 ReadingParser::ReadingParser(TopicPattern topic, ParserLimits limits)
     : topic_(std::move(topic)), limits_(limits), json_(limits.max_payload_bytes) {}
+
+std::optional<Reject> ReadingParser::decode(std::string_view topic, const TopicFilter::Match&, std::string_view payload,
+                                            const DecodeContext& ctx, DecodedMessage& out) {
+    auto problem = parse(topic, payload, ctx.received_ms, ctx.now_ms, out.add_reading());
+    if (problem) out.drop_last();
+    return problem;
+}
 
 std::optional<Reject> ReadingParser::parse(std::string_view topic, std::string_view payload, std::int64_t received_ms,
                                            std::int64_t now_ms, Reading& out) {
     auto device = topic_.match(topic);
     if (!device) return Reject{RejectReason::bad_topic, "topic does not match the reading pattern"};
     if (!is_valid_id(*device)) return Reject{RejectReason::invalid_device_id, "device id must match [A-Za-z0-9_.-]{1,64}"};
-    if (payload.size() > limits_.max_payload_bytes) return Reject{RejectReason::payload_too_large, "payload too large"};
 
-    padded_.assign(payload);
-    padded_.append(simdjson::SIMDJSON_PADDING, '\0');
     simdjson::dom::element root;
-    if (json_.parse(padded_.data(), payload.size(), false).get(root))
-        return Reject{RejectReason::malformed_json, "payload is not valid JSON"};
+    if (auto problem = json_.parse(payload, root)) return problem;
     simdjson::dom::object object;
     if (root.get_object().get(object)) return Reject{RejectReason::not_an_object, "payload is not a JSON object"};
 

@@ -4,27 +4,21 @@
 //   payload {"ts": "...Z" | epoch-ms, "power_w": .., "energy_wh": .., "voltage_v": .., "current_a": ..}
 // The device id comes from the topic only. Input is untrusted: sizes, types, ranges and the time
 // window are all checked, and the outcome is either a Reading or a Reject with its reason.
+// It is the native implementation of PayloadAdapter (pipeline/payload_adapter.hpp).
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 
-#include <simdjson.h>
-
 #include "domain/reading.hpp"
+#include "pipeline/json_input.hpp"
+#include "pipeline/payload_adapter.hpp"
 #include "pipeline/reject.hpp"
 #include "pipeline/topic_pattern.hpp"
 
 namespace energyhub {
 
-struct ParserLimits {
-    std::size_t max_payload_bytes = 16 * 1024;
-    std::int64_t backfill_window_ms = 7 * 86'400'000LL;  // oldest accepted reading, before now
-    std::int64_t future_tolerance_ms = 5 * 60'000LL;     // newest accepted reading, after now
-    std::size_t max_depth = 16;                          // nesting allowed in ignored fields
-};
-
-class ReadingParser {
+class ReadingParser final : public PayloadAdapter {
 public:
     ReadingParser(TopicPattern topic, ParserLimits limits);
 
@@ -35,11 +29,14 @@ public:
 
     const TopicPattern& topic() const { return topic_; }
 
+    PayloadFormat format() const override { return PayloadFormat::native; }
+    std::optional<Reject> decode(std::string_view topic, const TopicFilter::Match& where, std::string_view payload,
+                                 const DecodeContext& ctx, DecodedMessage& out) override;
+
 private:
     TopicPattern topic_;
     ParserLimits limits_;
-    simdjson::dom::parser json_;
-    std::string padded_;  // reused copy of the payload with simdjson's padding
+    JsonInput json_;
 };
 
 }  // namespace energyhub

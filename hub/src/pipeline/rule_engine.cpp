@@ -8,6 +8,8 @@
 
 #include <spdlog/fmt/fmt.h>
 
+#include "domain/ids.hpp"
+
 namespace energyhub {
 
 namespace {
@@ -56,13 +58,18 @@ std::string alert_id(std::string_view device_id, RuleKind rule, AlertState state
 RuleEngine::RuleEngine(std::shared_ptr<const ThresholdsConfig> thresholds, LocalDayPort& days)
     : thresholds_(std::move(thresholds)), days_(days) {}
 
+void RuleEngine::forget_with_channels(const std::string& device_id) {
+    std::erase_if(devices_, [&](const auto& entry) { return parent_device_id(entry.first) == device_id; });
+}
+
 void RuleEngine::set_thresholds(std::shared_ptr<const ThresholdsConfig> thresholds) {
     thresholds_ = std::move(thresholds);
     ++generation_;
 }
 
 void RuleEngine::resolve_rules(const std::string& device_id, DeviceState& st) {
-    st.rules = thresholds_->resolve(device_id, st.user_id, st.type);
+    // A channel follows the thresholds configured for its device.
+    st.rules = thresholds_->resolve(parent_device_id(device_id), st.user_id, st.type);
     st.generation = generation_;
 }
 

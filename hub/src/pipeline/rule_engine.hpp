@@ -46,6 +46,8 @@ public:
     void restore_firing(const Alert& alert);
 
     void forget(const std::string& device_id) { devices_.erase(device_id); }
+    // Forgets a device and its channels "<device_id>:<n>" (a removed device).
+    void forget_with_channels(const std::string& device_id);
     std::size_t devices() const { return devices_.size(); }
 
 private:

@@ -47,10 +47,11 @@ std::vector<Alert> firing_alerts(pqxx::connection& conn) {
 std::vector<SeenDevice> recently_seen_devices(pqxx::connection& conn, int days) {
     pqxx::read_transaction tx(conn);
     std::vector<SeenDevice> out;
-    // The rollup's last hour bounds "last seen" from below without scanning raw readings.
+    // The rollup's last hour bounds "last seen" from below without scanning raw readings. Channels
+    // ("<device>:<n>") are watched like devices, with their device's owner.
     auto rows = tx.exec_params(
-        "SELECT d.device_id, d.user_id, d.type, (extract(epoch FROM max(h.hour)) * 1000)::bigint "
-        "FROM devices d JOIN readings_hourly h ON h.device_id = d.device_id "
+        "SELECT h.device_id, d.user_id, d.type, (extract(epoch FROM max(h.hour)) * 1000)::bigint "
+        "FROM devices d JOIN readings_hourly h ON split_part(h.device_id, ':', 1) = d.device_id "
         "WHERE h.hour > now() - $1 * interval '1 day' GROUP BY 1, 2, 3",
         days);
     for (const auto& r : rows)

@@ -1,11 +1,14 @@
 #include "postgres/device_directory.hpp"
 
+#include "domain/ids.hpp"
+
 namespace energyhub::postgres {
 
 std::optional<DeviceLookup> DeviceDirectory::find(std::string_view device_id) {
     pqxx::read_transaction tx(session_.conn());
-    std::string id(device_id);
-    auto r = tx.exec_params("SELECT device_id, user_id, type, coalesce(name, '') FROM devices WHERE device_id = $1", id);
+    // A channel "<device>:<n>" is owned by its device; its counter is its own.
+    std::string id(device_id), parent(parent_device_id(device_id));
+    auto r = tx.exec_params("SELECT device_id, user_id, type, coalesce(name, '') FROM devices WHERE device_id = $1", parent);
     if (r.empty()) return std::nullopt;
     DeviceLookup out;
     out.record = {r[0][0].as<std::string>(), r[0][1].as<std::string>(), r[0][2].as<std::string>(), r[0][3].as<std::string>()};

@@ -22,7 +22,8 @@ class DeviceDirectory {
 public:
     explicit DeviceDirectory(Session& session) : session_(session) {}
 
-    // nullopt for an unknown device. Throws pqxx exceptions when the database cannot answer.
+    // nullopt for an unknown device. For a channel "<device>:<n>" the record is the device's and the
+    // counter the channel's. Throws pqxx exceptions when the database cannot answer.
     std::optional<DeviceLookup> find(std::string_view device_id);
 
     // Devices added, changed or removed since the previous call. The first call only positions the

@@ -10,7 +10,8 @@
 namespace energyhub {
 
 std::unique_ptr<HttpServer> start_http(const HttpConfig& config, const std::string& listen, const HealthRegistry& health,
-                                       std::function<std::string()> metrics) {
+                                       std::function<std::string()> metrics,
+                                       const std::function<void(HttpServer&)>& routes) {
     if (listen.empty()) return nullptr;
     auto http = std::make_unique<HttpServer>(listen);
     if (!config.token.empty()) http->require_token(config.token);
@@ -18,6 +19,7 @@ std::unique_ptr<HttpServer> start_http(const HttpConfig& config, const std::stri
     http->get("/metrics", [metrics = std::move(metrics)](const HttpRequest&) {
         return HttpResponse{200, kPrometheusContentType, metrics()};
     });
+    if (routes) routes(*http);
     http->start();
     spdlog::get("energyhub")->info("http listening on {}:{}", http->host(), http->port());
     return http;

@@ -13,8 +13,10 @@
 namespace energyhub {
 
 // nullptr when `listen` is empty. Throws std::runtime_error if the address cannot be bound.
+// `routes` adds a daemon's own routes (the hub's dashboard) before the server starts.
 std::unique_ptr<HttpServer> start_http(const HttpConfig& config, const std::string& listen, const HealthRegistry& health,
-                                       std::function<std::string()> metrics);
+                                       std::function<std::string()> metrics,
+                                       const std::function<void(HttpServer&)>& routes = {});
 
 // Returns when `stopping` is set. A stuck daemon (alive() false) stops the pings, and systemd
 // restarts the service.

@@ -1,20 +1,24 @@
 #include "service/hub_daemon.hpp"
 
 #include <filesystem>
+#include <future>
 #include <thread>
 
 #include <spdlog/spdlog.h>
 
+#include "http/dashboard_api.hpp"
 #include "http/health.hpp"
 #include "http/http_server.hpp"
 #include "mqtt/mqtt_client.hpp"
 #include "pipeline/spool.hpp"
 #include "service/daemon_support.hpp"
 #include "service/hub_metrics.hpp"
+#include "service/outbox.hpp"
 #include "service/ingest_worker.hpp"
 #include "util/logging.hpp"
 #include "util/signals.hpp"
 #include "util/systemd.hpp"
+#include "util/time_zone.hpp"
 
 namespace energyhub {
 
@@ -22,36 +26,34 @@ namespace {
 
 constexpr auto kDisconnectTimeout = std::chrono::milliseconds(2000);
 constexpr auto kDrainDeadline = std::chrono::milliseconds(15000);
-
-class MqttSink final : public MessageSink {
-public:
-    explicit MqttSink(MqttClient& client) : client_(client) {}
-    void publish(const std::string& topic, std::string_view payload, int qos, bool retained) override {
-        client_.publish(topic, payload, qos, retained);
-    }
-
-private:
-    MqttClient& client_;
-};
+constexpr std::size_t kOutboxCapacity = 100'000;
 
 }  // namespace
 
 int run_hub(const Config& config, const std::string& config_path) {
     auto log = spdlog::get("energyhub");
     ShutdownSignals signals;  // before any thread starts, so all inherit the mask
+    // Tasmota's Time is local: converted with the process's zone, set before any thread starts.
+    if (!config.mqtt.tasmota_timezone.empty()) set_process_time_zone(config.mqtt.tasmota_timezone);
 
     const auto state = std::filesystem::path(config.hub.state_dir);
     Spool spool(state / "spool", config.hub.spool_segment_bytes, config.hub.spool_max_bytes);
     IngestMetrics metrics;
     const Clock& clock = SystemClock::instance();
 
-    MqttClient mqtt(config.mqtt, "hub", config.mqtt.qos == 2 ? (state / "mqtt-session").string() : std::string());
+    // The session store also keeps QoS-1 messages Paho queues before the callback takes them.
+    MqttClient mqtt(config.mqtt, "hub", (state / "mqtt-session").string());
     // The only work done on Paho's thread: one write to the spool.
     mqtt.on_message([&](std::string_view topic, std::string_view payload) { spool.append(clock.now_ms(), topic, payload); });
-    mqtt.subscribe(config.mqtt.reading_topic, config.mqtt.qos);
+    // With a share group, the hubs of the group split the stream: each message goes to one of them.
+    auto shared = [&](const std::string& filter) {
+        return config.mqtt.share_group.empty() ? filter : "$share/" + config.mqtt.share_group + "/" + filter;
+    };
+    mqtt.subscribe(shared(config.mqtt.reading_topic), config.mqtt.qos);
+    for (const auto& t : config.mqtt.device_topics) mqtt.subscribe(shared(t.filter), config.mqtt.qos);  // Tasmota, Shelly
 
-    MqttSink sink(mqtt);
-    IngestWorker worker(config, spool, sink, metrics, clock);
+    Outbox outbox(mqtt, kOutboxCapacity);
+    IngestWorker worker(config, spool, outbox, metrics, clock);
     std::atomic<bool> failed{false};
     std::thread ingest([&] {
         try {
@@ -65,16 +67,16 @@ int run_hub(const Config& config, const std::string& config_path) {
 
     HealthRegistry health;
     register_hub_health(health, metrics, spool, mqtt, !config.redis.uri.empty());
-    auto http = start_http(config.http, config.http.listen, health, [&] {
-        return render_hub_metrics(metrics, spool.stats(), mqtt);
-    });
+    auto http = start_http(
+        config.http, config.http.listen, health, [&] { return render_hub_metrics(metrics, spool.stats(), mqtt); },
+        [&](HttpServer& server) { add_dashboard_routes(server, config); });
 
     std::atomic<bool> stopping{false};
     std::thread signal_thread([&] {
         const char* why = signals.wait([&] {
             try {
                 auto fresh = load_config(config_path);
-                setup_logging(fresh.log.level);
+                setup_logging(fresh.log.level, fresh.log.format);
                 worker.reload_thresholds(std::make_shared<const ThresholdsConfig>(fresh.thresholds));
                 log->info("reloaded log level and thresholds from {}", config_path);
             } catch (const std::exception& e) {
@@ -94,15 +96,31 @@ int run_hub(const Config& config, const std::string& config_path) {
     signal_thread.join();
     systemd::stopping();
 
-    // Stop the inflow first, then store everything that was spooled.
-    mqtt.disconnect(kDisconnectTimeout);
+    // Take nothing more (a message arriving now stays unacknowledged, for the next start), store
+    // everything that was spooled, then leave the broker.
     spool.close();
     worker.stop(kDrainDeadline);
     ingest.join();
     if (http) http->stop();
     log->info("hub stopped: received={} stored={} duplicates={} rejected={}", metrics.received.load(),
               metrics.stored.load(), metrics.duplicates.load(), metrics.rejected_total());
-    return failed ? 1 : 0;
+    const int code = failed ? 1 : 0;
+    // Paho's thread may be parked in the callback on the closed spool, holding the client's lock:
+    // a clean disconnect is tried for a bounded time, and otherwise the process just ends (the
+    // broker publishes the last will, and keeps the unacknowledged message for the next start).
+    auto left = std::make_shared<std::promise<void>>();
+    auto leaving = left->get_future();
+    std::thread([&outbox, &mqtt, left] {
+        outbox.close(kDisconnectTimeout);
+        mqtt.disconnect(kDisconnectTimeout);
+        left->set_value();
+    }).detach();
+    if (leaving.wait_for(kDisconnectTimeout + std::chrono::milliseconds(500)) != std::future_status::ready) {
+        log->warn("left the broker without a clean disconnect (a message was arriving as the spool closed)");
+        spdlog::shutdown();
+        std::_Exit(code);
+    }
+    return code;
 }
 
 }  // namespace energyhub

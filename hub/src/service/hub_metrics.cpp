@@ -22,6 +22,8 @@ std::string render_hub_metrics(const IngestMetrics& m, const SpoolStats& spool, 
                  "reason=\"" + std::string(reject_reason_name(static_cast<RejectReason>(i))) + "\"");
     p.counter("energyhub_deadletter_dropped_total", "Dead letters not published (over the rate limit)",
               static_cast<double>(m.deadletter_dropped.load()))
+        .counter("energyhub_messages_ignored_total", "Device messages understood but carrying nothing to store",
+                 static_cast<double>(m.ignored.load()))
         .counter("energyhub_batches_total", "Batches written", static_cast<double>(m.batches.load()))
         .counter("energyhub_store_failures_total", "Batch writes that failed and were retried",
                  static_cast<double>(m.store_failures.load()))

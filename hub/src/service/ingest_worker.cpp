@@ -33,6 +33,14 @@ ParserLimits parser_limits(const HubConfig& hub) {
     return limits;
 }
 
+HaDiscoverySettings discovery_settings(const MqttConfig& mqtt) {
+    HaDiscoverySettings s;
+    s.prefix = mqtt.discovery_prefix;
+    s.state_prefix = mqtt.state_prefix;
+    s.hub_status_topic = mqtt.status_prefix + "/hub";
+    return s;
+}
+
 void append_optional(std::string& out, const char* key, const std::optional<double>& v) {
     if (!v) return;
     fmt::format_to(std::back_inserter(out), ",\"{}\":{}", key, *v);
@@ -53,11 +61,14 @@ IngestWorker::IngestWorker(const Config& config, Spool& spool, MessageSink& sink
       redis_(config.redis.uri.empty() ? nullptr : std::make_unique<redis::DeviceCache>(config.redis, clock)),
       lookup_(directory_, session_, redis_.get()),
       enricher_(lookup_, config.hub.cache_size, config.hub.unknown_device_ttl.count(), clock),
-      parser_(TopicPattern(config.mqtt.reading_topic), parser_limits(config.hub)),
+      tasmota_zone_(config.mqtt.tasmota_timezone.empty() ? nullptr : std::make_unique<ProcessTimeZone>()),
+      decoder_(config.mqtt.reading_topic, config.mqtt.device_topics, parser_limits(config.hub), tasmota_zone_.get()),
+      announcer_(discovery_settings(config.mqtt), !config.mqtt.discovery_prefix.empty(), sink, config.hub.cache_size),
       local_days_(session_),
       rules_(std::make_shared<const ThresholdsConfig>(config.thresholds), local_days_),
       started_ms_(clock.now_ms()),
-      batch_(config.hub.batch_size, config.hub.flush_interval.count()) {
+      // Every reading of one message goes into the same batch.
+      batch_(std::max(config.hub.batch_size, kMaxReadingsPerMessage), config.hub.flush_interval.count()) {
     deadletter_tokens_ = std::max(1.0, config.mqtt.deadletter_rate);
 }
 
@@ -135,26 +146,57 @@ void IngestWorker::run() {
     }
 }
 
+// One message may carry several readings (the channels of a meter) and a device's presence. It is
+// handled as a whole: every device it names is looked up before the first reading is enriched,
+// so a registry that cannot answer leaves nothing half done, and it is retried later.
 IngestWorker::Step IngestWorker::handle(std::int64_t received_ms, std::string_view topic, std::string_view payload) {
-    if (auto why = parser_.parse(topic, payload, received_ms, clock_.now_ms(), reading_)) {
+    if (auto why = decoder_.decode(topic, payload, DecodeContext{received_ms, clock_.now_ms()}, decoded_)) {
         reject(topic, payload, received_ms, *why);
         return Step::done;
     }
-    auto& slot = batch_.slot();
-    switch (enricher_.enrich(reading_, slot)) {
-        case LookupStatus::found:
-            batch_.add(clock_.steady_ms());
-            rules_.on_reading(slot, slot.device_type, alerts_);
-            backoff_ms_ = 0;
-            return Step::done;
-        case LookupStatus::unknown:
-            reject(topic, payload, received_ms, Reject{RejectReason::unknown_device, "device is not registered"});
-            return Step::done;
-        case LookupStatus::unavailable:
-            ++metrics_.lookup_stalls;
-            metrics_.postgres_up = false;
-            return Step::stall;
+    auto stall = [&] {
+        ++metrics_.lookup_stalls;
+        metrics_.postgres_up = false;
+        return Step::stall;
+    };
+    const auto readings = decoded_.readings();
+    if (readings.empty() && !decoded_.presence) {
+        ++metrics_.ignored;  // e.g. a Shelly "sys" status: nothing to store
+        return Step::done;
     }
+    if (decoded_.presence) {
+        // Presence of a device the registry does not know is of no use to anyone: dropped quietly.
+        auto status = enricher_.resolve(decoded_.presence->device_id);
+        if (status == LookupStatus::unavailable) return stall();
+        const DeviceRecord* device = enricher_.record(decoded_.presence->device_id);
+        if (status == LookupStatus::found && device) announcer_.on_presence(*device, decoded_.presence->online);
+        else if (readings.empty()) ++metrics_.ignored;
+    }
+    // One reading (the usual case) is enriched directly: enrich() changes nothing unless it finds it.
+    for (std::size_t i = 0; readings.size() > 1 && i < readings.size(); ++i) {
+        switch (enricher_.resolve(readings[i].device_id)) {
+            case LookupStatus::found: break;
+            case LookupStatus::unknown:
+                reject(topic, payload, received_ms, Reject{RejectReason::unknown_device, "device is not registered"});
+                return Step::done;
+            case LookupStatus::unavailable: return stall();
+        }
+    }
+    if (batch_.capacity() - batch_.size() < readings.size() && !flush()) return Step::stall;
+    for (const auto& r : readings) {
+        auto& slot = batch_.slot();
+        switch (enricher_.enrich(r, slot)) {
+            case LookupStatus::found: break;
+            case LookupStatus::unknown:  // only a single reading gets here (the others were resolved)
+                reject(topic, payload, received_ms, Reject{RejectReason::unknown_device, "device is not registered"});
+                return Step::done;
+            case LookupStatus::unavailable: return stall();
+        }
+        batch_.add(clock_.steady_ms());
+        rules_.on_reading(slot, slot.device_type, alerts_);
+        if (const DeviceRecord* device = enricher_.record(r.device_id)) announcer_.on_reading(r, *device);
+    }
+    backoff_ms_ = 0;
     return Step::done;
 }
 
@@ -180,6 +222,11 @@ bool IngestWorker::flush() {
             if (backoff_ms_ == 0) log()->warn("storing {} readings failed, will retry: {}", batch_.size(), e.what());
         }
         if (!ok) return false;
+        // The spool first: room for the arrival callback does not wait on anything else.
+        if (handled_) {
+            spool_.commit(*handled_);
+            handled_.reset();
+        }
         publish_states();
         publish_alerts(fresh_alerts);
         batch_.clear();
@@ -266,7 +313,12 @@ void IngestWorker::housekeeping() {
             for (const auto& id : directory_.changes()) {
                 enricher_.invalidate(id);
                 if (redis_) redis_->erase(id);
-                if (!directory_.find(id)) rules_.forget(id);  // removed: no more alerts for it
+                if (!directory_.find(id)) {  // removed: no more alerts for it or its channels
+                    rules_.forget_with_channels(id);
+                    announcer_.on_removed(id);
+                } else {
+                    announcer_.on_changed(id);
+                }
             }
             metrics_.postgres_up = true;
         }

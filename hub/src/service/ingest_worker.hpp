@@ -14,7 +14,7 @@
 #include "config/config.hpp"
 #include "pipeline/batcher.hpp"
 #include "pipeline/enricher.hpp"
-#include "pipeline/reading_parser.hpp"
+#include "pipeline/payload_decoder.hpp"
 #include "pipeline/rule_engine.hpp"
 #include "pipeline/spool.hpp"
 #include "postgres/device_directory.hpp"
@@ -22,18 +22,14 @@
 #include "postgres/reading_store.hpp"
 #include "postgres/session.hpp"
 #include "redis/device_cache.hpp"
+#include "service/device_announcer.hpp"
+#include "service/message_sink.hpp"
 #include "service/metrics.hpp"
 #include "service/registry_lookup.hpp"
 #include "util/clock.hpp"
+#include "util/time_zone.hpp"
 
 namespace energyhub {
-
-// Where the worker's outgoing messages go (the hub's MQTT client; a recorder in tests).
-class MessageSink {
-public:
-    virtual ~MessageSink() = default;
-    virtual void publish(const std::string& topic, std::string_view payload, int qos, bool retained) = 0;
-};
 
 class IngestWorker {
 public:
@@ -71,7 +67,9 @@ private:
     std::unique_ptr<redis::DeviceCache> redis_;
     RegistryLookup lookup_;
     Enricher enricher_;
-    ReadingParser parser_;
+    std::unique_ptr<UtcOffsets> tasmota_zone_;  // null: Tasmota readings are dated by receive time
+    PayloadDecoder decoder_;                    // native, Tasmota, Shelly: pipeline/payload_adapter.hpp
+    DeviceAnnouncer announcer_;                 // availability and Home Assistant discovery
     postgres::LocalDays local_days_;
     RuleEngine rules_;
     std::vector<Alert> alerts_;  // transitions waiting to be stored with the next batch
@@ -81,7 +79,7 @@ private:
     std::shared_ptr<const ThresholdsConfig> reloaded_;  // guarded by reload_mutex_
     std::atomic<bool> reload_pending_{false};
 
-    Reading reading_;                      // reused decode target
+    DecodedMessage decoded_;               // reused decode target
     Batcher<EnrichedReading> batch_;
     std::optional<SpoolPosition> handled_;  // end of the last record dealt with
 

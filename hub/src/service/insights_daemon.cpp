@@ -102,7 +102,8 @@ int run_insights(const Config& config, bool once, const std::string& user) {
     std::thread signal_thread([&] {
         const char* name = signals->wait([&] {
             try {
-                setup_logging(load_config(config.source).log.level);
+                auto fresh = load_config(config.source);
+                setup_logging(fresh.log.level, fresh.log.format);
                 log->info("reloaded log level from {}", config.source);
             } catch (const std::exception& e) {
                 log->error("reload failed, keeping the running configuration: {}", e.what());

@@ -99,7 +99,8 @@ int run_notifier(const Config& config, const std::string& config_path) {
     std::thread signal_thread([&] {
         const char* why = signals.wait([&] {
             try {
-                setup_logging(load_config(config_path).log.level);
+                auto fresh = load_config(config_path);
+                setup_logging(fresh.log.level, fresh.log.format);
                 log->info("reloaded log level from {}", config_path);
             } catch (const std::exception& e) {
                 log->error("reload failed, keeping the running configuration: {}", e.what());

@@ -2,12 +2,15 @@
 
 #include <spdlog/spdlog.h>
 
+#include "domain/ids.hpp"
+
 namespace energyhub {
 
 LookupStatus RegistryLookup::lookup(std::string_view device_id, DeviceInfo& out) {
     out.last_counter_ts_ms.reset();
     out.last_counter_wh.reset();
-    if (cache_ && cache_->get(device_id, out.record) == redis::CacheStatus::hit) {
+    // Redis caches registry records, which exist for devices only, never for their channels.
+    if (cache_ && cache_->get(parent_device_id(device_id), out.record) == redis::CacheStatus::hit) {
         ++redis_hits_;
         return LookupStatus::found;
     }

@@ -1,0 +1,102 @@
+// bench_copy_rate: the PostgreSQL limit of the ingest path, with no MQTT at all. Drives
+// postgres::ReadingStore::write (COPY into the staging table, INSERT ... ON CONFLICT into the
+// partitioned readings table, hourly rollup, one transaction per batch) with synthetic batches,
+// exactly as the hub's worker does, and prints the rows per second it reached.
+//
+// Usage: bench_copy_rate --dsn DSN [--readings N] [--batch-size B] [--devices D]
+// Prints: copy_readings=N copy_seconds=S copy_rows_per_s=R cpu_ms_per_1000=C
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "domain/reading.hpp"
+#include "postgres/reading_store.hpp"
+#include "postgres/session.hpp"
+#include "util/logging.hpp"
+
+namespace {
+
+double process_cpu_ms() {
+    timespec t{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_nsec) / 1e6;
+}
+
+std::int64_t wall_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::string dsn;
+    std::size_t readings = 200'000, batch_size = 5'000, devices = 1'000;
+    CLI::App app{"COPY rate of ReadingStore into the partitioned readings table (no MQTT)", "bench_copy_rate"};
+    app.add_option("--dsn", dsn, "PostgreSQL DSN of a migrated database")->required();
+    app.add_option("--readings", readings, "Readings to write")->capture_default_str();
+    app.add_option("--batch-size", batch_size, "Readings per transaction (the hub's hub.batch_size)")->capture_default_str();
+    app.add_option("--devices", devices, "Distinct device ids")->capture_default_str();
+    CLI11_PARSE(app, argc, argv);
+    energyhub::setup_logging("warn");
+
+    try {
+        energyhub::postgres::Session session(dsn);
+        energyhub::postgres::ReadingStore store(session);
+
+        // The batch is built once per write, like the worker's reused slots; every reading gets a
+        // timestamp of its own so nothing hits the primary key.
+        std::vector<energyhub::EnrichedReading> batch(batch_size);
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+            auto& e = batch[i];
+            e.reading.device_id = "copy-" + std::to_string(i % devices);
+            e.user_id = "copy-user-" + std::to_string(i % devices / 5);
+            e.device_type = "plug";
+        }
+        const std::int64_t base_ms = wall_ms() - 3'600'000;  // inside today's or yesterday's partition
+        std::int64_t ts = base_ms;
+
+        // One warm-up batch (connection, staging table, partitions), not timed.
+        auto fill = [&](std::size_t n) {
+            for (std::size_t i = 0; i < n; ++i) {
+                auto& r = batch[i].reading;
+                if (i % devices == 0) ++ts;
+                r.ts_ms = ts;
+                r.power_w = 100.0 + static_cast<double>(i % 977);
+                r.energy_wh = 1000.0 + static_cast<double>(ts - base_ms) / 1000.0;
+                r.voltage_v = 230.0;
+                r.current_a = 0.43;
+                batch[i].energy_delta_wh = 0.01;
+            }
+        };
+        fill(batch.size());
+        store.write(batch);
+
+        const double cpu0 = process_cpu_ms();
+        const auto t0 = std::chrono::steady_clock::now();
+        std::size_t written = 0;
+        while (written < readings) {
+            const std::size_t n = std::min(batch.size(), readings - written);
+            fill(n);
+            auto result = store.write(std::span<const energyhub::EnrichedReading>(batch.data(), n));
+            if (result.inserted != n) {
+                std::fprintf(stderr, "bench_copy_rate: %zu of %zu rows were new\n", result.inserted, n);
+                return 1;
+            }
+            written += n;
+        }
+        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        const double cpu = process_cpu_ms() - cpu0;
+        std::printf("copy_readings=%zu copy_seconds=%.3f copy_rows_per_s=%.0f cpu_ms_per_1000=%.2f\n", written, seconds,
+                    static_cast<double>(written) / seconds, cpu * 1000.0 / static_cast<double>(written));
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "bench_copy_rate: %s\n", e.what());
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,239 @@
+// bench_probe: the two small MQTT clients of bench/run.sh.
+//
+//   bench_probe count --uri URI --topic FILTER --qos Q --count N
+//       A no-op subscriber: the broker's delivery limit. Prints "subscribed", then, once N
+//       messages arrived (or --idle seconds passed without one), the time from the first to the
+//       last message and its CPU time.
+//
+//   bench_probe alerts --uri URI --devices ID,ID,... --rate R --duration S [--watts W] [--topic-prefix P]
+//       Publishes native readings for the given devices, alternating above and below W (each one
+//       a power_above transition when the rule has `for: 0s`), with "ts" = the publish time in
+//       ms, and subscribes to the alert topic. For every alert event whose "ts" is one of its
+//       own readings, the latency is the receive time minus that ts. Prints p50/p99/max.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <mqtt/async_client.h>
+#include <nlohmann/json.hpp>
+
+#include "util/timestamp.hpp"
+
+namespace {
+
+std::int64_t wall_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+double process_cpu_ms() {
+    timespec t{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_nsec) / 1e6;
+}
+
+double percentile(std::vector<double> v, double p) {
+    if (v.empty()) return 0;
+    std::sort(v.begin(), v.end());
+    auto i = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
+    return v[std::min(i, v.size() - 1)];
+}
+
+struct Common {
+    std::string uri = "tcp://127.0.0.1:1883";
+    std::string client_id;
+};
+
+int run_count(const Common& c, const std::string& topic, int qos, std::uint64_t count, double idle_s, int receive_max) {
+    std::atomic<std::uint64_t> received{0};
+    std::atomic<std::int64_t> first_ns{0}, last_ns{0};
+    auto now_ns = [] {
+        return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+            .count();
+    };
+    // With --receive-max: MQTT 5 and that Receive Maximum, as the hub connects.
+    mqtt::async_client client(c.uri, c.client_id.empty() ? "bench-probe-count" : c.client_id,
+                              mqtt::create_options(receive_max > 0 ? MQTTVERSION_5 : MQTTVERSION_DEFAULT));
+    client.set_message_callback([&](mqtt::const_message_ptr) {
+        auto t = now_ns();
+        if (received.fetch_add(1) == 0) first_ns = t;
+        last_ns = t;
+    });
+    auto options = receive_max > 0
+                       ? mqtt::connect_options_builder()
+                             .mqtt_version(MQTTVERSION_5)
+                             .clean_start(true)
+                             .properties({mqtt::property(mqtt::property::RECEIVE_MAXIMUM, receive_max)})
+                             .finalize()
+                       : mqtt::connect_options_builder().clean_session(true).finalize();
+    client.connect(options)->wait();
+    client.subscribe(topic, qos)->wait();
+    std::printf("subscribed\n");
+    std::fflush(stdout);
+    const double cpu0 = process_cpu_ms();
+    std::uint64_t seen = 0;
+    auto quiet_since = std::chrono::steady_clock::now();
+    while (received.load() < count) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        auto n = received.load();
+        if (n != seen) {
+            seen = n;
+            quiet_since = std::chrono::steady_clock::now();
+        } else if (std::chrono::steady_clock::now() - quiet_since > std::chrono::duration<double>(idle_s)) {
+            break;
+        }
+    }
+    const double cpu = process_cpu_ms() - cpu0;
+    client.disconnect()->wait();
+    const auto n = received.load();
+    const double seconds = static_cast<double>(last_ns - first_ns) / 1e9;
+    std::printf("received=%llu seconds=%.3f rate_msgs_s=%.0f cpu_ms_per_1000=%.2f\n", static_cast<unsigned long long>(n),
+                seconds, seconds > 0 ? static_cast<double>(n) / seconds : 0.0,
+                n ? cpu * 1000.0 / static_cast<double>(n) : 0.0);
+    return n >= count ? 0 : 1;
+}
+
+int run_alerts(const Common& c, const std::string& devices_csv, double rate, double duration_s, double watts,
+               const std::string& topic_prefix, const std::string& alert_filter) {
+    std::vector<std::string> devices;
+    std::stringstream in(devices_csv);
+    for (std::string d; std::getline(in, d, ',');)
+        if (!d.empty()) devices.push_back(d);
+    if (devices.empty() || rate <= 0) {
+        std::fprintf(stderr, "bench_probe: --devices and --rate > 0 are required\n");
+        return 2;
+    }
+
+    std::mutex mutex;
+    std::vector<double> latencies;
+    std::uint64_t foreign = 0;
+    mqtt::async_client client(c.uri, c.client_id.empty() ? "bench-probe-alerts" : c.client_id);
+    client.set_message_callback([&](mqtt::const_message_ptr msg) {
+        const auto now = wall_ms();
+        try {
+            auto j = nlohmann::json::parse(msg->get_payload_str(), nullptr, false);
+            if (!j.is_object() || !j.contains("ts") || !j["ts"].is_string()) return;
+            const auto device = j.value("device_id", std::string());
+            if (std::find(devices.begin(), devices.end(), device) == devices.end()) {
+                std::lock_guard lock(mutex);
+                ++foreign;
+                return;
+            }
+            auto ts = energyhub::parse_iso8601_ms(j["ts"].get<std::string>());
+            if (!ts) return;
+            std::lock_guard lock(mutex);
+            latencies.push_back(static_cast<double>(now - *ts));
+        } catch (...) {
+        }
+    });
+    auto options = mqtt::connect_options_builder().clean_session(true).finalize();
+    client.connect(options)->wait();
+    client.subscribe(alert_filter, 1)->wait();
+
+    // Each device alternates high, low, high...: with `for: 0s` every reading is a transition.
+    std::vector<bool> high(devices.size(), false);
+    std::vector<std::int64_t> last_ts(devices.size(), 0);
+    const auto start = std::chrono::steady_clock::now();
+    const auto interval = std::chrono::duration<double>(1.0 / rate);
+    std::uint64_t sent = 0;
+    for (std::uint64_t m = 0;; ++m) {
+        const auto due = start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(interval * static_cast<double>(m));
+        if (due - start > std::chrono::duration<double>(duration_s)) break;
+        std::this_thread::sleep_until(due);
+        const auto i = static_cast<std::size_t>(m % devices.size());
+        const auto ts = std::max(wall_ms(), last_ts[i] + 1);
+        last_ts[i] = ts;
+        high[i] = !high[i];
+        char payload[128];
+        const int len = std::snprintf(payload, sizeof payload, "{\"ts\":%lld,\"power_w\":%.1f}", static_cast<long long>(ts),
+                                      high[i] ? watts * 2 : 0.0);
+        client.publish(topic_prefix + "/" + devices[i] + "/reading", payload, static_cast<std::size_t>(len), 1, false);
+        ++sent;
+    }
+    std::this_thread::sleep_for(std::chrono::seconds(2));  // the last alerts
+    client.disconnect()->wait();
+    std::lock_guard lock(mutex);
+    std::printf("alert_probe_sent=%llu alerts=%zu foreign_alerts=%llu p50_ms=%.1f p99_ms=%.1f max_ms=%.1f\n",
+                static_cast<unsigned long long>(sent), latencies.size(), static_cast<unsigned long long>(foreign),
+                percentile(latencies, 0.5), percentile(latencies, 0.99), percentile(latencies, 1.0));
+    return latencies.empty() ? 1 : 0;
+}
+
+// Deletes the retained messages under a filter (the hub's retained state of a bench run), so the
+// shared broker does not keep them: an empty retained publish per topic found.
+int run_clear(const Common& c, const std::string& filter) {
+    std::mutex mutex;
+    std::vector<std::string> topics;
+    std::atomic<std::int64_t> last_ms{wall_ms()};
+    mqtt::async_client client(c.uri, c.client_id.empty() ? "bench-probe-clear" : c.client_id);
+    client.set_message_callback([&](mqtt::const_message_ptr msg) {
+        last_ms = wall_ms();
+        if (!msg->is_retained() || msg->get_payload().empty()) return;
+        std::lock_guard lock(mutex);
+        topics.push_back(msg->get_topic());
+    });
+    client.connect(mqtt::connect_options_builder().clean_session(true).finalize())->wait();
+    client.subscribe(filter, 0)->wait();
+    while (wall_ms() - last_ms.load() < 1500) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    client.unsubscribe(filter)->wait();
+    std::lock_guard lock(mutex);
+    mqtt::delivery_token_ptr last;
+    for (const auto& t : topics) last = client.publish(t, "", 0, 1, true);
+    if (last) last->wait();
+    client.disconnect()->wait();
+    std::printf("cleared=%zu\n", topics.size());
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"MQTT probes for bench/run.sh: a no-op subscriber and an alert latency probe", "bench_probe"};
+    Common common;
+    app.add_option("--uri", common.uri)->capture_default_str();
+    app.add_option("--client-id", common.client_id);
+    app.require_subcommand(1);
+
+    auto* count_cmd = app.add_subcommand("count", "No-op subscriber: time until N messages arrived");
+    std::string topic = "energy/+/reading";
+    int qos = 1;
+    std::uint64_t count = 0;
+    double idle_s = 10;
+    count_cmd->add_option("--topic", topic)->capture_default_str();
+    count_cmd->add_option("--qos", qos)->capture_default_str();
+    count_cmd->add_option("--count", count)->required();
+    count_cmd->add_option("--idle", idle_s)->capture_default_str();
+    int receive_max = 0;
+    count_cmd->add_option("--receive-max", receive_max, "Connect with MQTT 5 and this Receive Maximum (0: MQTT 3.1.1)");
+
+    auto* alerts_cmd = app.add_subcommand("alerts", "Publish transitions, measure publish to alert latency");
+    std::string devices, alert_filter = "alerts/#", topic_prefix = "energy";
+    double rate = 20, duration_s = 20, watts = 1000;
+    alerts_cmd->add_option("--devices", devices, "Comma-separated registered device ids")->required();
+    alerts_cmd->add_option("--rate", rate, "Probe readings per second, all devices together")->capture_default_str();
+    alerts_cmd->add_option("--duration", duration_s)->capture_default_str();
+    alerts_cmd->add_option("--watts", watts, "The power_above threshold of the probe devices")->capture_default_str();
+    alerts_cmd->add_option("--alert-filter", alert_filter)->capture_default_str();
+    alerts_cmd->add_option("--topic-prefix", topic_prefix, "Readings go to <prefix>/<device>/reading")->capture_default_str();
+    auto* clear_cmd = app.add_subcommand("clear-retained", "Delete the retained messages under a filter");
+    std::string clear_filter;
+    clear_cmd->add_option("--filter", clear_filter)->required();
+    CLI11_PARSE(app, argc, argv);
+
+    try {
+        if (*clear_cmd) return run_clear(common, clear_filter);
+        if (*count_cmd) return run_count(common, topic, qos, count, idle_s, receive_max);
+        return run_alerts(common, devices, rate, duration_s, watts, topic_prefix, alert_filter);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "bench_probe: %s\n", e.what());
+        return 1;
+    }
+}

@@ -1,0 +1,388 @@
+#!/usr/bin/env bash
+# The energyhub benchmark: the limits of this machine and the hub against them, in one run,
+# printed as one table. Results and how to read them: bench/README.md.
+#
+# Usage: bench/run.sh [--quick] [--only NAME,NAME...] [--keep]
+#   --quick   smaller counts (a smoke run, about 2 minutes)
+#   --only    run only these cases: limits, copy, hub, naive, latency, scale
+#   --keep    keep the work folder (configs, logs, raw results)
+# Environment: ENERGYHUB_BUILD_DIR (default build). Starts the private servers of
+# scripts/stack.sh if they are not running, and leaves them running.
+#
+# Build first: cmake --build build --target energyhub firmware-sim bench_copy_rate
+#              bench_naive_consumer bench_probe
+# On a shared machine run it under the build lock so no compiler competes for the CPU:
+#   flock /tmp/energyhub-build.lock bench/run.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+REPO=$(pwd -P)
+BUILD=${ENERGYHUB_BUILD_DIR:-build}
+EH="$BUILD/hub/energyhub"
+SIM="$BUILD/firmware-sim/firmware-sim"
+COPY="$BUILD/bench/bench_copy_rate"
+NAIVE="$BUILD/bench/bench_naive_consumer"
+PROBE="$BUILD/bench/bench_probe"
+
+QUICK=0
+KEEP=0
+ONLY="limits,copy,hub,naive,latency,scale"
+while (($#)); do
+    case $1 in
+        --quick) QUICK=1 ;;
+        --keep) KEEP=1 ;;
+        --only) ONLY=$2; shift ;;
+        -h | --help) sed -n '2,15p' "$0"; exit 0 ;;
+        *) echo "bench: unknown argument $1 (see --help)" >&2; exit 2 ;;
+    esac
+    shift
+done
+wants() { [[ ",$ONLY," == *",$1,"* ]]; }
+
+for bin in "$EH" "$SIM" "$COPY" "$NAIVE" "$PROBE"; do
+    [[ -x $bin ]] || { echo "bench: $bin is missing; build it first (see --help)" >&2; exit 2; }
+done
+
+scripts/stack.sh start >/dev/null
+eval "$(scripts/stack.sh env)"
+RUN_ID=$$
+# A topic prefix of our own: hubs of other people on the same broker never see the bench traffic.
+TP="bench$RUN_ID"
+SIM_TOPIC=(--topic-prefix "$TP")
+WORK=$(mktemp -d /tmp/energyhub-bench.XXXXXX)
+RESULTS="$WORK/results.txt"
+: >"$RESULTS"
+PIDS=()
+DBS=()
+cleanup() {
+    for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    # The hubs' retained state and status messages: the broker is shared, leave nothing behind.
+    for f in "$TP-state/#" "$TP-status/#"; do
+        "$PROBE" --uri "$ENERGYHUB_MQTT_URI" --client-id "bench-clear-$RUN_ID" clear-retained --filter "$f" >/dev/null 2>&1 || true
+    done
+    for db in "${DBS[@]}"; do psql "$ENERGYHUB_PG_DSN" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true; done
+    if ((KEEP)); then echo "bench: work folder kept: $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+
+TICKS=$(getconf CLK_TCK)
+if ((QUICK)); then
+    HUB_N=40000 NAIVE_N=5000 LAT_S=12 SCALE_DEVICES=20000 COPY_N=60000
+else
+    HUB_N=50000 NAIVE_N=20000 LAT_S=30 SCALE_DEVICES=100000 COPY_N=300000
+fi
+
+say() { printf 'bench: %s\n' "$*" >&2; }
+record() { printf '%s=%s\n' "$1" "$2" >>"$RESULTS"; }  # key=value, read back by the table
+get() { sed -n "s/^$1=//p" "$RESULTS" | tail -1; }
+field() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$2" | tail -1; }  # key=value out of a line
+cpu_ms() { awk -v t="$TICKS" '{ printf "%.0f", ($14 + $15) * 1000 / t }' "/proc/$1/stat"; }
+rss_mb() { awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
+now_ns() { date +%s%N; }
+
+# new_db NAME: an empty, migrated database; prints its DSN.
+new_db() {
+    local db="bench_$1_$RUN_ID" dsn
+    dsn="${ENERGYHUB_PG_DSN%/*}/$db"
+    psql "$ENERGYHUB_PG_DSN" -qc "CREATE DATABASE $db" >/dev/null
+    DBS+=("$db")
+    printf 'postgres: {dsn: "%s"}\nlog: {level: warn}\n' "$dsn" >"$WORK/$db.migrate.yaml"
+    "$EH" migrate -c "$WORK/$db.migrate.yaml" >/dev/null
+    echo "$dsn"
+}
+
+# register DSN PREFIX DEVICES: the users and devices firmware-sim --device-prefix PREFIX uses
+# (device i is PREFIX-%05d, owned by PREFIX-user-(i % (DEVICES/5))), in two statements: the
+# simulator's --register makes one transaction per device, too slow for 100k.
+register() {
+    local dsn=$1 prefix=$2 n=$3 users
+    users=$((n / 5 > 0 ? n / 5 : 1))
+    psql "$dsn" -qv ON_ERROR_STOP=1 >/dev/null <<SQL
+INSERT INTO users (user_id, email) SELECT '$prefix-user-' || u, '$prefix-user-' || u || '@example.invalid'
+  FROM generate_series(0, $users - 1) u;
+INSERT INTO devices (device_id, user_id, type)
+  SELECT '$prefix-' || lpad(i::text, 5, '0'), '$prefix-user-' || (i % $users),
+         (ARRAY['fridge','standby','tv','kettle','standby','heatpump','fridge','tv','standby','kettle'])[i % 10 + 1]
+  FROM generate_series(0, $n - 1) i;
+SQL
+}
+
+# hub_config NAME DSN QOS FLUSH [EXTRA YAML]: writes $WORK/NAME.yaml
+hub_config() {
+    local name=$1 dsn=$2 qos=$3 flush=$4 extra=${5:-}
+    cat >"$WORK/$name.yaml" <<YAML
+mqtt: {uri: $ENERGYHUB_MQTT_URI, client_id: bench-$name-$RUN_ID, qos: $qos, receive_maximum: ${RMAX:-0}, topics: {reading: "$TP/+/reading", state_prefix: "$TP-state", alert_prefix: "$TP-alerts", deadletter: "$TP-deadletter", status_prefix: "$TP-status", discovery_prefix: ""}}
+postgres: {dsn: "$dsn"}
+http: {listen: "127.0.0.1:0", notifier_listen: "", insights_listen: ""}
+hub: {state_dir: $WORK/state-$name, batch_size: 5000, flush_interval: $flush, cache_size: 200000}
+log: {level: info}
+$extra
+YAML
+}
+
+HUB_PID=""
+start_hub() {
+    local name=$1
+    "$EH" hub -c "$WORK/$name.yaml" >"$WORK/$name.log" 2>&1 &
+    HUB_PID=$!
+    PIDS+=("$HUB_PID")
+    local deadline=$((SECONDS + 30))
+    until grep -q "subscribed to" "$WORK/$name.log"; do
+        ((SECONDS < deadline)) || { say "hub $name did not subscribe"; tail "$WORK/$name.log" >&2; exit 1; }
+        sleep 0.1
+    done
+}
+stop_hub() {
+    kill -TERM "$HUB_PID" 2>/dev/null || true
+    wait "$HUB_PID" 2>/dev/null || true
+    HUB_PID=""
+    end_session "bench-$1-$RUN_ID"
+}
+# end_session CLIENT_ID: a clean-session connect deletes the hub's persistent session, so the shared
+# broker does not queue messages for it after the bench.
+end_session() { timeout 5 mosquitto_sub -p "${ENERGYHUB_MQTT_URI##*:}" -h 127.0.0.1 -i "$1" -t "$TP/none" -E >/dev/null 2>&1 || true; }
+metric() {  # metric NAME LOG: a counter from the hub's /metrics
+    local port
+    port=$(sed -n 's/.*http listening on [^:]*:\([0-9]*\).*/\1/p' "$2" | tail -1)
+    curl -s "http://127.0.0.1:$port/metrics" | awk -v m="$1" '$1 == m { printf "%.0f", $2 }'
+}
+# wait_stored LOG N: until the hub reports N stored readings (its /metrics; no load on PostgreSQL)
+wait_stored() {
+    local log=$1 n=$2 last=-1 stalls=0 stored
+    for ((;;)); do
+        stored=$(metric energyhub_readings_stored_total "$log")
+        stored=${stored:-0}
+        ((stored >= n)) && return 0
+        if ((stored == last)); then
+            stalls=$((stalls + 1))
+            ((stalls < 400)) || { say "stored stalls at $stored of $n"; return 1; }
+        else
+            stalls=0
+        fi
+        last=$stored
+        sleep 0.025
+    done
+}
+
+# ------------------------------------------------------------------------------------------
+# 1. Broker limits: firmware-sim --rate 0 to a no-op Paho subscriber.
+# limit_case KEY SUBSCRIPTION_QOS PUBLISHER_QOS RECEIVE_MAX [N]: RECEIVE_MAX 0 is MQTT 3.1.1, else
+# MQTT 5 with that Receive Maximum (as the hub). N readings, by default as many as a hub case, so
+# the broker's backlog is the same.
+limit_case() {
+    local key=$1 sub_qos=$2 pub_qos=$3 rmax=$4 LIMIT_N=${5:-$HUB_N} out
+    "$PROBE" --uri "$ENERGYHUB_MQTT_URI" --client-id "bench-$key-$RUN_ID" count \
+        --topic "$TP/+/reading" --qos "$sub_qos" --count "$LIMIT_N" --idle 5 --receive-max "$rmax" >"$WORK/$key.out" &
+    local probe=$!
+    PIDS+=("$probe")
+    until grep -q subscribed "$WORK/$key.out"; do sleep 0.05; done
+    "$SIM" --uri "$ENERGYHUB_MQTT_URI" --devices 1000 --device-prefix "$key" --count $((LIMIT_N / 1000)) \
+        --rate 0 --qos "$pub_qos" "${SIM_TOPIC[@]}" >/dev/null 2>&1 || true
+    wait "$probe" || true
+    out=$(tail -1 "$WORK/$key.out")
+    record "$key" "$(field rate_msgs_s "$out")"
+    record "${key}_cpu" "$(field cpu_ms_per_1000 "$out")"
+    (($(field received "$out") < LIMIT_N)) && record "${key}_stalled" "$(field received "$out") of $LIMIT_N"
+    say "$key (subscription qos $sub_qos, publisher qos $pub_qos, receive max $rmax): $out"
+}
+
+# 2. PostgreSQL limit: ReadingStore::write with synthetic batches, no MQTT.
+copy_case() {
+    local dsn out
+    dsn=$(new_db copy)
+    out=$("$COPY" --dsn "$dsn" --readings "$COPY_N" --batch-size 5000 --devices 1000)
+    record copy_rate "$(field copy_rows_per_s "$out")"
+    record copy_cpu "$(field cpu_ms_per_1000 "$out")"
+    say "copy: $out"
+}
+
+# 3. The hub end to end: firmware-sim publish (QoS 1) to committed rows.
+# hub_case NAME QOS DEVICES PER_DEVICE [PASSES]: with PASSES 2 the second pass runs with warm caches.
+hub_case() {
+    local name=$1 qos=$2 devices=$3 per=$4 passes=${5:-1} dsn total cpu0 cpu1 t0 t1 pass base
+    dsn=$(new_db "$name")
+    register "$dsn" "$name" "$devices"
+    hub_config "$name" "$dsn" "$qos" 200ms
+    start_hub "$name"
+    total=0
+    for ((pass = 1; pass <= passes; pass++)); do
+        total=$((total + devices * per))
+        cpu0=$(cpu_ms "$HUB_PID")
+        base=$(metric energyhub_readings_stored_total "$WORK/$name.log")
+        t0=$(now_ns)
+        "$SIM" --uri "$ENERGYHUB_MQTT_URI" --devices "$devices" --device-prefix "$name" --count "$per" --rate 0 \
+            --qos 1 "${SIM_TOPIC[@]}" >"$WORK/$name-sim$pass.out" 2>&1 || say "$name: firmware-sim: $(tail -1 "$WORK/$name-sim$pass.out")"
+        local stalled=0 done_n
+        wait_stored "$WORK/$name.log" "$total" || stalled=1
+        t1=$(now_ns)
+        cpu1=$(cpu_ms "$HUB_PID")
+        # What was really stored in this pass (a stall ends the pass early; the table says so).
+        done_n=$(($(metric energyhub_readings_stored_total "$WORK/$name.log") - base))
+        local suffix=""
+        ((passes > 1)) && suffix="_pass$pass"
+        ((stalled)) && record "${name}${suffix}_stalled" "$done_n of $((devices * per))"
+        record "${name}${suffix}_rate" "$(awk -v n="$done_n" -v ns=$((t1 - t0)) 'BEGIN { printf "%.0f", n / (ns / 1e9) }')"
+        record "${name}${suffix}_cpu" "$(awk -v n="$done_n" -v c=$((cpu1 - cpu0)) 'BEGIN { printf "%.1f", c * 1000 / n }')"
+        say "$name pass $pass: $((devices * per)) readings in $(((t1 - t0) / 1000000)) ms, hub cpu $((cpu1 - cpu0)) ms"
+    done
+    record "${name}_rss" "$(rss_mb "$HUB_PID")"
+    record "${name}_cached" "$(metric energyhub_cached_devices "$WORK/$name.log")"
+    record "${name}_stored" "$(psql "$dsn" -tAc "SELECT count(*) FROM readings")"
+    stop_hub "$name"
+}
+
+# 4. The naive baseline: one INSERT per message, QoS 1.
+naive_case() {
+    local dsn out cpu t0 t1
+    dsn=$(new_db naive)
+    register "$dsn" naive 1000
+    "$NAIVE" --uri "$ENERGYHUB_MQTT_URI" --dsn "$dsn" --count "$NAIVE_N" --qos 1 --topic "$TP/+/reading" --client-id "bench-naive-$RUN_ID" \
+        --idle 20 >"$WORK/naive.out" 2>&1 &
+    local pid=$!
+    PIDS+=("$pid")
+    until grep -q subscribed "$WORK/naive.out"; do sleep 0.05; done
+    t0=$(now_ns)
+    "$SIM" --uri "$ENERGYHUB_MQTT_URI" --devices 1000 --device-prefix naive --count $((NAIVE_N / 1000)) --rate 0 \
+        --qos 1 "${SIM_TOPIC[@]}" >/dev/null 2>&1 || true
+    # Its CPU is read just before it exits: it stops by itself after NAIVE_N messages.
+    cpu=0
+    while kill -0 "$pid" 2>/dev/null; do
+        cpu=$(cpu_ms "$pid" 2>/dev/null || echo "$cpu")
+        grep -q naive_received "$WORK/naive.out" && break
+        sleep 0.01
+    done
+    wait "$pid" || true
+    t1=$(now_ns)
+    out=$(tail -1 "$WORK/naive.out")
+    record naive_rate "$(awk -v n="$NAIVE_N" -v ns=$((t1 - t0)) 'BEGIN { printf "%.0f", n / (ns / 1e9) }')"
+    record naive_cpu "$(awk -v n="$NAIVE_N" -v c="$cpu" 'BEGIN { printf "%.1f", c * 1000 / n }')"
+    record naive_stored "$(psql "$dsn" -tAc "SELECT count(*) FROM readings")"
+    say "naive: $out"
+}
+
+# 5. Latency at a steady 5,000 readings/s (1,000 devices at 5/s) while 10 probe devices
+#    alternate above and below their power_above threshold (for: 0s): every probe reading is an
+#    alert transition. latency_case NAME QOS FLUSH_INTERVAL
+latency_case() {
+    local name=$1 qos=$2 flush=$3 dsn probes out cpu0 cpu1 t0 t1 start_ms
+    dsn=$(new_db "$name")
+    register "$dsn" "$name" 1000
+    probes=$(seq -f "$name-probe-%g" 1 10 | paste -sd,)
+    psql "$dsn" -qv ON_ERROR_STOP=1 -c "INSERT INTO devices (device_id, user_id, type)
+        SELECT p, '$name-user-0', 'probe' FROM unnest(string_to_array('$probes', ',')) p" >/dev/null
+    local devices_yaml
+    devices_yaml=$(tr ',' '\n' <<<"$probes" | sed 's/.*/    &: {power_above: {watts: 1000, for: 0s, clear_below: 500}}/')
+    hub_config "$name" "$dsn" "$qos" "$flush" "thresholds:
+  defaults:
+    power_above: {watts: 100000, for: 60s}
+    daily_energy_above: {kwh: 100000}
+    device_offline: {enabled: false}
+    spike: {enabled: false}
+  devices:
+$devices_yaml"
+    start_hub "$name"
+    cpu0=$(cpu_ms "$HUB_PID")
+    t0=$(now_ns)
+    start_ms=$(($(date +%s%3N) + 3000))
+    "$SIM" --uri "$ENERGYHUB_MQTT_URI" --devices 1000 --device-prefix "$name" --rate 5 --duration "$LAT_S" \
+        --qos 1 "${SIM_TOPIC[@]}" >"$WORK/$name-sim.out" 2>&1 &
+    local sim=$!
+    PIDS+=("$sim")
+    sleep 3  # steady state first
+    out=$("$PROBE" --uri "$ENERGYHUB_MQTT_URI" --client-id "bench-probe-$name-$RUN_ID" alerts --devices "$probes" \
+        --rate 20 --duration $((LAT_S - 6)) --watts 1000 --topic-prefix "$TP" --alert-filter "$TP-alerts/$name-user-0/#" || true)
+    wait "$sim" || true
+    t1=$(now_ns)
+    cpu1=$(cpu_ms "$HUB_PID")
+    record "${name}_alert_p50" "$(field p50_ms "$out")"
+    record "${name}_alert_p99" "$(field p99_ms "$out")"
+    record "${name}_alerts" "$(field alerts "$out")"
+    record "${name}_rss" "$(rss_mb "$HUB_PID")"
+    # readings/s the hub carried in the window, and its CPU per 1k readings/s (share of one core)
+    local stored
+    stored=$(metric energyhub_readings_stored_total "$WORK/$name.log")
+    record "${name}_rate" "$(awk -v n="$stored" -v ns=$((t1 - t0)) 'BEGIN { printf "%.0f", n / (ns / 1e9) }')"
+    record "${name}_core_per_1k" "$(awk -v c=$((cpu1 - cpu0)) -v ns=$((t1 - t0)) -v n="$stored" \
+        'BEGIN { s = ns / 1e9; printf "%.1f", (c / 10 / s) / (n / s / 1000) }')"
+    # publish -> row: received_at is the batch transaction's start (now()), the commit follows it
+    read -r p50 p99 < <(psql "$dsn" -tA -F ' ' -c "
+        SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::numeric, 1),
+               round(percentile_cont(0.99) WITHIN GROUP (ORDER BY ms)::numeric, 1)
+        FROM (SELECT extract(epoch FROM received_at - ts) * 1000 AS ms FROM readings
+              WHERE ts > to_timestamp($start_ms / 1000.0)) x")
+    record "${name}_row_p50" "$p50"
+    record "${name}_row_p99" "$p99"
+    say "$name (flush $flush): $out; row p50=$p50 p99=$p99"
+    stop_hub "$name"
+}
+
+say "work folder $WORK"
+if wants limits; then
+    limit_case limit_q0 0 0 0
+    limit_case limit_q1 1 1 0
+    limit_case limit_q2 2 1 0
+    limit_case limit_q2v5 2 1 256
+fi
+wants copy && copy_case
+if wants hub; then
+    hub_case hub1k 2 1000 $((HUB_N / 1000))
+    hub_case hub10k 2 10000 $((HUB_N / 10000))
+    hub_case hub1kq1 1 1000 $((HUB_N / 1000))
+    RMAX=256 hub_case hub1kv5 2 1000 $((HUB_N / 1000))
+fi
+# 100k devices: MQTT 5 with Receive Maximum 256, because with 3.1.1 Mosquitto 2.0.11 sends the
+# whole backlog at once and the QoS-2 stream stalls (bench/README.md).
+wants scale && RMAX=256 hub_case hub100k 2 "$SCALE_DEVICES" 1 2
+wants naive && naive_case
+if wants latency; then
+    latency_case lat200 2 200ms
+    RMAX=256 latency_case lat20v5 2 20ms
+    latency_case lat20q1 1 20ms
+fi
+
+# ------------------------------------------------------------------------------------------
+# The table: every figure also as a ratio to the limits of this run.
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "-"; else printf "%.2f", a / b }'; }
+L1=$(get limit_q1)
+L2=$(get limit_q2)
+LC=$(get copy_rate)
+C1=$(get limit_q1_cpu)
+row() { printf '| %-52s | %9s | %7s | %7s | %9s |\n' "$@"; }
+{
+    echo
+    echo "limits (same run, $HUB_N readings from 1,000 devices at --rate 0 unless noted): broker QoS 0 $(get limit_q0) msg/s,"
+    echo "QoS 1 ${L1:-?} msg/s, QoS 2 (as the hub) ${L2:-?} msg/s; PostgreSQL COPY path ${LC:-?} rows/s."
+    echo
+    row "case" "rdg/s" "÷QoS1" "÷COPY" "CPU ms/1k"  # CPU of the consumer process
+    row "----" "----:" "----:" "----:" "----:"
+    for c in limit_q0:"broker → no-op subscriber, QoS 0" limit_q1:"broker → no-op subscriber, QoS 1" \
+        limit_q2:"broker → no-op subscriber, QoS 2 (as the hub)" limit_q2v5:"same, MQTT 5 with Receive Maximum 256" copy:"COPY path, no MQTT (5,000/batch)"; do
+        k=${c%%:*}
+        if [[ $k == copy ]]; then r=$(get copy_rate) cpu=$(get copy_cpu); else r=$(get "$k") cpu=$(get "${k}_cpu"); fi
+        [[ -n $r ]] && row "${c#*:}" "$r" "$(ratio "$r" "$L1")" "$(ratio "$r" "$LC")" "$cpu"
+        [[ -n $(get "${k}_stalled") ]] && row "  ↳ stalled: received only $(get "${k}_stalled")" "" "" "" ""
+    done
+    for c in hub1k:"hub, QoS 2 (no loss), 1k devices" hub10k:"hub, QoS 2 (no loss), 10k devices" \
+        hub1kq1:"hub, QoS 1 subscription, 1k devices" hub1kv5:"hub, QoS 2, MQTT 5 receive_maximum 256, 1k devices" \
+        hub100k_pass1:"hub, QoS 2 (MQTT 5), ${SCALE_DEVICES} devices, cold caches" \
+        hub100k_pass2:"hub, QoS 2 (MQTT 5), ${SCALE_DEVICES} devices, warm caches" naive:"naive: one INSERT per message, QoS 1"; do
+        k=${c%%:*}
+        r=$(get "${k}_rate")
+        [[ -n $r ]] && row "${c#*:}" "$r" "$(ratio "$r" "$L1")" "$(ratio "$r" "$LC")" "$(get "${k}_cpu")"
+        [[ -n $(get "${k}_stalled") ]] && row "  ↳ stalled: stored only $(get "${k}_stalled")" "" "" "" ""
+    done
+    echo
+    for k in lat200 lat20v5 lat20q1; do
+        [[ -n $(get "${k}_alert_p50") ]] || continue
+        case $k in
+            lat200) how="hub QoS 2 (MQTT 3.1.1), flush_interval 200ms" ;;
+            lat20v5) how="hub QoS 2 (MQTT 5, receive_maximum 256), flush_interval 20ms" ;;
+            lat20q1) how="hub QoS 1, flush_interval 20ms" ;;
+        esac
+        echo "steady 5,000 readings/s offered, $how: publish→alert p50 $(get "${k}_alert_p50") ms, p99 $(get "${k}_alert_p99") ms" \
+            "($(get "${k}_alerts") alerts); publish→row (transaction start) p50 $(get "${k}_row_p50") ms, p99 $(get "${k}_row_p99") ms;" \
+            "hub $(get "${k}_rate") readings/s, $(get "${k}_core_per_1k")% of a core per 1k readings/s, RSS $(get "${k}_rss") MB"
+    done
+    [[ -n $(get hub100k_rss) ]] && echo "hub with $(get hub100k_cached) devices in its cache: RSS $(get hub100k_rss) MB; stored $(get hub100k_stored) rows"
+    [[ -n $(get naive_rate) ]] && echo "hub (QoS 2, 1k devices) ÷ naive: $(ratio "$(get hub1k_rate)" "$(get naive_rate)")× the rate; naive stored $(get naive_stored) of $NAIVE_N"
+} | tee "$WORK/table.md"

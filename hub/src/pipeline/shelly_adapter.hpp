@@ -1,0 +1,64 @@
+#pragma once
+// Shelly Gen2 and Gen3 devices (Plus, Pro, Mini) over MQTT, with the device's topic prefix as the
+// device id (the default prefix is the device id, e.g. "shellyplus2pm-c4d8d5500a10"):
+//   <device>/status/switch:<n>   full component status when "generic status update" is enabled
+//   <device>/events/rpc          NotifyStatus (changes only) and NotifyFullStatus frames
+//   <device>/online              "true" / "false" (the device's last will)
+// Metered components are switch:<n>, pm1:<n> and cover:<n>: apower W, voltage V, current A,
+// aenergy.total Wh. Component <n> is stored as the sub-device "<device>:<n>" (Shelly numbers its
+// channels from 0), also on single-channel devices, so a device reads the same whichever
+// firmware features it has. Other components (sys, wifi, input:0, temperature:0...) are ignored,
+// as is a switch without a meter (no apower and no aenergy).
+//
+// NotifyStatus carries only what changed; it is merged onto the last known status of the
+// component (a bounded cache: an evicted or never-seen component starts empty). A full status or
+// NotifyFullStatus replaces it.
+//
+// Time: NotifyStatus frames carry params.ts (Unix seconds, UTC); status messages carry no time of
+// their own (aenergy.minute_ts is the start of the by_minute window, not the time of the
+// measurement), so they are dated by the hub's receive time.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "pipeline/json_input.hpp"
+#include "pipeline/payload_adapter.hpp"
+#include "util/lru_cache.hpp"
+
+namespace energyhub {
+
+constexpr std::size_t kShellyComponentCache = 4096;
+
+class ShellyAdapter final : public PayloadAdapter {
+public:
+    explicit ShellyAdapter(ParserLimits limits, std::size_t cache_entries = kShellyComponentCache);
+
+    PayloadFormat format() const override { return PayloadFormat::shelly; }
+    std::optional<Reject> decode(std::string_view topic, const TopicFilter::Match& where, std::string_view payload,
+                                 const DecodeContext& ctx, DecodedMessage& out) override;
+
+    std::size_t cached() const { return cache_.size(); }
+
+private:
+    struct Component {
+        std::optional<double> power_w, voltage_v, current_a, energy_wh;
+    };
+    enum class Merge { replace, overlay };
+
+    std::optional<Reject> status(std::string_view device, std::string_view component, std::string_view payload,
+                                 const DecodeContext& ctx, DecodedMessage& out);
+    std::optional<Reject> rpc(std::string_view device, std::string_view payload, const DecodeContext& ctx,
+                              DecodedMessage& out);
+    // Reads one component status object and merges it into the cache; adds a reading if the
+    // component has power or energy.
+    std::optional<Reject> component(std::string_view device, unsigned channel, simdjson::dom::element value, Merge merge,
+                                    std::int64_t ts_ms, const DecodeContext& ctx, DecodedMessage& out);
+
+    ParserLimits limits_;
+    JsonInput json_;
+    LruCache<std::string, Component> cache_;  // sub-device id -> last known status
+    std::string key_;
+};
+
+}  // namespace energyhub

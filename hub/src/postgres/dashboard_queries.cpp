@@ -1,0 +1,171 @@
+#include "postgres/dashboard_queries.hpp"
+
+namespace energyhub::postgres {
+
+namespace {
+
+template <typename T>
+std::optional<T> opt(const pqxx::field& f) {
+    return f.is_null() ? std::nullopt : std::optional<T>(f.as<T>());
+}
+
+constexpr const char* kDevicesSql = R"SQL(
+WITH ids AS (
+    SELECT d.device_id AS id, d.device_id AS parent FROM devices d WHERE $1 = '' OR d.user_id = $1
+    UNION
+    SELECT h.device_id, split_part(h.device_id, ':', 1) FROM readings_hourly h
+    WHERE h.hour >= now() - interval '48 hours' AND strpos(h.device_id, ':') > 0 AND ($1 = '' OR h.user_id = $1)
+)
+SELECT i.id, d.device_id, d.user_id, coalesce(d.name, ''), d.type,
+       (extract(epoch FROM l.ts) * 1000)::bigint, l.power_w, l.energy_wh, l.voltage_v, l.current_a,
+       coalesce(t.today_wh, 0)
+FROM ids i
+JOIN devices d ON d.device_id = i.parent
+JOIN users u ON u.user_id = d.user_id
+LEFT JOIN LATERAL (
+    SELECT r.ts, r.power_w, r.energy_wh, r.voltage_v, r.current_a FROM readings r
+    WHERE r.device_id = i.id AND r.ts >= now() - interval '2 days' AND r.ts <= now() + interval '5 minutes'
+    ORDER BY r.ts DESC LIMIT 1
+) l ON true
+LEFT JOIN LATERAL (
+    SELECT sum(h.energy_wh) AS today_wh FROM readings_hourly h
+    WHERE h.device_id = i.id AND h.hour >= (date_trunc('day', now() AT TIME ZONE u.tz) AT TIME ZONE u.tz)
+) t ON true
+ORDER BY d.user_id, i.id
+LIMIT $2
+)SQL";
+
+constexpr const char* kUsageSql = R"SQL(
+SELECT (extract(epoch FROM hour) * 1000)::bigint, samples, power_samples, power_sum, power_max, power_min, energy_wh
+FROM readings_hourly
+WHERE device_id = $1 AND hour >= date_trunc('hour', to_timestamp($2::double precision / 1000))
+ORDER BY hour
+)SQL";
+
+// The latest transition per device and rule, as the hub restores them after a restart.
+constexpr const char* kOpenAlertsSql = R"SQL(
+SELECT id, user_id, device_id, rule, state, value, threshold, since_ms, ts_ms, message FROM (
+    SELECT DISTINCT ON (device_id, rule) id::text AS id, user_id, device_id, rule, state, value, threshold,
+           (extract(epoch FROM since) * 1000)::bigint AS since_ms, (extract(epoch FROM ts) * 1000)::bigint AS ts_ms,
+           message
+    FROM alerts WHERE $1 = '' OR user_id = $1
+    ORDER BY device_id, rule, ts DESC, state
+) latest
+WHERE state = 'firing'
+ORDER BY ts_ms DESC
+LIMIT $2
+)SQL";
+
+constexpr const char* kInsightsSql = R"SQL(
+SELECT id, user_id, (extract(epoch FROM created_at) * 1000)::bigint, (extract(epoch FROM period_start) * 1000)::bigint,
+       (extract(epoch FROM period_end) * 1000)::bigint, source, summary, recommendations::text, trigger, device_id
+FROM insights WHERE user_id = $1
+ORDER BY created_at DESC, id DESC
+LIMIT $2
+)SQL";
+
+}  // namespace
+
+// One query at a time on the shared session; a broken connection is reopened for the next call.
+template <typename F>
+auto DashboardQueries::with_connection(F f) {
+    std::lock_guard lock(mutex_);
+    try {
+        return f(session_.conn());
+    } catch (const pqxx::broken_connection&) {
+        session_.reset();
+        throw;
+    }
+}
+
+std::vector<DeviceView> DashboardQueries::devices(const std::string& user, std::size_t limit) {
+    return with_connection([&](pqxx::connection& conn) {
+        pqxx::read_transaction tx(conn);
+        std::vector<DeviceView> out;
+        for (const auto& r : tx.exec_params(kDevicesSql, user, static_cast<std::int64_t>(limit))) {
+            DeviceView d;
+            d.device_id = r[0].as<std::string>();
+            d.parent_id = r[1].as<std::string>();
+            d.user_id = r[2].as<std::string>();
+            d.name = r[3].as<std::string>();
+            d.type = r[4].as<std::string>();
+            d.last_ts_ms = opt<std::int64_t>(r[5]);
+            d.power_w = opt<double>(r[6]);
+            d.energy_wh = opt<double>(r[7]);
+            d.voltage_v = opt<double>(r[8]);
+            d.current_a = opt<double>(r[9]);
+            d.today_wh = r[10].as<double>();
+            out.push_back(std::move(d));
+        }
+        return out;
+    });
+}
+
+std::optional<std::vector<HourView>> DashboardQueries::usage(const std::string& device_id, std::int64_t since_ms) {
+    return with_connection([&](pqxx::connection& conn) -> std::optional<std::vector<HourView>> {
+        pqxx::read_transaction tx(conn);
+        if (tx.exec_params("SELECT 1 FROM devices WHERE device_id = split_part($1, ':', 1)", device_id).empty())
+            return std::nullopt;
+        std::vector<HourView> out;
+        for (const auto& r : tx.exec_params(kUsageSql, device_id, since_ms)) {
+            HourView h;
+            h.hour_ms = r[0].as<std::int64_t>();
+            h.samples = r[1].as<std::int64_t>();
+            h.power_samples = r[2].as<std::int64_t>();
+            h.power_sum = r[3].as<double>();
+            h.power_max = opt<double>(r[4]);
+            h.power_min = opt<double>(r[5]);
+            h.energy_wh = r[6].as<double>();
+            out.push_back(h);
+        }
+        return out;
+    });
+}
+
+std::vector<AlertView> DashboardQueries::open_alerts(const std::string& user, std::size_t limit) {
+    return with_connection([&](pqxx::connection& conn) {
+        pqxx::read_transaction tx(conn);
+        std::vector<AlertView> out;
+        for (const auto& r : tx.exec_params(kOpenAlertsSql, user, static_cast<std::int64_t>(limit))) {
+            AlertView a;
+            a.id = r[0].as<std::string>();
+            a.user_id = r[1].as<std::string>();
+            a.device_id = r[2].as<std::string>();
+            a.rule = r[3].as<std::string>();
+            a.state = r[4].as<std::string>();
+            a.value = r[5].as<double>();
+            a.threshold = r[6].as<double>();
+            a.since_ms = r[7].as<std::int64_t>();
+            a.ts_ms = r[8].as<std::int64_t>();
+            a.message = r[9].as<std::string>();
+            out.push_back(std::move(a));
+        }
+        return out;
+    });
+}
+
+std::vector<InsightView> DashboardQueries::insights(const std::string& user, std::size_t limit) {
+    return with_connection([&](pqxx::connection& conn) {
+        std::vector<InsightView> out;
+        pqxx::read_transaction tx(conn);
+        // The insights schema belongs to the insights daemon; a database without it has no insights.
+        if (tx.exec1("SELECT to_regclass('insights') IS NOT NULL")[0].as<bool>() == false) return out;
+        for (const auto& r : tx.exec_params(kInsightsSql, user, static_cast<std::int64_t>(limit))) {
+            InsightView i;
+            i.id = r[0].as<std::int64_t>();
+            i.user_id = r[1].as<std::string>();
+            i.created_ms = r[2].as<std::int64_t>();
+            i.period_start_ms = r[3].as<std::int64_t>();
+            i.period_end_ms = r[4].as<std::int64_t>();
+            i.source = r[5].as<std::string>();
+            i.summary = r[6].as<std::string>();
+            i.recommendations_json = r[7].as<std::string>();
+            i.trigger = r[8].as<std::string>();
+            i.device_id = opt<std::string>(r[9]);
+            out.push_back(std::move(i));
+        }
+        return out;
+    });
+}
+
+}  // namespace energyhub::postgres

@@ -1,0 +1,73 @@
+#pragma once
+// The read-only queries behind the hub's dashboard and JSON API. HTTP handlers run on the server's
+// threads while a libpq connection is not thread-safe: one session, used under a mutex, reopened
+// after a failure. Every query is a short read-only transaction.
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "postgres/session.hpp"
+
+namespace energyhub::postgres {
+
+struct DeviceView {
+    std::string device_id;  // the device, or one of its channels "<device>:<n>"
+    std::string parent_id;  // the registered device
+    std::string user_id;
+    std::string name;
+    std::string type;
+    std::optional<std::int64_t> last_ts_ms;  // the latest reading in the last two days
+    std::optional<double> power_w, energy_wh, voltage_v, current_a;
+    double today_wh = 0;  // usage since midnight in the owner's time zone
+};
+
+struct HourView {
+    std::int64_t hour_ms = 0;
+    std::int64_t samples = 0;
+    std::int64_t power_samples = 0;
+    double power_sum = 0;
+    std::optional<double> power_max, power_min;
+    double energy_wh = 0;
+};
+
+struct AlertView {
+    std::string id, user_id, device_id, rule, state, message;
+    double value = 0, threshold = 0;
+    std::int64_t since_ms = 0, ts_ms = 0;
+};
+
+struct InsightView {
+    std::int64_t id = 0;
+    std::string user_id, source, summary, trigger;
+    std::string recommendations_json;  // a JSON array as stored
+    std::optional<std::string> device_id;
+    std::int64_t created_ms = 0, period_start_ms = 0, period_end_ms = 0;
+};
+
+class DashboardQueries {
+public:
+    explicit DashboardQueries(std::string dsn) : session_(std::move(dsn)) {}
+
+    // Registered devices and the channels that reported in the last two days; `user` empty: all.
+    std::vector<DeviceView> devices(const std::string& user, std::size_t limit);
+
+    // Hourly rollup rows of a (sub-)device since `since_ms`; nullopt if its device is not registered.
+    std::optional<std::vector<HourView>> usage(const std::string& device_id, std::int64_t since_ms);
+
+    // Alerts whose latest transition is "firing"; `user` empty: all.
+    std::vector<AlertView> open_alerts(const std::string& user, std::size_t limit);
+
+    // The user's latest insights, newest first; empty when there are none or no insights table.
+    std::vector<InsightView> insights(const std::string& user, std::size_t limit);
+
+private:
+    template <typename F>
+    auto with_connection(F f);
+
+    std::mutex mutex_;
+    Session session_;
+};
+
+}  // namespace energyhub::postgres

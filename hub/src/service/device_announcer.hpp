@@ -1,0 +1,57 @@
+#pragma once
+// What the hub says about devices besides their readings, for dashboards and Home Assistant:
+//   <state_prefix>/<user>/<device>/availability   retained "online" / "offline"
+//   Home Assistant discovery configs (service/ha_discovery.hpp), retained
+// A device's configs are published the first time this hub run stores a reading of it (or of one
+// of its channels), one per sensor the readings carry; the availability is "online" on a reading
+// or when the device says so (Tasmota LWT, Shelly online), "offline" when it says so. A removed
+// device's configs are cleared with empty retained messages. Owned by the ingest worker's thread.
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "domain/reading.hpp"
+#include "service/ha_discovery.hpp"
+#include "service/message_sink.hpp"
+#include "util/lru_cache.hpp"
+
+namespace energyhub {
+
+// Channels cleared on removal even if this run has not seen them: every channel number that
+// Tasmota (1..16) and Shelly (0..3 on a Pro 4PM) use.
+constexpr unsigned kClearedChannels = 16;
+
+class DeviceAnnouncer {
+public:
+    // `discovery` false: availability only, no Home Assistant configs.
+    DeviceAnnouncer(HaDiscoverySettings settings, bool discovery, MessageSink& sink, std::size_t capacity);
+
+    // A reading of `reading.device_id` (the device or one of its channels) of registered `device`.
+    void on_reading(const Reading& reading, const DeviceRecord& device);
+
+    // The device reported itself online or offline.
+    void on_presence(const DeviceRecord& device, bool online);
+
+    // The registry changed the device (name, type, owner): announce it again on its next reading.
+    void on_changed(const std::string& device_id);
+
+    // The device was removed from the registry: clear its configs and availability.
+    void on_removed(const std::string& device_id);
+
+private:
+    struct Known {
+        std::string user_id;
+        int availability = -1;              // -1: not published this run, 0: offline, 1: online
+        std::vector<std::string> channels;  // channel ids seen this run
+    };
+    Known& known(const DeviceRecord& device);
+    void publish_availability(Known& k, const std::string& device_id, bool online);
+
+    HaDiscoverySettings settings_;
+    bool discovery_;
+    MessageSink& sink_;
+    LruCache<std::string, Known> devices_;     // registered device id -> what was published
+    LruCache<std::string, unsigned> sensors_;  // (sub-)device id -> sensors announced (ha_bit)
+};
+
+}  // namespace energyhub

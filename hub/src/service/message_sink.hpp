@@ -1,0 +1,14 @@
+#pragma once
+#include <string>
+#include <string_view>
+
+namespace energyhub {
+
+// Where the worker's outgoing messages go (the hub's MQTT client; a recorder in tests).
+class MessageSink {
+public:
+    virtual ~MessageSink() = default;
+    virtual void publish(const std::string& topic, std::string_view payload, int qos, bool retained) = 0;
+};
+
+}  // namespace energyhub

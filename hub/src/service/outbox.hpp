@@ -1,0 +1,50 @@
+#pragma once
+// Messages the ingest worker sends (state, alerts, dead letters) go through this queue and a
+// thread of their own, so the worker never waits on the MQTT client: while the arrival callback
+// waits for spool room, Paho's lock is held, and a worker blocked in publish() could never free
+// that room. Bounded: when full, the oldest messages are dropped and counted (alerts are also in
+// the database, where the notifier reads them).
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "mqtt/mqtt_client.hpp"
+#include "service/ingest_worker.hpp"
+
+namespace energyhub {
+
+class Outbox final : public MessageSink {
+public:
+    Outbox(MqttClient& client, std::size_t capacity);
+    ~Outbox() override;
+
+    void publish(const std::string& topic, std::string_view payload, int qos, bool retained) override;
+
+    // Sends what is queued, waiting at most `timeout`, then stops the thread.
+    void close(std::chrono::milliseconds timeout);
+
+    std::uint64_t dropped() const { return dropped_.load(); }
+
+private:
+    struct Message {
+        std::string topic;
+        std::string payload;
+        int qos;
+        bool retained;
+    };
+    void run();
+
+    MqttClient& client_;
+    std::size_t capacity_;
+    std::mutex mutex_;
+    std::condition_variable ready_;
+    std::deque<Message> queue_;
+    bool closing_ = false;
+    std::atomic<std::uint64_t> dropped_{0};
+    std::thread thread_;
+};
+
+}  // namespace energyhub

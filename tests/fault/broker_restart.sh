@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Mosquitto restarted in the middle of a stream (persistence on): the hub and the simulator
+# reconnect, the hub's queued messages arrive, and every acknowledged reading is stored once.
+PRIVATE_STACK_PORT=19120
+source "$(dirname "$0")/../integration/lib.sh"
+source "$(dirname "$0")/stream.sh"
+write_config
+create_database
+start_hub
+start_stream broker 50 200 25
+sleep 2
+"$REPO_DIR/scripts/stack.sh" restart-one mosquitto >/dev/null
+log "Mosquitto restarted with $(acked_so_far broker) readings acknowledged"
+finish_stream broker
+wait_for 20 "the hub reconnected" 'grep -q "reconnected to" "$WORK_DIR/hub.log"'
+
+# The hub away while readings keep coming: the broker queues them for its session.
+stop_hub
+start_stream queued 20 50 20
+sleep 2
+"$REPO_DIR/scripts/stack.sh" restart-one mosquitto >/dev/null
+start_hub
+finish_stream queued
+stop_hub
+log "ok"

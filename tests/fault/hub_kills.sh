@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The hub killed with SIGKILL at three random points of one stream, then stopped with SIGTERM in
+# another: every acknowledged reading is stored exactly once.
+PRIVATE_STACK_PORT=19100
+source "$(dirname "$0")/../integration/lib.sh"
+source "$(dirname "$0")/stream.sh"
+write_config
+create_database
+start_hub
+start_stream kill 100 300 40
+for round in 1 2 3; do
+    sleep "$(awk -v r="$RANDOM" 'BEGIN { printf "%.2f", 0.4 + (r % 1600) / 1000 }')"
+    kill9_hub
+    log "round $round: SIGKILL after $(q "SELECT count(*) FROM readings") stored"
+    sleep 0.5
+    start_hub
+done
+finish_stream kill
+
+start_stream term 50 200 50
+sleep 1.5
+stop_hub
+log "SIGTERM mid-stream: clean stop"
+start_hub
+finish_stream term
+stop_hub
+log "ok"

@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# The broker plugin in a Mosquitto of the test's own, against the test's database: devices and
+# accounts log in with their secret and nothing else does; a device publishes only its own topics
+# and a dashboard reads only its user's; oversized and non-JSON readings stop at the broker while
+# good ones pass; a removed device is disconnected and a new one can log in within seconds; and
+# Mosquitto's own password_file accepts the hashes energyhub stores.
+# With BROKER_PLUGIN_ASAN=1 (ctest: integration.broker_plugin_asan) the same runs with the
+# AddressSanitizer build of the plugin, and any sanitizer report fails the test.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/broker_lib.sh"
+
+write_config
+create_database
+
+A="alice_$$"
+B="bob_$$"
+eh user add "$A" --email alice@example.com >/dev/null
+eh user add "$B" --email bob@example.com >/dev/null
+PA=$(eh device add "plugA_$$" --user "$A" | secret_of)
+PB=$(eh device add "plugB_$$" --user "$B" | secret_of)
+PX=$(eh device add "$A" --user "$B" | secret_of)  # a device whose id is also a user id
+HUB=$(eh account add "hub_$$" --role service --daemon hub | secret_of)
+DASH=$(eh account add "dash_$$" --role dashboard --user "$A" | secret_of)
+[[ ${#PA} -ge 32 && ${#PB} -ge 32 && ${#PX} -ge 32 && ${#HUB} -ge 32 && ${#DASH} -ge 32 ]] || fail "a secret was not printed"
+
+# The account commands: listed, hashed like devices, and their refusals (exit 2, one line).
+eh account list | grep -q "^hub_$$ .*service .*hub " || fail "account list: $(eh account list)"
+eh account list | grep -q "^dash_$$ .*dashboard .*$A " || fail "account list: $(eh account list)"
+[[ "$(q "SELECT password_hash LIKE '\$7\$101\$%' AND position('$HUB' in password_hash) = 0 FROM mqtt_accounts WHERE username = 'hub_$$'")" == t ]] ||
+    fail "account password not stored as a PBKDF2 hash"
+expect_refusal() {  # expect_refusal "message part" command...
+    local want=$1 out rc=0
+    shift
+    out=$("$@" 2>&1) || rc=$?
+    [[ $rc -eq 2 && "$out" == *"$want"* && $(wc -l <<<"$out") -eq 1 ]] || fail "expected exit 2 and '$want' from '$*', got $rc: $out"
+}
+expect_refusal "is a device id" eh account add "plugA_$$" --role service --daemon hub
+expect_refusal "already exists" eh account add "hub_$$" --role service --daemon notifier
+expect_refusal "needs --user" eh account add "d2_$$" --role dashboard
+expect_refusal "needs --daemon" eh account add "s2_$$" --role service
+expect_refusal "no user 'nobody_$$'" eh account add "d3_$$" --role dashboard --user "nobody_$$"
+expect_refusal "no account 'ghost_$$'" eh account remove "ghost_$$"
+expect_refusal "--role" eh account add "x_$$" --role admin
+log "account add/list/remove work and refuse bad requests"
+
+start_broker "plugin_opt_max_payload 1KB"
+grep -q "energyhub: registry loaded: 3 devices, 2 accounts" "$BROKER_LOG" || fail "registry not loaded as expected"
+
+# --- Authentication ------------------------------------------------------------------------
+connects "plugA_$$" "$PA" || fail "a device with its secret was refused"
+connects "hub_$$" "$HUB" || fail "the hub's service account was refused"
+connects "dash_$$" "$DASH" || fail "a dashboard account was refused"
+! connects "plugA_$$" "x$PA" || fail "a wrong password was accepted"
+! connects "plugA_$$" "$PB" || fail "another device's secret was accepted"
+! connects "ghost_$$" "$PA" || fail "an unknown device was accepted"
+! connects "" "" || fail "an anonymous client was accepted"
+grep -q "refused login of 'plugA_$$' from 127.0.0.1: wrong password" "$BROKER_LOG" || fail "no log line for the wrong password"
+grep -q "refused login of 'ghost_$$' from 127.0.0.1: unknown username" "$BROKER_LOG" || fail "no log line for the unknown device"
+grep -q "refused anonymous login" "$BROKER_LOG" || fail "no log line for the anonymous client"
+log "right secrets connect; a wrong password, an unknown device and anonymous are refused"
+
+# --- Devices publish only their own topics -------------------------------------------------
+mqtt_sub "$WORK_DIR/hub.txt" "hub_$$" "$HUB" 'energy/+/reading' 'tele/+/LWT'
+mqtt_pub "plugA_$$" "$PA" "energy/plugB_$$/reading" '{"power_w":666}'
+mqtt_pub "plugA_$$" "$PA" "energyhub/status/hub" 'offline'
+mqtt_pub "plugA_$$" "$PA" "energy/plugA_$$/reading" '{"power_w":1}'
+wait_for 10 "A's reading at the hub" 'grep -qx "energy/plugA_$$/reading {\"power_w\":1}" "$WORK_DIR/hub.txt"'
+! grep -q "plugB_$$\|666" "$WORK_DIR/hub.txt" || fail "A's publish on B's topic reached a subscriber: $(cat "$WORK_DIR/hub.txt")"
+grep -q "denied publish of 'plugA_$$' to 'energy/plugB_$$/reading'" "$BROKER_LOG" || fail "no log line for the denied publish"
+log "device A publishing on device B's topic is denied and reaches nobody"
+
+# --- Payload guard -------------------------------------------------------------------------
+big=$(printf '{"power_w":1,"pad":"%02000d"}' 0)
+mqtt_pub "plugA_$$" "$PA" "energy/plugA_$$/reading" "$big"
+mqtt_pub "plugA_$$" "$PA" "energy/plugA_$$/reading" 'hello'
+mqtt_pub "plugA_$$" "$PA" "energy/plugA_$$/reading" '[1,2]'
+mqtt_pub "plugA_$$" "$PA" "energy/plugA_$$/reading" '{"power_w":'
+out=$(mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -u "plugA_$$" -P "$PA" -V mqttv5 -q 1 -t "energy/plugA_$$/reading" -m 'nope' 2>&1) || true
+[[ "$out" == *"Not authorized"* ]] || fail "an MQTT 5 publisher was not told its message was refused: $out"
+mqtt_pub "plugA_$$" "$PA" "tele/plugA_$$/LWT" 'Online'  # not JSON, and need not be
+mqtt_pub "plugA_$$" "$PA" "energy/plugA_$$/reading" '{"power_w":2}'
+wait_for 10 "the good reading after the bad ones" 'grep -qx "energy/plugA_$$/reading {\"power_w\":2}" "$WORK_DIR/hub.txt"'
+[[ $(grep -c "^energy/plugA_$$/reading " "$WORK_DIR/hub.txt") == 2 ]] || fail "a refused payload reached the hub: $(cat "$WORK_DIR/hub.txt")"
+grep -qx "tele/plugA_$$/LWT Online" "$WORK_DIR/hub.txt" || fail "the Tasmota LWT did not pass"
+grep -q "dropped message on 'energy/plugA_$$/reading' (device 'plugA_$$', [0-9]* bytes): oversize" "$BROKER_LOG" ||
+    fail "no log line for the oversized reading"
+[[ $(grep -c "dropped message on 'energy/plugA_$$/reading' .*: not_json" "$BROKER_LOG") == 4 ]] || fail "not every non-JSON reading was logged"
+log "oversized and non-JSON readings are dropped at the broker; good ones and the LWT pass"
+
+# --- Dashboards read their user's topics only ----------------------------------------------
+mqtt_sub "$WORK_DIR/dash.txt" "dash_$$" "$DASH" "energy/$A/#" "alerts/$A/#" "insights/$A"
+mqtt_pub "hub_$$" "$HUB" "energy/$B/plugB_$$/state" '{"power_w":5}' -r
+out=$(mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -u "dash_$$" -P "$DASH" -t "energy/$B/#" -t 'alerts/#' -W 3 2>&1) || true
+[[ "$out" == *"denied"* && "$out" != *"power_w"* ]] || fail "a dashboard subscribed to another user's topics: $out"
+grep -q "denied subscription of 'dash_$$' to 'energy/$B/#'" "$BROKER_LOG" || fail "no log line for the denied subscription"
+mqtt_pub "$A" "$PX" "energy/$A/reading" '{"power_w":7}'  # bob's device "alice_..." under alice's tree
+mqtt_pub "dash_$$" "$DASH" "energy/$A/plugA_$$/state" '{"power_w":999}'
+mqtt_pub "hub_$$" "$HUB" "alerts/$A/plugA_$$" '{"state":"firing"}'
+mqtt_pub "hub_$$" "$HUB" "insights/$A" '{"text":"hi"}'
+mqtt_pub "hub_$$" "$HUB" "energy/$A/plugA_$$/state" '{"power_w":2}'
+wait_for 10 "alice's state on her dashboard" 'grep -qx "energy/$A/plugA_$$/state {\"power_w\":2}" "$WORK_DIR/dash.txt"'
+grep -qx "alerts/$A/plugA_$$ {\"state\":\"firing\"}" "$WORK_DIR/dash.txt" || fail "alice's alert did not reach her dashboard"
+! grep -q "insights/$A" "$WORK_DIR/dash.txt" || fail "the hub account published an insight"
+! grep -q "energy/$A/reading\|999\|$B" "$WORK_DIR/dash.txt" || fail "the dashboard got what it must not: $(cat "$WORK_DIR/dash.txt")"
+wait_for 10 "the reading of device $A at the hub" 'grep -qx "energy/$A/reading {\"power_w\":7}" "$WORK_DIR/hub.txt"'
+log "a dashboard reads its own user's state and alerts, not another user's, and publishes nothing"
+
+# --- Registry changes reach the running broker ---------------------------------------------
+mqtt_sub "$WORK_DIR/cmnd.txt" "plugA_$$" "$PA" "cmnd/plugA_$$/#"
+sub_pid=$LAST_SUB_PID
+eh device remove "plugA_$$" >/dev/null
+wait_for 10 "the removed device's session to be closed" '! kill -0 $sub_pid'
+grep -q "closed the sessions of 'plugA_$$'" "$BROKER_LOG" || fail "no log line for the closed session"
+! connects "plugA_$$" "$PA" || fail "a removed device could still log in"
+PC=$(eh device add "plugC_$$" --user "$A" | secret_of)
+start=$SECONDS
+wait_for 10 "a new device to log in" 'connects "plugC_$$" "$PC"'
+eh account remove "dash_$$" >/dev/null
+wait_for 10 "a removed account to be refused" '! connects "dash_$$" "$DASH"'
+log "a removed device is disconnected; a new device logged in after $((SECONDS - start))s; a removed account is refused"
+
+# --- Mosquitto's own password_file accepts energyhub's hashes ------------------------------
+printf 'plugC_%s:%s\n' "$$" "$(q "SELECT secret_hash FROM devices WHERE device_id = 'plugC_$$'")" >"$WORK_DIR/passwd"
+chmod 600 "$WORK_DIR/passwd"
+plain_port=$(free_port 18850)
+printf 'listener %s 127.0.0.1\nallow_anonymous false\npassword_file %s\nuser %s\n' \
+    "$plain_port" "$WORK_DIR/passwd" "$(id -un)" >"$WORK_DIR/plain.conf"
+mosquitto -c "$WORK_DIR/plain.conf" >"$WORK_DIR/plain.log" 2>&1 &
+plain_pid=$!
+BACKGROUND_PIDS+=("$plain_pid")
+wait_for 10 "the plain broker" 'port_listening $plain_port'
+mosquitto_pub -h 127.0.0.1 -p "$plain_port" -u "plugC_$$" -P "$PC" -t x -m y || fail "mosquitto's password_file refused energyhub's hash"
+! mosquitto_pub -h 127.0.0.1 -p "$plain_port" -u "plugC_$$" -P "x$PC" -t x -m y 2>/dev/null || fail "mosquitto accepted a wrong password"
+kill "$plain_pid"
+log "mosquitto's password_file accepts the hash energyhub device add stored"
+
+stop_broker
+grep -q "energyhub: logins ok=.* refused=" "$BROKER_LOG" || fail "no final counters in the broker log"
+check_asan
+log "ok"

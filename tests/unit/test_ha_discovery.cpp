@@ -1,0 +1,200 @@
+// Home Assistant discovery configs and the announcer that publishes and clears them.
+#include <boost/test/unit_test.hpp>
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "service/device_announcer.hpp"
+#include "service/ha_discovery.hpp"
+
+using namespace energyhub;
+
+namespace {
+
+struct Message {
+    std::string topic;
+    std::string payload;
+    int qos;
+    bool retained;
+};
+
+class Recorder final : public MessageSink {
+public:
+    std::vector<Message> messages;
+    void publish(const std::string& topic, std::string_view payload, int qos, bool retained) override {
+        messages.push_back({topic, std::string(payload), qos, retained});
+    }
+    std::vector<Message> take() { return std::exchange(messages, {}); }
+};
+
+const DeviceRecord kPlug{"plug_1", "alice", "plug", "Desk lamp"};
+const DeviceRecord kMeter{"shellyplus2pm-c4d8d5500a10", "bob", "meter", ""};
+
+Reading reading(const std::string& id, bool power, bool energy, bool voltage = false, bool current = false) {
+    Reading r;
+    r.device_id = id;
+    r.ts_ms = 1;
+    if (power) r.power_w = 10;
+    if (energy) r.energy_wh = 20;
+    if (voltage) r.voltage_v = 230;
+    if (current) r.current_a = 0.1;
+    return r;
+}
+
+HaDiscoverySettings settings() {
+    HaDiscoverySettings s;
+    s.prefix = "homeassistant";
+    s.state_prefix = "energy";
+    s.hub_status_topic = "energyhub/status/hub";
+    return s;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(ha_discovery)
+
+BOOST_AUTO_TEST_CASE(power_config_has_what_home_assistant_requires) {
+    auto topic = ha_discovery_topic(settings(), "plug_1", HaSensor::power);
+    BOOST_TEST(topic == "homeassistant/sensor/energyhub/plug__1_power/config");
+    auto j = nlohmann::json::parse(ha_discovery_payload(settings(), kPlug, "plug_1", HaSensor::power));
+    BOOST_TEST(j["unique_id"] == "energyhub_plug__1_power");
+    BOOST_TEST(j["name"] == "Power");
+    BOOST_TEST(j["state_topic"] == "energy/alice/plug_1/state");
+    BOOST_TEST(j["device_class"] == "power");
+    BOOST_TEST(j["state_class"] == "measurement");
+    BOOST_TEST(j["unit_of_measurement"] == "W");
+    BOOST_TEST(j["value_template"].get<std::string>().find("value_json.power_w") != std::string::npos);
+    BOOST_TEST(j["device"]["identifiers"] == nlohmann::json::array({"energyhub_plug__1"}));
+    BOOST_TEST(j["device"]["name"] == "Desk lamp");
+    BOOST_TEST(j["device"]["model"] == "plug");
+    BOOST_TEST(j["availability_mode"] == "all");
+    BOOST_TEST_REQUIRE(j["availability"].size() == 2u);
+    BOOST_TEST(j["availability"][0]["topic"] == "energyhub/status/hub");
+    BOOST_TEST(j["availability"][1]["topic"] == "energy/alice/plug_1/availability");
+    BOOST_TEST(j["availability"][1]["payload_available"] == "online");
+    BOOST_TEST(j["availability"][1]["payload_not_available"] == "offline");
+    BOOST_TEST(j["origin"]["name"] == "energyhub");
+}
+
+BOOST_AUTO_TEST_CASE(energy_is_in_kwh_and_total_increasing) {
+    auto j = nlohmann::json::parse(ha_discovery_payload(settings(), kPlug, "plug_1", HaSensor::energy));
+    BOOST_TEST(j["device_class"] == "energy");
+    BOOST_TEST(j["state_class"] == "total_increasing");
+    BOOST_TEST(j["unit_of_measurement"] == "kWh");
+    const auto tpl = j["value_template"].get<std::string>();
+    BOOST_TEST(tpl.find("value_json.energy_wh / 1000") != std::string::npos);
+    BOOST_TEST(tpl.find("is defined") != std::string::npos);  // never 0 for a missing value
+    auto v = nlohmann::json::parse(ha_discovery_payload(settings(), kPlug, "plug_1", HaSensor::voltage));
+    BOOST_TEST(v["device_class"] == "voltage");
+    BOOST_TEST(v["unit_of_measurement"] == "V");
+    auto a = nlohmann::json::parse(ha_discovery_payload(settings(), kPlug, "plug_1", HaSensor::current));
+    BOOST_TEST(a["device_class"] == "current");
+    BOOST_TEST(a["unit_of_measurement"] == "A");
+}
+
+BOOST_AUTO_TEST_CASE(channels_are_entities_of_their_device) {
+    auto j = nlohmann::json::parse(ha_discovery_payload(settings(), kMeter, "shellyplus2pm-c4d8d5500a10:1", HaSensor::power));
+    BOOST_TEST(j["name"] == "Channel 1 power");
+    BOOST_TEST(j["state_topic"] == "energy/bob/shellyplus2pm-c4d8d5500a10:1/state");
+    BOOST_TEST(j["device"]["identifiers"][0] == "energyhub_shellyplus2pm-c4d8d5500a10");
+    BOOST_TEST(j["device"]["name"] == "shellyplus2pm-c4d8d5500a10");  // no name registered: the id
+    BOOST_TEST(j["availability"][1]["topic"] == "energy/bob/shellyplus2pm-c4d8d5500a10/availability");
+    BOOST_TEST(ha_discovery_topic(settings(), "shellyplus2pm-c4d8d5500a10:1", HaSensor::energy) ==
+               "homeassistant/sensor/energyhub/shellyplus2pm-c4d8d5500a10_c1_energy/config");
+}
+
+BOOST_AUTO_TEST_CASE(object_ids_are_topic_safe_and_distinct) {
+    std::set<std::string> seen;
+    for (const char* id : {"a.b", "a_b", "a__b", "a_d", "a:1", "a_c1", "a-b", "A.b"}) {
+        auto o = ha_object_id(id);
+        BOOST_TEST(o.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == std::string::npos);
+        BOOST_TEST(seen.insert(o).second, id << " collides");
+    }
+}
+
+BOOST_AUTO_TEST_CASE(announcer_publishes_once_per_sensor_and_clears_on_removal) {
+    Recorder sink;
+    DeviceAnnouncer announcer(settings(), true, sink, 100);
+
+    announcer.on_reading(reading("plug_1", true, true), kPlug);
+    auto first = sink.take();
+    BOOST_TEST_REQUIRE(first.size() == 3u);  // availability, power, energy
+    BOOST_TEST(first[0].topic == "energy/alice/plug_1/availability");
+    BOOST_TEST(first[0].payload == "online");
+    BOOST_TEST(first[0].retained);
+    BOOST_TEST(first[1].topic == "homeassistant/sensor/energyhub/plug__1_power/config");
+    BOOST_TEST(first[2].topic == "homeassistant/sensor/energyhub/plug__1_energy/config");
+    for (const auto& m : first) {
+        BOOST_TEST(m.retained);
+        BOOST_TEST(m.qos == 1);
+    }
+
+    announcer.on_reading(reading("plug_1", true, true), kPlug);
+    BOOST_TEST(sink.take().empty());  // first sight only
+    announcer.on_reading(reading("plug_1", true, true, true), kPlug);
+    auto more = sink.take();
+    BOOST_TEST_REQUIRE(more.size() == 1u);  // a sensor seen for the first time
+    BOOST_TEST(more[0].topic == "homeassistant/sensor/energyhub/plug__1_voltage/config");
+
+    announcer.on_presence(kPlug, false);
+    auto off = sink.take();
+    BOOST_TEST_REQUIRE(off.size() == 1u);
+    BOOST_TEST(off[0].payload == "offline");
+    announcer.on_presence(kPlug, false);
+    BOOST_TEST(sink.take().empty());
+    announcer.on_reading(reading("plug_1", true, false), kPlug);
+    auto back = sink.take();
+    BOOST_TEST_REQUIRE(back.size() == 1u);
+    BOOST_TEST(back[0].payload == "online");  // a reading says it is online again
+
+    // A registry change: announced again on the next reading (the name may have changed).
+    announcer.on_changed("plug_1");
+    announcer.on_reading(reading("plug_1", true, false), {"plug_1", "alice", "plug", "Hall lamp"});
+    auto again = sink.take();
+    BOOST_TEST_REQUIRE(again.size() == 2u);
+    BOOST_TEST(nlohmann::json::parse(again[1].payload)["device"]["name"] == "Hall lamp");
+
+    announcer.on_removed("plug_1");
+    auto cleared = sink.take();
+    std::set<std::string> empty_topics;
+    for (const auto& m : cleared) {
+        BOOST_TEST(m.payload.empty());
+        BOOST_TEST(m.retained);
+        empty_topics.insert(m.topic);
+    }
+    for (const char* s : {"power", "energy", "voltage", "current"})
+        BOOST_TEST(empty_topics.count(std::string("homeassistant/sensor/energyhub/plug__1_") + s + "/config") == 1u);
+    BOOST_TEST(empty_topics.count("energy/alice/plug_1/availability") == 1u);
+    BOOST_TEST(empty_topics.count("homeassistant/sensor/energyhub/plug__1_c3_power/config") == 1u);  // channels too
+}
+
+BOOST_AUTO_TEST_CASE(channels_share_the_availability_of_their_device) {
+    Recorder sink;
+    DeviceAnnouncer announcer(settings(), true, sink, 100);
+    announcer.on_reading(reading("shellyplus2pm-c4d8d5500a10:0", true, true), kMeter);
+    announcer.on_reading(reading("shellyplus2pm-c4d8d5500a10:1", true, true), kMeter);
+    auto msgs = sink.take();
+    BOOST_TEST_REQUIRE(msgs.size() == 5u);  // one availability, two sensors per channel
+    BOOST_TEST(msgs[0].topic == "energy/bob/shellyplus2pm-c4d8d5500a10/availability");
+    BOOST_TEST(msgs[3].topic == "homeassistant/sensor/energyhub/shellyplus2pm-c4d8d5500a10_c1_power/config");
+
+    announcer.on_removed("shellyplus2pm-c4d8d5500a10");
+    std::set<std::string> topics;
+    for (const auto& m : sink.take()) topics.insert(m.topic);
+    BOOST_TEST(topics.count("homeassistant/sensor/energyhub/shellyplus2pm-c4d8d5500a10_c1_energy/config") == 1u);
+    BOOST_TEST(topics.count("homeassistant/sensor/energyhub/shellyplus2pm-c4d8d5500a10_c0_power/config") == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(without_discovery_only_availability_is_published) {
+    Recorder sink;
+    DeviceAnnouncer announcer(settings(), false, sink, 100);
+    announcer.on_reading(reading("plug_1", true, true), kPlug);
+    auto msgs = sink.take();
+    BOOST_TEST_REQUIRE(msgs.size() == 1u);
+    BOOST_TEST(msgs[0].topic == "energy/alice/plug_1/availability");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
