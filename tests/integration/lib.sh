@@ -17,7 +17,8 @@ fi
 eval "$("$REPO_DIR/scripts/stack.sh" env)"
 
 TEST_NAME=$(basename "$0" .sh)
-TEST_ID="${TEST_NAME//[^a-z0-9]/_}_$$"
+# Unique per run, not only per process: a reused PID must not find an old run's broker session.
+TEST_ID="${TEST_NAME//[^a-z0-9]/_}_$$_$(date +%s%N | tail -c 7)"
 WORK_DIR="${ENERGYHUB_TEST_WORK:-$REPO_DIR/build/test-work}/$TEST_ID"
 mkdir -p "$WORK_DIR"
 DB_NAME="eh_$TEST_ID"

@@ -179,6 +179,7 @@ void Spool::append(std::int64_t received_ms, std::string_view topic, std::string
         if (closed_) {
             // Shutting down: never report this message as handled. It stays unacknowledged in the
             // MQTT session and comes back on the next start.
+            ++parked_;
             room_.wait(lock, [] { return false; });
         }
         if (bytes_between(committed_, write_end_) + record_size > max_bytes_) {
@@ -295,6 +296,11 @@ void Spool::close() {
         closed_ = true;
     }
     appended_.notify_all();
+}
+
+std::size_t Spool::parked_appenders() const {
+    std::lock_guard lock(mutex_);
+    return parked_;
 }
 
 SpoolStats Spool::stats() const {

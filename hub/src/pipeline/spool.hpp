@@ -68,6 +68,9 @@ public:
     // Blocks new appends for good and wakes a waiting consumer.
     void close();
 
+    // Appenders parked for good on the closed spool (their messages stay unacknowledged).
+    std::size_t parked_appenders() const;
+
     SpoolStats stats() const;
 
 private:
@@ -93,6 +96,7 @@ private:
     std::map<std::uint64_t, std::uint64_t> sizes_;  // sealed segment -> size
     std::uint64_t appended_records_ = 0;
     std::uint64_t append_waits_ = 0;
+    std::size_t parked_ = 0;
     std::vector<char> header_scratch_;
 
     // Consumer state, touched only by the consumer thread.

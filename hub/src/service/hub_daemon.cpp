@@ -43,8 +43,13 @@ int run_hub(const Config& config, const std::string& config_path) {
 
     // The session store also keeps QoS-1 messages Paho queues before the callback takes them.
     MqttClient mqtt(config.mqtt, "hub", (state / "mqtt-session").string());
-    // The only work done on Paho's thread: one write to the spool.
-    mqtt.on_message([&](std::string_view topic, std::string_view payload) { spool.append(clock.now_ms(), topic, payload); });
+    // The only work done on Paho's thread: one write to the spool. The daemons' own status topics
+    // match device filters such as Shelly's "+/status/+", and are never readings.
+    const std::string own_status = config.mqtt.status_prefix + "/";
+    mqtt.on_message([&](std::string_view topic, std::string_view payload) {
+        if (topic.substr(0, own_status.size()) == own_status) return;
+        spool.append(clock.now_ms(), topic, payload);
+    });
     // With a share group, the hubs of the group split the stream: each message goes to one of them.
     auto shared = [&](const std::string& filter) {
         return config.mqtt.share_group.empty() ? filter : "$share/" + config.mqtt.share_group + "/" + filter;
@@ -115,8 +120,11 @@ int run_hub(const Config& config, const std::string& config_path) {
         mqtt.disconnect(kDisconnectTimeout);
         left->set_value();
     }).detach();
-    if (leaving.wait_for(kDisconnectTimeout + std::chrono::milliseconds(500)) != std::future_status::ready) {
-        log->warn("left the broker without a clean disconnect (a message was arriving as the spool closed)");
+    const bool clean = leaving.wait_for(kDisconnectTimeout + std::chrono::milliseconds(500)) == std::future_status::ready;
+    if (!clean || spool.parked_appenders() > 0) {
+        // Destroying the client would wait for that thread forever; everything is stored or still
+        // unacknowledged at the broker, so the process can simply end.
+        if (!clean) log->warn("left the broker without a clean disconnect (a message was arriving as the spool closed)");
         spdlog::shutdown();
         std::_Exit(code);
     }
