@@ -86,7 +86,7 @@ write_config() {
 mqtt:
   uri: $ENERGYHUB_MQTT_URI
   client_id: hub-$TEST_ID
-  qos: 2
+  qos: ${HUB_QOS:-2}
   keepalive: 5s
 ${MQTT_EXTRA-  topics: {discovery_prefix: ''\}}
 postgres:
