@@ -44,6 +44,13 @@ struct RuleSet {
     std::optional<SpikeRule> spike;
 };
 
+// The rule a stored or received name means; nullopt for a name no rule has.
+constexpr std::optional<RuleKind> rule_from_name(std::string_view name) {
+    for (std::size_t i = 0; i < kRuleKindCount; ++i)
+        if (rule_name(static_cast<RuleKind>(i)) == name) return static_cast<RuleKind>(i);
+    return std::nullopt;
+}
+
 enum class AlertState : std::uint8_t { firing, resolved };
 
 // One transition of one rule on one device. Its id is derived from what it describes, so a

@@ -42,14 +42,9 @@ std::optional<Alert> alert_from_json(std::string_view text) {
     if (!id || !user || !device || !rule || !state || !since || !ts || !value || !threshold) return std::nullopt;
     if (!is_valid_id(*user) || id->size() > 64) return std::nullopt;
     Alert a;
-    bool rule_known = false;
-    for (std::size_t i = 0; i < kRuleKindCount; ++i) {
-        if (rule_name(static_cast<RuleKind>(i)) == *rule) {
-            a.rule = static_cast<RuleKind>(i);
-            rule_known = true;
-        }
-    }
-    if (!rule_known || (*state != "firing" && *state != "resolved")) return std::nullopt;
+    auto kind = rule_from_name(*rule);
+    if (!kind || (*state != "firing" && *state != "resolved")) return std::nullopt;
+    a.rule = *kind;
     auto since_ms = parse_iso8601_ms(*since), ts_ms = parse_iso8601_ms(*ts);
     if (!since_ms || !ts_ms) return std::nullopt;
     a.id = *id;

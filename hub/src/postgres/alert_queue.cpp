@@ -43,8 +43,7 @@ std::vector<UserQueue> AlertQueue::due() {
         a.user_id = r[1].as<std::string>();
         a.device_id = r[2].as<std::string>();
         auto rule = r[3].as<std::string>();
-        for (std::size_t i = 0; i < kRuleKindCount; ++i)
-            if (rule_name(static_cast<RuleKind>(i)) == rule) a.rule = static_cast<RuleKind>(i);
+        a.rule = rule_from_name(rule).value_or(RuleKind::power_above);
         a.state = r[4].as<std::string>() == "firing" ? AlertState::firing : AlertState::resolved;
         a.value = r[5].as<double>();
         a.threshold = r[6].as<double>();

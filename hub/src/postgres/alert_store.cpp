@@ -31,8 +31,7 @@ std::vector<Alert> firing_alerts(pqxx::connection& conn) {
         a.user_id = r[1].as<std::string>();
         a.device_id = r[2].as<std::string>();
         auto rule = r[3].as<std::string>();
-        for (std::size_t i = 0; i < kRuleKindCount; ++i)
-            if (rule_name(static_cast<RuleKind>(i)) == rule) a.rule = static_cast<RuleKind>(i);
+        a.rule = rule_from_name(rule).value_or(RuleKind::power_above);
         a.state = AlertState::firing;
         a.value = r[4].as<double>();
         a.threshold = r[5].as<double>();

@@ -100,14 +100,9 @@ std::vector<Alert> InsightRepository::alerts(const std::string& user_id, std::in
     std::vector<Alert> out;
     for (const auto& r : rows) {
         Alert a;
-        bool known = false;
-        const auto rule = r[3].as<std::string>();
-        for (std::size_t i = 0; i < kRuleKindCount; ++i)
-            if (rule_name(static_cast<RuleKind>(i)) == rule) {
-                a.rule = static_cast<RuleKind>(i);
-                known = true;
-            }
-        if (!known) continue;
+        const auto rule = rule_from_name(r[3].as<std::string>());
+        if (!rule) continue;
+        a.rule = *rule;
         a.id = r[0].as<std::string>();
         a.user_id = r[1].as<std::string>();
         a.device_id = r[2].as<std::string>();
