@@ -15,3 +15,5 @@ cmake --build "$BUILD_DIR" -j"$(nproc)"
 scripts/stack.sh start
 trap 'scripts/stack.sh stop' EXIT
 ctest --test-dir "$BUILD_DIR" --output-on-failure "$@"
+# The whole suite (no ctest filter) also runs the sanitizer passes.
+if (($# == 0)); then scripts/sanitize.sh; fi
