@@ -2,6 +2,8 @@
 
 #include <map>
 
+#include "postgres/alert_store.hpp"
+
 namespace energyhub::postgres {
 
 namespace {
@@ -38,18 +40,8 @@ std::vector<UserQueue> AlertQueue::due() {
     std::vector<UserQueue> out;
     for (const auto& r : rows) {
         PendingAlert p;
-        auto& a = p.alert;
-        a.id = r[0].as<std::string>();
-        a.user_id = r[1].as<std::string>();
-        a.device_id = r[2].as<std::string>();
-        auto rule = r[3].as<std::string>();
-        a.rule = rule_from_name(rule).value_or(RuleKind::power_above);
-        a.state = r[4].as<std::string>() == "firing" ? AlertState::firing : AlertState::resolved;
-        a.value = r[5].as<double>();
-        a.threshold = r[6].as<double>();
-        a.since_ms = r[7].as<std::int64_t>();
-        a.ts_ms = r[8].as<std::int64_t>();
-        a.message = r[9].as<std::string>();
+        p.alert = alert_from_row(r);
+        const auto& a = p.alert;
         p.email = r[10].as<std::string>();
         p.user_name = r[11].as<std::string>();
         p.time_zone = r[12].as<std::string>();

@@ -17,29 +17,30 @@ std::vector<std::size_t> insert_alerts(pqxx::work& tx, std::span<const Alert> al
     return fresh;
 }
 
+Alert alert_from_row(const pqxx::row& r) {
+    Alert a;
+    a.id = r[0].as<std::string>();
+    a.user_id = r[1].as<std::string>();
+    a.device_id = r[2].as<std::string>();
+    a.rule = rule_from_name(r[3].as<std::string>()).value_or(RuleKind::power_above);
+    a.state = r[4].as<std::string>() == "firing" ? AlertState::firing : AlertState::resolved;
+    a.value = r[5].as<double>();
+    a.threshold = r[6].as<double>();
+    a.since_ms = r[7].as<std::int64_t>();
+    a.ts_ms = r[8].as<std::int64_t>();
+    a.message = r[9].as<std::string>();
+    return a;
+}
+
 std::vector<Alert> firing_alerts(pqxx::connection& conn) {
     pqxx::read_transaction tx(conn);
     std::vector<Alert> out;
     auto rows = tx.exec(
-        "SELECT id, user_id, device_id, rule, value, threshold, (extract(epoch FROM since) * 1000)::bigint, "
+        "SELECT id, user_id, device_id, rule, state, value, threshold, (extract(epoch FROM since) * 1000)::bigint, "
         "       (extract(epoch FROM ts) * 1000)::bigint, message "
         "FROM (SELECT DISTINCT ON (device_id, rule) * FROM alerts ORDER BY device_id, rule, ts DESC, state) latest "
         "WHERE state = 'firing'");
-    for (const auto& r : rows) {
-        Alert a;
-        a.id = r[0].as<std::string>();
-        a.user_id = r[1].as<std::string>();
-        a.device_id = r[2].as<std::string>();
-        auto rule = r[3].as<std::string>();
-        a.rule = rule_from_name(rule).value_or(RuleKind::power_above);
-        a.state = AlertState::firing;
-        a.value = r[4].as<double>();
-        a.threshold = r[5].as<double>();
-        a.since_ms = r[6].as<std::int64_t>();
-        a.ts_ms = r[7].as<std::int64_t>();
-        a.message = r[8].as<std::string>();
-        out.push_back(std::move(a));
-    }
+    for (const auto& r : rows) out.push_back(alert_from_row(r));
     return out;
 }
 

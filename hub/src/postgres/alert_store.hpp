@@ -14,6 +14,10 @@ namespace energyhub::postgres {
 // Inserts the transitions; returns the indexes of those that were new (not stored before).
 std::vector<std::size_t> insert_alerts(pqxx::work& tx, std::span<const Alert> alerts);
 
+// An alert from columns id, user_id, device_id, rule, state, value, threshold, since and ts (epoch
+// ms), message, in that order. A rule name this build does not know reads as power_above.
+Alert alert_from_row(const pqxx::row& r);
+
 // Alerts whose latest transition per device and rule is "firing".
 std::vector<Alert> firing_alerts(pqxx::connection& conn);
 

@@ -1,5 +1,7 @@
 #include "postgres/insight_repository.hpp"
 
+#include "postgres/alert_store.hpp"
+
 namespace energyhub::postgres {
 
 namespace {
@@ -99,20 +101,8 @@ std::vector<Alert> InsightRepository::alerts(const std::string& user_id, std::in
         user_id, from_ms, to_ms, static_cast<long long>(limit));
     std::vector<Alert> out;
     for (const auto& r : rows) {
-        Alert a;
-        const auto rule = rule_from_name(r[3].as<std::string>());
-        if (!rule) continue;
-        a.rule = *rule;
-        a.id = r[0].as<std::string>();
-        a.user_id = r[1].as<std::string>();
-        a.device_id = r[2].as<std::string>();
-        a.state = r[4].as<std::string>() == "firing" ? AlertState::firing : AlertState::resolved;
-        a.value = r[5].as<double>();
-        a.threshold = r[6].as<double>();
-        a.since_ms = r[7].as<std::int64_t>();
-        a.ts_ms = r[8].as<std::int64_t>();
-        a.message = r[9].as<std::string>();
-        out.push_back(std::move(a));
+        if (!rule_from_name(r[3].as<std::string>())) continue;  // facts name only rules we know
+        out.push_back(alert_from_row(r));
     }
     return out;
 }
