@@ -14,6 +14,10 @@ with the SMTP reply it holds instead of being stored, e.g. "451" (or an empty fi
 "451 try later", "554" gives "554 message rejected" and "550 mailbox unavailable" is sent as
 is. The file is read for every message; remove it to accept mail again.
 
+While <mail-dir>/.hold exists, a message is stored and then its "250" reply is held back (up
+to 60 s) until the file is removed: the moment when the server has the message and the client
+does not know it yet, which a test uses to stop the client in between.
+
 Any AUTH PLAIN/LOGIN credentials are accepted without TLS (this is a test server), and the
 user name is recorded, so a client configured with credentials works unchanged.
 
@@ -22,6 +26,7 @@ SIGTERM or SIGINT; --pidfile is written once the port accepts connections and re
 """
 
 import argparse
+import asyncio
 import datetime
 import email.parser
 import email.policy
@@ -41,6 +46,7 @@ from aiosmtpd.smtp import AuthResult
 log = logging.getLogger("mailcatcher")
 
 DEFAULT_TEXT = {"4": "try later", "5": "message rejected"}
+HOLD_LIMIT_S = 60
 
 
 def write_atomically(path, data):
@@ -72,6 +78,7 @@ class MailFolderHandler:
     def __init__(self, mail_dir, fail_file):
         self.mail_dir = mail_dir
         self.fail_file = fail_file
+        self.hold_file = os.path.join(mail_dir, ".hold")
         self.counter = itertools.count(1)
         # Names carry a per-run token so a restarted catcher never reuses a name.
         self.run_token = uuid.uuid4().hex[:6]
@@ -141,6 +148,10 @@ class MailFolderHandler:
             log.error("cannot store message %s: %s", name, e)
             return "451 cannot store message"
         log.info("stored %s.eml from %s to %s (%d bytes)", name, meta["mail_from"], meta["rcpt_tos"], len(content))
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + HOLD_LIMIT_S
+        while os.path.exists(self.hold_file) and loop.time() < deadline:
+            await asyncio.sleep(0.05)
         return "250 OK stored as %s" % name
 
 
