@@ -1,32 +1,37 @@
 #!/usr/bin/env bash
-# The sanitizer passes of the test suite: the unit tier and the core integration tests built with
-# AddressSanitizer + UndefinedBehaviorSanitizer (leak checking on), and the unit tier with
-# ThreadSanitizer. Any report fails the run. Needs the private servers (scripts/stack.sh start);
-# scripts/test.sh runs it after ctest.
+# The sanitizer passes of the test suite: the unit tier and the core integration tests built once
+# with AddressSanitizer + UndefinedBehaviorSanitizer (leak checking on) and once with
+# ThreadSanitizer (the hub is multi-threaded). Any report fails the run. Needs the private servers
+# (scripts/stack.sh start); scripts/test.sh runs it after ctest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ASAN_BUILD=${ENERGYHUB_ASAN_BUILD_DIR:-build-asan}
 TSAN_BUILD=${ENERGYHUB_TSAN_BUILD_DIR:-build-tsan}
-INTEGRATION=(ingest_basic alerts_notifier kill9_no_loss operations hostile_input)
+INTEGRATION=(ingest_basic alerts_notifier kill9_no_loss operations hostile_input shared_group_no_loss)
 reports=$(mktemp -d)
 trap 'rm -rf "$reports"' EXIT
 
-cmake -S . -B "$ASAN_BUILD" -DENERGYHUB_SANITIZE=ON -DENERGYHUB_WERROR=ON >/dev/null
-cmake --build "$ASAN_BUILD" -j"$(nproc)" --target unit_tests energyhub firmware-sim
-export ASAN_OPTIONS="detect_leaks=1:log_path=$reports/asan"
-export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$reports/ubsan"
-"$ASAN_BUILD/tests/unit_tests" --log_level=error
-for t in "${INTEGRATION[@]}"; do
-    ENERGYHUB_BIN="$PWD/$ASAN_BUILD/hub/energyhub" FIRMWARE_SIM_BIN="$PWD/$ASAN_BUILD/firmware-sim/firmware-sim" \
-        ENERGYHUB_TEST_WORK="$PWD/$ASAN_BUILD/test-work" bash "tests/integration/$t.sh" >"$reports/$t.out" 2>&1 ||
-        { cat "$reports/$t.out"; echo "sanitize: $t failed under ASan+UBSan" >&2; exit 1; }
-done
-unset ASAN_OPTIONS UBSAN_OPTIONS
+# pass NAME BUILD_DIR CMAKE_OPTION: builds the tier's binaries with the sanitizer and runs the unit
+# tier and the integration tests with them; the sanitizer's *_OPTIONS are set by the caller.
+pass() {
+    local name=$1 build=$2 option=$3 t
+    cmake -S . -B "$build" "$option" -DENERGYHUB_WERROR=ON >/dev/null
+    cmake --build "$build" -j"$(nproc)" --target unit_tests energyhub firmware-sim
+    "$build/tests/unit_tests" --log_level=error
+    for t in "${INTEGRATION[@]}"; do
+        ENERGYHUB_BIN="$PWD/$build/hub/energyhub" FIRMWARE_SIM_BIN="$PWD/$build/firmware-sim/firmware-sim" \
+            ENERGYHUB_TEST_WORK="$PWD/$build/test-work" bash "tests/integration/$t.sh" >"$reports/$t.out" 2>&1 ||
+            { cat "$reports/$t.out"; echo "sanitize: $t failed under $name" >&2; exit 1; }
+    done
+    echo "sanitize: $name: unit tier and ${#INTEGRATION[@]} integration tests ran"
+}
 
-cmake -S . -B "$TSAN_BUILD" -DENERGYHUB_TSAN=ON -DENERGYHUB_WERROR=ON >/dev/null
-cmake --build "$TSAN_BUILD" -j"$(nproc)" --target unit_tests
-TSAN_OPTIONS="halt_on_error=1:log_path=$reports/tsan" "$TSAN_BUILD/tests/unit_tests" --log_level=error
+ASAN_OPTIONS="detect_leaks=1:log_path=$reports/asan" \
+UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$reports/ubsan" \
+    pass "ASan+UBSan" "$ASAN_BUILD" -DENERGYHUB_SANITIZE=ON
+TSAN_OPTIONS="halt_on_error=1:suppressions=$PWD/tests/sanitizers/tsan.supp:log_path=$reports/tsan" \
+    pass TSan "$TSAN_BUILD" -DENERGYHUB_TSAN=ON
 
 found=$(find "$reports" -name 'asan.*' -o -name 'ubsan.*' -o -name 'tsan.*' | wc -l)
 if ((found > 0)); then
@@ -34,4 +39,4 @@ if ((found > 0)); then
     echo "sanitize: $found sanitizer reports" >&2
     exit 1
 fi
-echo "sanitize: ASan+UBSan unit tier and ${#INTEGRATION[@]} integration tests, TSan unit tier: 0 reports"
+echo "sanitize: ASan+UBSan and TSan, each over the unit tier and ${#INTEGRATION[@]} integration tests: 0 reports"
