@@ -2,7 +2,7 @@
 # The full test suite, exactly as CI runs it: install missing Debian packages, build with warnings
 # as errors, start the private servers, run every test tier under ctest, stop the servers.
 #
-# Usage: scripts/test.sh [ctest arguments, e.g. -L unit or -R ingest]
+# Usage: scripts/test.sh [ctest arguments, e.g. -L unit, -R ingest, or -L soak for the soak run]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +14,10 @@ cmake --build "$BUILD_DIR" -j"$(nproc)"
 
 scripts/stack.sh start
 trap 'scripts/stack.sh stop' EXIT
-ctest --test-dir "$BUILD_DIR" --output-on-failure "$@"
-# The whole suite (no ctest filter) also runs the sanitizer passes.
-if (($# == 0)); then scripts/sanitize.sh; fi
+if (($# > 0)); then
+    ctest --test-dir "$BUILD_DIR" --output-on-failure "$@"
+    exit
+fi
+# The whole suite: every tier but the 10-minute soak (ctest -L soak), then the sanitizer passes.
+ctest --test-dir "$BUILD_DIR" --output-on-failure -LE soak
+scripts/sanitize.sh
