@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# What the no-loss acknowledgement path costs: the hub subscribed with QoS 2 (every incoming
-# message kept in the session store until it is spooled) against QoS 1 (PUBACK before the
-# spool write: a crash can lose the message in hand). Same machine, same run, same stream.
+# What the acknowledgement path costs: the hub subscribed with QoS 2 (the default: every incoming
+# message kept in the session store until it is spooled) against QoS 1 (with Debian's Paho C
+# 1.3.12 the PUBACK also follows the spool write; README, "Delivery guarantee"). Same machine,
+# same run, same stream.
 #
 # Usage: bench/ack_modes.sh [devices] [readings-per-device]   (needs scripts/stack.sh start)
 # Prints per mode: seconds until every reading is stored, readings/s, and the hub's CPU

@@ -25,6 +25,10 @@ std::shared_ptr<spdlog::logger> log() { return spdlog::get("hub.mqtt"); }
 constexpr int kMaxBuffered = 100'000;
 constexpr int kMaxInflight = 1'000;
 
+// publish_paced(): messages queued in Paho at most, and how long to wait for the oldest to go out.
+constexpr std::size_t kPaceWindow = 256;
+constexpr auto kPaceWait = std::chrono::seconds(1);
+
 // With mqtt.receive_maximum the client speaks MQTT 5 for its Receive Maximum. Mosquitto 2.0.11
 // does not hold a 3.1.1 client's QoS-2 deliveries to max_inflight_messages: a backlog goes out at
 // once, and every PUBREC/PUBREL/PUBCOMP then searches lists as long as the backlog on both sides
@@ -128,14 +132,34 @@ bool MqttClient::connect(const std::function<bool()>& give_up) {
     }
 }
 
-bool MqttClient::publish(const std::string& topic, std::string_view payload, int qos, bool retained) {
+std::shared_ptr<mqtt::delivery_token> MqttClient::send(const std::string& topic, std::string_view payload, int qos,
+                                                       bool retained) {
     try {
-        client_->publish(topic, payload.data(), payload.size(), qos, retained);
-        return true;
+        return client_->publish(topic, payload.data(), payload.size(), qos, retained);
     } catch (const mqtt::exception& e) {
         if (publish_failures_.fetch_add(1) % 1000 == 0) log()->warn("publish to {} failed: {}", topic, e.what());
-        return false;
+        return nullptr;
     }
+}
+
+bool MqttClient::publish(const std::string& topic, std::string_view payload, int qos, bool retained) {
+    return send(topic, payload, qos, retained) != nullptr;
+}
+
+bool MqttClient::publish_paced(const std::string& topic, std::string_view payload, int qos, bool retained) {
+    while (!paced_.empty() && (paced_.front()->is_complete() || paced_.size() >= kPaceWindow)) {
+        try {
+            if (connected()) paced_.front()->wait_for(kPaceWait);
+        } catch (const mqtt::exception&) {
+            // the message failed; publish() counts failures, the window only needs it gone
+        }
+        paced_.pop_front();
+        if (!connected()) paced_.clear();  // offline, the client buffers instead (kMaxBuffered)
+    }
+    auto token = send(topic, payload, qos, retained);
+    if (!token) return false;
+    paced_.push_back(std::move(token));
+    return true;
 }
 
 void MqttClient::disconnect(std::chrono::milliseconds timeout) {

@@ -135,7 +135,7 @@ mqtt::string SessionStore::get(const mqtt::string& key) const {
 void SessionStore::remove(const mqtt::string& key) {
     std::lock_guard lock(mutex_);
     auto it = entries_.find(key);
-    if (it == entries_.end()) throw mqtt::persistence_exception();
+    if (it == entries_.end()) return;  // already gone: Paho removes some keys it never stored
     append('R', key, {});
     live_bytes_ -= kHeader + key.size() + it->second.size();
     entries_.erase(it);

@@ -29,7 +29,7 @@ void Outbox::run() {
         Message m = std::move(queue_.front());
         queue_.pop_front();
         lock.unlock();
-        client_.publish(m.topic, m.payload, m.qos, m.retained);
+        client_.publish_paced(m.topic, m.payload, m.qos, m.retained);
         lock.lock();
     }
 }
