@@ -24,6 +24,8 @@ PACKAGES=(
     python3 python3-aiosmtpd python3-prometheus-client curl procps iproute2 systemd dpkg-dev
     # the dashboard test: headless Chromium driven through chromedriver
     chromium chromium-driver
+    # scripts/fuzz.sh: clang with libFuzzer and the sanitizer runtimes
+    clang-14 libclang-rt-14-dev
 )
 
 # Packages from PACKAGES that dpkg does not report as installed ("install ok installed").

@@ -391,6 +391,7 @@ BOOST_FIXTURE_TEST_CASE(garbage_in_each_format_is_rejected_with_a_reason, Decode
         {"tasmota huge number", "tele/plug/SENSOR", R"({"ENERGY":{"Power":1e400}})", RejectReason::malformed_json},
         {"tasmota only voltage", "tele/plug/SENSOR", R"({"ENERGY":{"Voltage":230}})", RejectReason::no_measurement},
         {"tasmota negative Total", "tele/plug/SENSOR", R"({"ENERGY":{"Total":-1.5}})", RejectReason::negative_energy},
+        {"tasmota Total beyond Wh", "tele/plug/SENSOR", R"({"ENERGY":{"Total":[1,1e306]}})", RejectReason::non_finite},
         {"tasmota Time garbage", "tele/plug/SENSOR", R"({"Time":"yesterday","ENERGY":{"Power":1}})", RejectReason::bad_timestamp},
         {"tasmota Time number", "tele/plug/SENSOR", R"({"Time":1700000000,"ENERGY":{"Power":1}})", RejectReason::bad_timestamp},
         {"tasmota Time far ahead", "tele/plug/SENSOR", R"({"Time":"2030-01-01T00:00:00Z","ENERGY":{"Power":1}})",

@@ -81,7 +81,11 @@ BOOST_AUTO_TEST_CASE(errors_name_file_line_and_key) {
         {"hub:\n  batch_size: 10\n  batch_size: 20\n", "test.yaml:3: hub.batch_size: appears twice"},
         {"mqtt: [1, 2]\n", "test.yaml:1: mqtt: must be a mapping"},
         {"mqtt:\n  topics:\n    reading: energy/#\n", "test.yaml:3: mqtt.topics.reading: needs exactly one '+' (the device id) and no '#'"},
+        {"mqtt:\n  topics:\n    reading: home/+x/power\n", "test.yaml:3: mqtt.topics.reading: '+' must be a whole topic level, as in energy/+/reading"},
         {"mqtt: {uri: [unclosed\n", "test.yaml:2: end of sequence flow not found"},
+        // A list or mapping as a key is a config error, not yaml-cpp's "bad conversion".
+        {"mqtt:\n  [a, b]: 1\n", "test.yaml:2: mqtt: a key must be a name, not a list or mapping"},
+        {"{a: 1}: 2\n", "test.yaml:1: top level: a key must be a name, not a list or mapping"},
     };
     for (const auto& c : cases) {
         BOOST_TEST_CONTEXT(c.yaml) { BOOST_TEST(error_of(c.yaml) == c.error); }
@@ -133,8 +137,11 @@ BOOST_AUTO_TEST_CASE(bad_rules_name_key_and_line) {
         {"thresholds:\n  devices:\n    k:\n      spike: {factor: 0.5}\n", "test.yaml:4: thresholds.devices.k.spike.factor: must be greater than 1"},
         {"thresholds:\n  types:\n    plug:\n      device_offline: {after: 10m, grace: 1m}\n", "test.yaml:4: thresholds.types.plug.device_offline.grace: unknown key"},
         {"thresholds:\n  default:\n    power_above: {watts: 1}\n", "test.yaml:2: thresholds.default: unknown key"},
+        {"thresholds:\n  types:\n    [plug]: {}\n", "test.yaml:3: thresholds.types: a key must be a name, not a list or mapping"},
         {"smtp:\n  url: http://mail\n", "test.yaml:2: smtp.url: must start with smtp:// or smtps://"},
         {"notifier:\n  quiet_hours: {from: '25:00', to: '07:00'}\n", "test.yaml:2: notifier.quiet_hours.from: must be a time of day such as 22:00"},
+        {"thresholds:\n  defaults:\n    daily_energy_above: {kwh: .inf}\n", "test.yaml:3: thresholds.defaults.daily_energy_above.kwh: must be a finite number"},
+        {"mqtt:\n  deadletter_rate: .nan\n", "test.yaml:2: mqtt.deadletter_rate: must be a finite number"},
     };
     for (const auto& c : cases) {
         BOOST_TEST_CONTEXT(c.yaml) { BOOST_TEST(error_of(c.yaml) == c.error); }

@@ -280,6 +280,9 @@ BOOST_AUTO_TEST_CASE(config_sections) {
                "test.yaml:5: insights.tariff.bands[1]: overlaps another band");
     BOOST_TEST(config_error("insights:\n  tariff: {bands: [{from: '17:00', until: '21:00', per_kwh: 1}]}\n") ==
                "test.yaml:2: insights.tariff.bands[0].until: unknown key");
+    BOOST_TEST(config_error("insights:\n  tariff: {bands: [{[from]: '17:00', to: '21:00', per_kwh: 1}]}\n") ==
+               "test.yaml:2: insights.tariff.bands[0]: a key must be a name, not a list or mapping");
+    BOOST_TEST(config_error("insights:\n  tariff: {per_kwh: .inf}\n") == "test.yaml:2: insights.tariff.per_kwh: must be a finite number");
     BOOST_TEST(config_error("insights:\n  cron: '0 7 * * *'\n") == "test.yaml:2: insights.cron: unknown key");
     BOOST_TEST(config_error("ollama:\n  url: ftp://x\n") ==
                "test.yaml:2: ollama.url: must start with http:// or https:// (or be empty for rules only)");

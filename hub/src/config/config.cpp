@@ -14,6 +14,7 @@
 #include "config/device_topics.hpp"
 #include "config/section.hpp"
 #include "http/http_server.hpp"
+#include "pipeline/topic_pattern.hpp"
 
 namespace energyhub {
 
@@ -36,6 +37,13 @@ void read_mqtt(Section s, MqttConfig& c) {
     if (std::count(c.reading_topic.begin(), c.reading_topic.end(), '+') != 1 ||
         c.reading_topic.find('#') != std::string::npos)
         topics.fail(topics.child("reading"), "mqtt.topics.reading", "needs exactly one '+' (the device id) and no '#'");
+    // The hub matches it with a TopicPattern, which also needs the '+' to be a whole level: refuse
+    // "home/+x/power" here, not when the hub starts.
+    try {
+        TopicPattern check(c.reading_topic);
+    } catch (const std::invalid_argument&) {
+        topics.fail(topics.child("reading"), "mqtt.topics.reading", "'+' must be a whole topic level, as in energy/+/reading");
+    }
     topics.string("state_prefix", c.state_prefix);
     topics.string("deadletter", c.deadletter_topic);
     topics.string("status_prefix", c.status_prefix);

@@ -38,7 +38,7 @@ void read_tariff(Section s, Tariff& t) {
             const std::string where = s.key_path("bands") + "[" + std::to_string(i) + "]";
             if (!band.IsMap()) s.fail(band, where, "must be a mapping {from, to, per_kwh}");
             for (const auto& kv : band) {
-                const auto key = kv.first.as<std::string>();
+                const auto key = s.key_text(kv.first, where);
                 if (key != "from" && key != "to" && key != "per_kwh") s.fail(kv.first, where + "." + key, "unknown key");
             }
             for (const char* required : {"from", "to", "per_kwh"})

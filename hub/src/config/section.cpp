@@ -1,5 +1,6 @@
 #include "config/section.hpp"
 
+#include <cmath>
 #include <cstdlib>
 #include <sstream>
 
@@ -59,6 +60,8 @@ void Section::number(const std::string& key, double& out, double min) {
     } catch (const YAML::Exception&) {
         fail(n, key_path(key), "must be a number");
     }
+    // YAML reads ".inf" and ".nan" as numbers; no rate, threshold or price can be either.
+    if (!std::isfinite(v)) fail(n, key_path(key), "must be a finite number");
     if (!(v >= min)) {
         std::ostringstream bound;
         bound << min;
@@ -100,11 +103,20 @@ void Section::reject_unknown() const {
     if (!node_.IsDefined() || !node_.IsMap()) return;
     std::set<std::string> seen;
     for (const auto& kv : node_) {
-        auto key = kv.first.as<std::string>();
+        auto key = key_text(kv.first);
         if (!known_.count(key)) fail(kv.first, key_path(key), "unknown key");
         // YAML parsers keep one of two equal keys silently; the other setting would be lost.
         if (!seen.insert(key).second) fail(kv.first, key_path(key), "appears twice");
     }
+}
+
+std::string Section::key_text(const YAML::Node& key, const std::string& where) const {
+    if (key.IsNull()) return "null";  // "~: 1", named as yaml-cpp names it
+    if (!key.IsScalar()) {
+        const std::string& at = where.empty() ? path_ : where;
+        fail(key, at.empty() ? "top level" : at, "a key must be a name, not a list or mapping");
+    }
+    return key.Scalar();
 }
 
 std::string Section::expand_env(const YAML::Node& at, const std::string& key, const std::string& in) const {

@@ -41,6 +41,10 @@ public:
     // Any key not read is a mistake: say which and where.
     void reject_unknown() const;
 
+    // A key of this mapping, or of the mapping `where` inside it, as text. A list or mapping used
+    // as a key ("[a, b]: 1") fails here: yaml-cpp's own BadConversion would not name file and key.
+    std::string key_text(const YAML::Node& key, const std::string& where = {}) const;
+
 private:
     bool read_integer(const std::string& key, long long& out, long long min, long long max);
     std::string expand_env(const YAML::Node& at, const std::string& key, const std::string& in) const;

@@ -80,7 +80,7 @@ RuleLayer read_layer(Section s) {
 void read_layers(Section s, std::map<std::string, RuleLayer, std::less<>>& out) {
     if (!s.node().IsDefined() || !s.node().IsMap()) return;
     for (const auto& kv : s.node()) {
-        auto name = kv.first.as<std::string>();
+        auto name = s.key_text(kv.first);
         out[name] = read_layer(s.section(name));
     }
 }

@@ -32,8 +32,8 @@ std::optional<Reject> read_number(simdjson::dom::element value, std::optional<do
 // True if `e` nests deeper than `limit` levels.
 bool deeper_than(simdjson::dom::element e, std::size_t limit);
 
-// The checks every reading passes whatever its format: power or energy present, a counter that
-// is not negative, a time inside [now - backfill window, now + future tolerance].
+// The checks every reading passes whatever its format: power or energy present, finite numbers,
+// a counter that is not negative, a time inside [now - backfill window, now + future tolerance].
 std::optional<Reject> check_reading(const Reading& r, const DecodeContext& ctx, const ParserLimits& limits);
 
 // A plain-text number as some firmware publishes them ("56.82", "1380420"); surrounding white
