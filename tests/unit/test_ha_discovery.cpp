@@ -24,6 +24,8 @@ struct Message {
 class Recorder final : public MessageSink {
 public:
     std::vector<Message> messages;
+    std::size_t queued = 0;  // the backlog it reports
+    std::size_t backlog() const override { return queued; }
     void publish(const std::string& topic, std::string_view payload, int qos, bool retained) override {
         messages.push_back({topic, std::string(payload), qos, retained});
     }
@@ -186,6 +188,21 @@ BOOST_AUTO_TEST_CASE(channels_share_the_availability_of_their_device) {
     for (const auto& m : sink.take()) topics.insert(m.topic);
     BOOST_TEST(topics.count("homeassistant/sensor/energyhub/shellyplus2pm-c4d8d5500a10_c1_energy/config") == 1u);
     BOOST_TEST(topics.count("homeassistant/sensor/energyhub/shellyplus2pm-c4d8d5500a10_c0_power/config") == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(configs_wait_while_the_sink_is_congested) {
+    Recorder sink;
+    DeviceAnnouncer announcer(settings(), true, sink, 100);
+    sink.queued = 1'000'000;
+    announcer.on_reading(reading("plug_1", true, true), kPlug);
+    auto congested = sink.take();
+    BOOST_TEST_REQUIRE(congested.size() == 1u);  // the availability only
+    BOOST_TEST(congested[0].topic == "energy/alice/plug_1/availability");
+    sink.queued = 0;
+    announcer.on_reading(reading("plug_1", true, true), kPlug);
+    auto later = sink.take();
+    BOOST_TEST_REQUIRE(later.size() == 2u);  // the configs, on the next reading
+    BOOST_TEST(later[0].topic == "homeassistant/sensor/energyhub/plug__1_power/config");
 }
 
 BOOST_AUTO_TEST_CASE(without_discovery_only_availability_is_published) {

@@ -22,8 +22,11 @@ void Registry::add_user(const UserRecord& user) {
     if (user.email.find('@') == std::string::npos || user.email.find_first_of(" \t\r\n<>") != std::string::npos)
         throw RegistryError("'" + user.email + "' is not an email address");
     pqxx::work tx(conn_);
-    if (tx.exec_params("SELECT 1 FROM pg_timezone_names WHERE name = $1", user.tz).empty())
-        throw RegistryError("unknown time zone '" + user.tz + "'");
+    if (!known_zones_.contains(user.tz)) {
+        if (tx.exec_params("SELECT 1 FROM pg_timezone_names WHERE name = $1", user.tz).empty())
+            throw RegistryError("unknown time zone '" + user.tz + "'");
+        known_zones_.insert(user.tz);
+    }
     auto r = tx.exec_params(
         "INSERT INTO users (user_id, email, name, tz) VALUES ($1, $2, NULLIF($3, ''), $4) ON CONFLICT DO NOTHING "
         "RETURNING 1",

@@ -3,6 +3,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include <pqxx/pqxx>
@@ -39,6 +40,9 @@ public:
 
 private:
     pqxx::connection& conn_;
+    // Zones PostgreSQL accepted: its pg_timezone_names view reads the zone files on every query,
+    // tens of milliseconds, too slow to repeat for each user of a registered fleet.
+    std::unordered_set<std::string> known_zones_;
 };
 
 }  // namespace energyhub::postgres

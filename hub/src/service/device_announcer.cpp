@@ -9,6 +9,9 @@ namespace energyhub {
 namespace {
 
 constexpr int kControlQos = 1;  // configs and availability are rare and must not be lost
+// A fleet seen for the first time (a new hub, 100,000 devices) would queue a few kB of configs per
+// device at once: past this many queued messages, configs wait for the device's next reading.
+constexpr std::size_t kAnnounceBacklog = 10'000;
 
 }  // namespace
 
@@ -44,7 +47,7 @@ void DeviceAnnouncer::on_reading(const Reading& reading, const DeviceRecord& dev
     const unsigned has = ha_sensors_of(reading);
     unsigned* announced = sensors_.find(id);
     const unsigned before = announced ? *announced : 0;
-    if ((has & ~before) == 0) return;
+    if ((has & ~before) == 0 || sink_.backlog() >= kAnnounceBacklog) return;
     for (auto sensor : kHaSensors) {
         if ((has & ~before) & ha_bit(sensor))
             sink_.publish(ha_discovery_topic(settings_, id, sensor), ha_discovery_payload(settings_, device, id, sensor),

@@ -5,7 +5,9 @@
 // A device's configs are published the first time this hub run stores a reading of it (or of one
 // of its channels), one per sensor the readings carry; the availability is "online" on a reading
 // or when the device says so (Tasmota LWT, Shelly online), "offline" when it says so. A removed
-// device's configs are cleared with empty retained messages. Owned by the ingest worker's thread.
+// device's configs are cleared with empty retained messages. While the sink is congested, configs
+// wait for a later reading, so a whole fleet is announced at the sink's pace. Owned by the ingest
+// worker's thread.
 #include <cstddef>
 #include <string>
 #include <vector>

@@ -1,4 +1,5 @@
 #pragma once
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -9,6 +10,8 @@ class MessageSink {
 public:
     virtual ~MessageSink() = default;
     virtual void publish(const std::string& topic, std::string_view payload, int qos, bool retained) = 0;
+    // Messages accepted and not yet handed on: what may wait for a quieter moment checks it.
+    virtual std::size_t backlog() const { return 0; }
 };
 
 }  // namespace energyhub

@@ -21,6 +21,11 @@ void Outbox::publish(const std::string& topic, std::string_view payload, int qos
     ready_.notify_one();
 }
 
+std::size_t Outbox::backlog() const {
+    std::lock_guard lock(mutex_);
+    return queue_.size();
+}
+
 void Outbox::run() {
     std::unique_lock lock(mutex_);
     for (;;) {

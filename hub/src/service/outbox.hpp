@@ -22,6 +22,7 @@ public:
     ~Outbox() override;
 
     void publish(const std::string& topic, std::string_view payload, int qos, bool retained) override;
+    std::size_t backlog() const override;
 
     // Sends what is queued, waiting at most `timeout`, then stops the thread.
     void close(std::chrono::milliseconds timeout);
@@ -39,7 +40,7 @@ private:
 
     MqttClient& client_;
     std::size_t capacity_;
-    std::mutex mutex_;
+    mutable std::mutex mutex_;
     std::condition_variable ready_;
     std::deque<Message> queue_;
     bool closing_ = false;
