@@ -86,6 +86,9 @@ BOOST_AUTO_TEST_CASE(errors_name_file_line_and_key) {
         // A list or mapping as a key is a config error, not yaml-cpp's "bad conversion".
         {"mqtt:\n  [a, b]: 1\n", "test.yaml:2: mqtt: a key must be a name, not a list or mapping"},
         {"{a: 1}: 2\n", "test.yaml:1: top level: a key must be a name, not a list or mapping"},
+        {"hub:\n  partition: 2/2\n", "test.yaml:2: hub.partition: must be i/n with 0 <= i < n <= 1024, as in 0/2"},
+        {"hub:\n  partition: half\n", "test.yaml:2: hub.partition: must be i/n with 0 <= i < n <= 1024, as in 0/2"},
+        {"mqtt: {share_group: hubs}\nhub:\n  partition: 0/2\n", "test.yaml:3: hub.partition: cannot be combined with mqtt.share_group"},
     };
     for (const auto& c : cases) {
         BOOST_TEST_CONTEXT(c.yaml) { BOOST_TEST(error_of(c.yaml) == c.error); }

@@ -14,6 +14,7 @@
 #include "config/device_topics.hpp"
 #include "config/section.hpp"
 #include "http/http_server.hpp"
+#include "pipeline/device_partition.hpp"
 #include "pipeline/topic_pattern.hpp"
 
 namespace energyhub {
@@ -87,6 +88,9 @@ void read_hub(Section s, HubConfig& c) {
     s.integer("max_payload_bytes", c.max_payload_bytes, 64, 1 << 20);
     s.integer("retention_days", c.retention_days, 1, 100'000);
     s.integer("partitions_ahead", c.partitions_ahead, 1, 365);
+    s.string("partition", c.partition);
+    if (!c.partition.empty() && !DevicePartition::parse(c.partition))
+        s.fail(s.child("partition"), "hub.partition", "must be i/n with 0 <= i < n <= 1024, as in 0/2");
     s.reject_unknown();
     if (c.spool_segment_bytes > c.spool_max_bytes)
         s.fail(s.child("spool_segment"), "hub.spool_segment", "must not exceed hub.spool_max");
@@ -167,7 +171,11 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
     }
     http.string("token", c.http.token);
     http.reject_unknown();
-    read_hub(top.section("hub"), c.hub);
+    auto hub = top.section("hub");
+    read_hub(hub, c.hub);
+    // A share group splits per message: partitions would then see only part of their devices.
+    if (!c.hub.partition.empty() && !c.mqtt.share_group.empty())
+        hub.fail(hub.child("partition"), "hub.partition", "cannot be combined with mqtt.share_group");
     auto log = top.section("log");
     log.string("level", c.log.level);
     log.string("format", c.log.format);

@@ -94,6 +94,7 @@ int run_hub(const Config& config, const std::string& config_path) {
 
     log->info("hub starting: subscribing {} with QoS {}, spool {}", config.mqtt.reading_topic, config.mqtt.qos,
               (state / "spool").string());
+    if (!config.hub.partition.empty()) log->info("handling the devices of partition {}", config.hub.partition);
     if (mqtt.connect([&] { return stopping.load(); })) {
         systemd::ready("receiving readings");
         watchdog_loop(stopping, [&] { return health.alive().status == 200; });

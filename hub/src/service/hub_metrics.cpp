@@ -24,6 +24,8 @@ std::string render_hub_metrics(const IngestMetrics& m, const SpoolStats& spool, 
               static_cast<double>(m.deadletter_dropped.load()))
         .counter("energyhub_messages_ignored_total", "Device messages understood but carrying nothing to store",
                  static_cast<double>(m.ignored.load()))
+        .counter("energyhub_messages_other_partition_total", "Messages of devices another hub handles (hub.partition)",
+                 static_cast<double>(m.other_partition.load()))
         .counter("energyhub_batches_total", "Batches written", static_cast<double>(m.batches.load()))
         .counter("energyhub_store_failures_total", "Batch writes that failed and were retried",
                  static_cast<double>(m.store_failures.load()))

@@ -62,6 +62,7 @@ IngestWorker::IngestWorker(const Config& config, Spool& spool, MessageSink& sink
       lookup_(directory_, session_, redis_.get()),
       enricher_(lookup_, config.hub.cache_size, config.hub.unknown_device_ttl.count(), clock),
       tasmota_zone_(config.mqtt.tasmota_timezone.empty() ? nullptr : std::make_unique<ProcessTimeZone>()),
+      partition_(DevicePartition::parse(config.hub.partition).value_or(DevicePartition{})),
       decoder_(config.mqtt.reading_topic, config.mqtt.device_topics, parser_limits(config.hub), tasmota_zone_.get()),
       announcer_(discovery_settings(config.mqtt), !config.mqtt.discovery_prefix.empty(), sink, config.hub.cache_size),
       local_days_(session_),
@@ -88,8 +89,9 @@ bool IngestWorker::load_rule_state() {
     try {
         auto& conn = session_.conn();
         for (const auto& d : postgres::recently_seen_devices(conn, kSeenDeviceDays))
-            rules_.seed_device(d.device_id, d.user_id, d.type, d.last_seen_ms, started_ms_);
-        for (const auto& a : postgres::firing_alerts(conn)) rules_.restore_firing(a);
+            if (partition_.owns(d.device_id)) rules_.seed_device(d.device_id, d.user_id, d.type, d.last_seen_ms, started_ms_);
+        for (const auto& a : postgres::firing_alerts(conn))
+            if (partition_.owns(a.device_id)) rules_.restore_firing(a);
         rules_loaded_ = true;
         log()->info("rule state loaded: {} devices watched", rules_.devices());
     } catch (const std::exception& e) {
@@ -160,6 +162,13 @@ IngestWorker::Step IngestWorker::handle(std::int64_t received_ms, std::string_vi
         return Step::stall;
     };
     const auto readings = decoded_.readings();
+    const std::string_view named = decoded_.presence ? std::string_view(decoded_.presence->device_id)
+                                   : readings.empty() ? std::string_view()
+                                                      : std::string_view(readings.front().device_id);
+    if (!named.empty() && !partition_.owns(named)) {
+        ++metrics_.other_partition;  // another hub of the partition set handles it
+        return Step::done;
+    }
     if (readings.empty() && !decoded_.presence) {
         ++metrics_.ignored;  // e.g. a Shelly "sys" status: nothing to store
         return Step::done;

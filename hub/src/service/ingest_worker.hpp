@@ -13,6 +13,7 @@
 
 #include "config/config.hpp"
 #include "pipeline/batcher.hpp"
+#include "pipeline/device_partition.hpp"
 #include "pipeline/enricher.hpp"
 #include "pipeline/payload_decoder.hpp"
 #include "pipeline/rule_engine.hpp"
@@ -68,6 +69,7 @@ private:
     RegistryLookup lookup_;
     Enricher enricher_;
     std::unique_ptr<UtcOffsets> tasmota_zone_;  // null: Tasmota readings are dated by receive time
+    DevicePartition partition_;                 // the devices this hub handles (hub.partition)
     PayloadDecoder decoder_;                    // native, Tasmota, Shelly: pipeline/payload_adapter.hpp
     DeviceAnnouncer announcer_;                 // availability and Home Assistant discovery
     postgres::LocalDays local_days_;

@@ -17,6 +17,7 @@ struct IngestMetrics {
     std::atomic<std::uint64_t> store_failures{0};
     std::atomic<std::uint64_t> lookup_stalls{0};  // waits because no registry could answer
     std::atomic<std::uint64_t> deadletter_dropped{0};
+    std::atomic<std::uint64_t> other_partition{0};  // messages of devices another hub handles (hub.partition)
     std::atomic<std::uint64_t> ignored{0};  // understood, nothing to store (a Shelly "sys" status...)
     std::atomic<std::uint64_t> alerts_fired{0};
     std::atomic<std::uint64_t> alerts_resolved{0};
