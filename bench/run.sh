@@ -4,7 +4,7 @@
 #
 # Usage: bench/run.sh [--quick] [--only NAME,NAME...] [--keep]
 #   --quick   smaller counts (a smoke run, about 2 minutes)
-#   --only    run only these cases: limits, copy, hub, naive, latency, scale
+#   --only    run only these cases: limits, copy, hub, naive, latency, scale, tuned
 #   --keep    keep the work folder (configs, logs, raw results)
 # Environment: ENERGYHUB_BUILD_DIR (default build). Starts the private servers of
 # scripts/stack.sh if they are not running, and leaves them running.
@@ -25,7 +25,7 @@ PROBE="$BUILD/bench/bench_probe"
 
 QUICK=0
 KEEP=0
-ONLY="limits,copy,hub,naive,latency,scale"
+ONLY="limits,copy,hub,naive,latency,scale,tuned"
 while (($#)); do
     case $1 in
         --quick) QUICK=1 ;;
@@ -69,7 +69,7 @@ TICKS=$(getconf CLK_TCK)
 if ((QUICK)); then
     HUB_N=40000 NAIVE_N=5000 LAT_S=12 SCALE_DEVICES=20000 COPY_N=60000
 else
-    HUB_N=50000 NAIVE_N=20000 LAT_S=30 SCALE_DEVICES=20000 COPY_N=300000
+    HUB_N=50000 NAIVE_N=20000 LAT_S=30 SCALE_DEVICES=100000 COPY_N=300000
 fi
 
 say() { printf 'bench: %s\n' "$*" >&2; }
@@ -164,6 +164,21 @@ wait_stored() {
     done
 }
 
+# publish PREFIX DEVICES PER_DEVICE LOG: firmware-sim at --rate 0 with QoS PUB_QOS (default 1), as
+# SIM_PROCS processes side by side (default 1), each with its slice of the devices; SIM_EXTRA:
+# further simulator flags (word-split on purpose).
+publish() {
+    local prefix=$1 devices=$2 per=$3 log=$4 procs=${SIM_PROCS:-1} p sims=()
+    for ((p = 0; p < procs; p++)); do
+        # shellcheck disable=SC2086
+        "$SIM" --uri "$ENERGYHUB_MQTT_URI" --devices $((devices / procs)) --start-index $((p * devices / procs)) \
+            --device-prefix "$prefix" --count "$per" --rate 0 --qos "${PUB_QOS:-1}" "${SIM_TOPIC[@]}" ${SIM_EXTRA:-} \
+            >"$log-$p.out" 2>&1 &
+        sims+=("$!")
+    done
+    for p in "${!sims[@]}"; do wait "${sims[$p]}" || say "$prefix: firmware-sim: $(tail -1 "$log-$p.out")"; done
+}
+
 # ------------------------------------------------------------------------------------------
 # 1. Broker limits: firmware-sim --rate 0 to a no-op Paho subscriber.
 # limit_case KEY SUBSCRIPTION_QOS PUBLISHER_QOS RECEIVE_MAX [N]: RECEIVE_MAX 0 is MQTT 3.1.1, else
@@ -176,8 +191,7 @@ limit_case() {
     local probe=$!
     PIDS+=("$probe")
     until grep -qs subscribed "$WORK/$key.out"; do sleep 0.05; done
-    "$SIM" --uri "$ENERGYHUB_MQTT_URI" --devices 1000 --device-prefix "$key" --count $((LIMIT_N / 1000)) \
-        --rate 0 --qos "$pub_qos" "${SIM_TOPIC[@]}" >/dev/null 2>&1 || true
+    PUB_QOS=$pub_qos publish "$key" 1000 $((LIMIT_N / 1000)) "$WORK/$key-sim"
     wait "$probe" || true
     out=$(tail -1 "$WORK/$key.out")
     record "$key" "$(field rate_msgs_s "$out")"
@@ -210,8 +224,7 @@ hub_case() {
         cpu0=$(cpu_ms "$HUB_PID")
         base=$(metric energyhub_readings_stored_total "$WORK/$name.log")
         t0=$(now_ns)
-        "$SIM" --uri "$ENERGYHUB_MQTT_URI" --devices "$devices" --device-prefix "$name" --count "$per" --rate 0 \
-            --qos 1 "${SIM_TOPIC[@]}" >"$WORK/$name-sim$pass.out" 2>&1 || say "$name: firmware-sim: $(tail -1 "$WORK/$name-sim$pass.out")"
+        publish "$name" "$devices" "$per" "$WORK/$name-sim$pass"
         local stalled=0 done_n
         wait_stored "$WORK/$name.log" "$total" || stalled=1
         t1=$(now_ns)
@@ -322,17 +335,40 @@ if wants limits; then
     limit_case limit_q1 1 1 0
     limit_case limit_q2 2 1 0
     limit_case limit_q2v5 2 1 256
+    # 1,000 publisher connections (4 simulators × 250 clients, one device each) instead of 4.
+    SIM_PROCS=4 SIM_EXTRA="--threads 250" limit_case limit_q1conns 1 1 0
 fi
 wants copy && copy_case
 if wants hub; then
     hub_case hub1k 2 1000 $((HUB_N / 1000))
-    hub_case hub10k 2 10000 $((HUB_N / 10000))
     hub_case hub1kq1 1 1000 $((HUB_N / 1000))
+    hub_case hub10kq1 1 10000 $((HUB_N / 10000))
     RMAX=256 hub_case hub1kv5 2 1000 $((HUB_N / 1000))
+    # Many publisher connections: every simulated device its own MQTT client.
+    SIM_PROCS=4 SIM_EXTRA="--threads 250" hub_case hub1kconns 1 1000 $((HUB_N / 1000))
 fi
-# 100k devices: MQTT 5 with Receive Maximum 256, because with 3.1.1 Mosquitto 2.0.11 sends the
-# whole backlog at once and the QoS-2 stream stalls (bench/README.md).
-wants scale && RMAX=256 hub_case hub100k 2 "$SCALE_DEVICES" 1 2
+# 100k devices, one reading each per pass: the first pass finds every cache cold, the second warm.
+wants scale && hub_case hub100k 1 "$SCALE_DEVICES" 1 2
+
+# A broker tuned for throughput: the same configuration with a deeper in-flight window per client
+# (max_inflight_messages 20 → 1000), on a port of its own; the limit and the hub at QoS 1 again.
+TUNED_URI=""
+tuned_broker() {
+    local port=$((${ENERGYHUB_MQTT_URI##*:} + 77))
+    sed -e "s|@PORT@|$port|" -e "s|@USER@|$(id -un)|" -e "s|@RUN_DIR@|$WORK/tuned|g" \
+        -e 's|^max_inflight_messages .*|max_inflight_messages 1000|' config/mosquitto.conf >"$WORK/tuned.conf"
+    mkdir -p "$WORK/tuned/mosquitto"
+    mosquitto -c "$WORK/tuned.conf" -d
+    local deadline=$((SECONDS + 10))
+    until [[ -s "$WORK/tuned/mosquitto.pid" ]]; do ((SECONDS < deadline)) || { say "tuned broker did not start"; return 1; }; sleep 0.1; done
+    PIDS+=("$(cat "$WORK/tuned/mosquitto.pid")")
+    TUNED_URI="tcp://127.0.0.1:$port"
+}
+if wants tuned; then
+    tuned_broker
+    ENERGYHUB_MQTT_URI=$TUNED_URI limit_case limit_q1t 1 1 0
+    ENERGYHUB_MQTT_URI=$TUNED_URI hub_case hub1kq1t 1 1000 $((HUB_N / 1000))
+fi
 wants naive && naive_case
 if wants latency; then
     latency_case lat200 2 200ms
@@ -356,18 +392,22 @@ row() { printf '| %-52s | %9s | %7s | %7s | %9s |\n' "$@"; }
     row "case" "rdg/s" "÷QoS1" "÷COPY" "CPU ms/1k"  # CPU of the consumer process
     row "----" "----:" "----:" "----:" "----:"
     for c in limit_q0:"broker → no-op subscriber, QoS 0" limit_q1:"broker → no-op subscriber, QoS 1" \
-        limit_q2:"broker → no-op subscriber, QoS 2 (as the hub)" limit_q2v5:"same, MQTT 5 with Receive Maximum 256" copy:"COPY path, no MQTT (5,000/batch)"; do
+        limit_q2:"broker → no-op subscriber, QoS 2 (as the hub)" limit_q2v5:"same, MQTT 5 with Receive Maximum 256" \
+        limit_q1conns:"broker → no-op subscriber, QoS 1, 1,000 publisher connections" copy:"COPY path, no MQTT (5,000/batch)"; do
         k=${c%%:*}
         if [[ $k == copy ]]; then r=$(get copy_rate) cpu=$(get copy_cpu); else r=$(get "$k") cpu=$(get "${k}_cpu"); fi
         [[ -n $r ]] && row "${c#*:}" "$r" "$(ratio "$r" "$L1")" "$(ratio "$r" "$LC")" "$cpu"
         [[ -n $(get "${k}_stalled") ]] && row "  ↳ stalled: received only $(get "${k}_stalled")" "" "" "" ""
     done
-    for c in hub1k:"hub, QoS 2 (no loss), 1k devices" hub10k:"hub, QoS 2 (no loss), 10k devices" \
-        hub1kq1:"hub, QoS 1 subscription, 1k devices" hub1kv5:"hub, QoS 2, MQTT 5 receive_maximum 256, 1k devices" \
-        hub100k_pass1:"hub, QoS 2 (MQTT 5), ${SCALE_DEVICES} devices, cold caches" \
-        hub100k_pass2:"hub, QoS 2 (MQTT 5), ${SCALE_DEVICES} devices, warm caches" naive:"naive: one INSERT per message, QoS 1"; do
+    for c in hub1k:"hub, QoS 2 (the default), 1k devices" hub1kq1:"hub, QoS 1, 1k devices" \
+        hub10kq1:"hub, QoS 1, 10k devices" hub1kv5:"hub, QoS 2, MQTT 5 receive_maximum 256, 1k devices" \
+        hub1kconns:"hub, QoS 1, 1k devices each its own connection" \
+        hub100k_pass1:"hub, QoS 1, ${SCALE_DEVICES} devices, cold caches" \
+        hub100k_pass2:"hub, QoS 1, ${SCALE_DEVICES} devices, warm caches" naive:"naive: one INSERT per message, QoS 1" \
+        limit_q1t:"tuned broker (inflight 1000) → no-op subscriber, QoS 1" hub1kq1t:"tuned broker: hub, QoS 1, 1k devices"; do
         k=${c%%:*}
         r=$(get "${k}_rate")
+        [[ $k == limit_q1t ]] && r=$(get limit_q1t)
         [[ -n $r ]] && row "${c#*:}" "$r" "$(ratio "$r" "$L1")" "$(ratio "$r" "$LC")" "$(get "${k}_cpu")"
         [[ -n $(get "${k}_stalled") ]] && row "  ↳ stalled: stored only $(get "${k}_stalled")" "" "" "" ""
     done
@@ -383,6 +423,11 @@ row() { printf '| %-52s | %9s | %7s | %7s | %9s |\n' "$@"; }
             "($(get "${k}_alerts") alerts); publish→row (transaction start) p50 $(get "${k}_row_p50") ms, p99 $(get "${k}_row_p99") ms;" \
             "hub $(get "${k}_rate") readings/s, $(get "${k}_core_per_1k")% of a core per 1k readings/s, RSS $(get "${k}_rss") MB"
     done
+    [[ -n $(get limit_q1t) && -n $(get hub1kq1t_rate) ]] &&
+        echo "tuned broker: its QoS-1 limit is $(ratio "$(get limit_q1t)" "$L1")× the default broker's; the hub at QoS 1 reaches $(ratio "$(get hub1kq1t_rate)" "$(get limit_q1t)")× of it"
+    [[ -n $(get limit_q1conns) && -n $(get hub1kconns_rate) ]] &&
+        echo "1,000 publisher connections: the broker's QoS-1 limit is $(ratio "$(get limit_q1conns)" "$L1")× that with 4; the hub reaches $(ratio "$(get hub1kconns_rate)" "$(get limit_q1conns)")× of it"
+    [[ -n $(get hub1kq1_rate) ]] && echo "hub QoS 1 (1k devices) ÷ broker QoS-1 limit: $(ratio "$(get hub1kq1_rate)" "$L1")"
     [[ -n $(get hub100k_rss) ]] && echo "hub with $(get hub100k_cached) devices in its cache: RSS $(get hub100k_rss) MB; stored $(get hub100k_stored) rows"
     [[ -n $(get naive_rate) && -n $(get hub1k_rate) ]] && echo "hub (QoS 2, 1k devices) ÷ naive: $(ratio "$(get hub1k_rate)" "$(get naive_rate)")× the rate; naive stored $(get naive_stored) of $NAIVE_N"
 } | tee "$WORK/table.md"
