@@ -164,6 +164,7 @@ Policy::Policy(const Options& o) {
     };
     hub_.write = {
         make_rule({o.state_prefix, kPlus, kPlus, "state"}),
+        make_rule({o.state_prefix, kPlus, kPlus, "availability"}),
         make_rule({o.deadletter_topic}),
         make_rule({o.status_prefix, "hub"}),
         make_rule({o.alert_prefix, kHash}),

@@ -74,7 +74,8 @@ BOOST_AUTO_TEST_CASE(service_accounts_get_what_their_daemon_needs) {
         BOOST_TEST(p.may_subscribe(Role::hub, "", f), f);
     for (const char* f : {"#", "energy/#", "alerts/#", "cmnd/#", "$SYS/#", "+/+/reading"})
         BOOST_TEST(!p.may_subscribe(Role::hub, "", f), f);
-    for (const char* t : {"energy/alice/plug1/state", "energyhub/deadletter", "energyhub/status/hub", "alerts/alice/plug1",
+    for (const char* t : {"energy/alice/plug1/state", "energy/alice/plug1/availability", "energyhub/deadletter",
+                          "energyhub/status/hub", "alerts/alice/plug1",
                           "homeassistant/sensor/plug1/config"})
         BOOST_TEST(p.may_publish(Role::hub, "", t), t);
     for (const char* t : {"energy/plug1/reading", "energyhub/status/notifier", "insights/alice", "cmnd/plug1/POWER"})
