@@ -31,25 +31,9 @@ sent=$(sed -n 's/.*sent=\([0-9]*\).*/\1/p' "$WORK_DIR/sim.log")
 acked=$(wc -l <"$WORK_DIR/acked.tsv")
 [[ "$acked" -ge $((DEVICES * PER_DEVICE * 9 / 10)) ]] || fail "simulator had only $acked of $((DEVICES * PER_DEVICE)) acknowledged: $(tail -3 "$WORK_DIR/sim.log")"
 
-# Wait until the hub has stored every acknowledged reading (or stops making progress).
-last=-1
-for _ in $(seq 1 60); do
-    stored=$(q "SELECT count(*) FROM readings")
-    ((stored >= acked)) && break
-    if ((stored == last)); then sleep 1; stalls=$((${stalls:-0} + 1)); ((stalls < 10)) || break; else stalls=0; fi
-    last=$stored
-    sleep 1
-done
-
-q "CREATE TABLE acked (device_id text, ts_ms bigint)"
-psql "$DB_DSN" -qc "\\copy acked FROM '$WORK_DIR/acked.tsv'"
-read -r lost duplicated rollup_samples stored < <(q "
-    SELECT (SELECT count(*) FROM acked a WHERE NOT EXISTS (
-                SELECT 1 FROM readings r WHERE r.device_id = a.device_id
-                AND (extract(epoch FROM r.ts) * 1000)::bigint = a.ts_ms)),
-           (SELECT count(*) - count(DISTINCT (device_id, ts)) FROM readings),
-           (SELECT sum(samples) FROM readings_hourly),
-           (SELECT count(*) FROM readings)" | tr '\t' ' ')
+wait_stored "$acked"
+read -r _ stored duplicated lost < <(count_against_acked "$WORK_DIR/acked.tsv")
+rollup_samples=$(q "SELECT sum(samples) FROM readings_hourly")
 log "sent=$sent acked=$acked stored=$stored lost=$lost duplicated=$duplicated rollup_samples=$rollup_samples"
 ((lost == 0)) || fail "$lost acknowledged readings are missing"
 ((duplicated == 0)) || fail "$duplicated readings stored twice"

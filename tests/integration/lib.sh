@@ -181,10 +181,22 @@ pub() { mosquitto_pub -p "$MQTT_PORT" -h 127.0.0.1 -q 1 -t "$1" -m "$2"; }
 
 now_ms() { date +%s%3N; }
 
+# wait_stored N: waits until N readings are stored, for at most a minute or 10 s without progress.
+wait_stored() {
+    local want=$1 last=-1 stalls=0 stored
+    for _ in $(seq 1 60); do
+        stored=$(q "SELECT count(*) FROM readings")
+        ((stored >= want)) && return 0
+        if ((stored == last)); then stalls=$((stalls + 1)); ((stalls < 10)) || return 0; else stalls=0; fi
+        last=$stored
+        sleep 1
+    done
+}
+
 # count_against_acked ACKED_LOG: prints "sent stored duplicated lost" for readings of the devices
 # in the acked log: lost = acknowledged but not stored; duplicated = stored more than once.
 count_against_acked() {
-    q "DROP TABLE IF EXISTS acked; CREATE TABLE acked (device_id text, ts_ms bigint)" >/dev/null
+    q "SET client_min_messages = warning; DROP TABLE IF EXISTS acked; CREATE TABLE acked (device_id text, ts_ms bigint)" >/dev/null
     psql "$DB_DSN" -qc "\\copy acked FROM '$1'"
     q "SELECT (SELECT count(*) FROM acked),
               (SELECT count(*) FROM readings r WHERE r.device_id IN (SELECT DISTINCT device_id FROM acked)),
