@@ -145,6 +145,24 @@ BOOST_AUTO_TEST_CASE(sub_device_ids) {
     BOOST_TEST(parent_device_id("plug-1") == "plug-1");
 }
 
+// What hub.partition splits by: the device a topic names, which is also the (parent) device of
+// everything decoded from it.
+BOOST_FIXTURE_TEST_CASE(the_device_a_topic_names, DecoderFixture) {
+    const std::pair<std::string, std::string> cases[] = {
+        {"energy/plug-1/reading", "plug-1"},
+        {"tele/sonoff-desk/SENSOR", "sonoff-desk"},
+        {"shellyplus2pm-c4d8d5500a10/status/switch:1", "shellyplus2pm-c4d8d5500a10"},
+        {"shellies/shellyplug-s-1/relay/0/power", "shellyplug-s-1"},
+    };
+    for (const auto& [topic, device] : cases) {
+        BOOST_TEST(decoder->device_of(topic).value_or("?") == device, topic);
+        if (!decode(topic, topic.starts_with("energy/") ? R"({"ts":1,"power_w":1})" : "1")) {
+            for (const auto& r : out.readings()) BOOST_TEST(parent_device_id(r.device_id) == device);
+        }
+    }
+    BOOST_TEST(!decoder->device_of("weather/today").has_value());
+}
+
 BOOST_FIXTURE_TEST_CASE(tasmota_fixtures_map_every_field, DecoderFixture) {
     BOOST_REQUIRE(!decode("tele/sonoff_desk/SENSOR", kSonoffDesk));
     auto r = only();

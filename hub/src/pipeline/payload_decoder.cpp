@@ -44,6 +44,13 @@ std::optional<Reject> PayloadDecoder::decode(std::string_view topic, std::string
     return Reject{RejectReason::bad_topic, "topic matches no configured device topic"};
 }
 
+std::optional<std::string_view> PayloadDecoder::device_of(std::string_view topic) const {
+    for (const auto& route : routes_) {
+        if (auto where = route.filter.match(topic)) return where->device;
+    }
+    return std::nullopt;
+}
+
 std::vector<std::string> PayloadDecoder::filters() const {
     std::vector<std::string> out;
     for (const auto& r : routes_) out.push_back(r.filter.filter());

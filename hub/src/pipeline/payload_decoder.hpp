@@ -29,6 +29,11 @@ public:
     std::optional<Reject> decode(std::string_view topic, std::string_view payload, const DecodeContext& ctx,
                                  DecodedMessage& out);
 
+    // The device a topic names (the level of the first '+' of the filter decode() would use), or
+    // nullopt if no filter matches: every reading and presence decoded from it is of this device
+    // or of its channels.
+    std::optional<std::string_view> device_of(std::string_view topic) const;
+
     // Every filter to subscribe to, native first.
     std::vector<std::string> filters() const;
 

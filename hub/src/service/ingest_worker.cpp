@@ -152,6 +152,13 @@ void IngestWorker::run() {
 // handled as a whole: every device it names is looked up before the first reading is enriched,
 // so a registry that cannot answer leaves nothing half done, and it is retried later.
 IngestWorker::Step IngestWorker::handle(std::int64_t received_ms, std::string_view topic, std::string_view payload) {
+    // Another hub of the partition set handles this device: skipped before any decoding.
+    if (!partition_.whole()) {
+        if (auto device = decoder_.device_of(topic); device && !partition_.owns(*device)) {
+            ++metrics_.other_partition;
+            return Step::done;
+        }
+    }
     if (auto why = decoder_.decode(topic, payload, DecodeContext{received_ms, clock_.now_ms()}, decoded_)) {
         reject(topic, payload, received_ms, *why);
         return Step::done;
@@ -162,13 +169,6 @@ IngestWorker::Step IngestWorker::handle(std::int64_t received_ms, std::string_vi
         return Step::stall;
     };
     const auto readings = decoded_.readings();
-    const std::string_view named = decoded_.presence ? std::string_view(decoded_.presence->device_id)
-                                   : readings.empty() ? std::string_view()
-                                                      : std::string_view(readings.front().device_id);
-    if (!named.empty() && !partition_.owns(named)) {
-        ++metrics_.other_partition;  // another hub of the partition set handles it
-        return Step::done;
-    }
     if (readings.empty() && !decoded_.presence) {
         ++metrics_.ignored;  // e.g. a Shelly "sys" status: nothing to store
         return Step::done;
