@@ -33,6 +33,19 @@ constexpr std::array<SensorSpec, 4> kSpecs = {{
 
 const SensorSpec& spec(HaSensor s) { return kSpecs[static_cast<std::size_t>(s)]; }
 
+// <state_prefix>/<user>/<device>/<leaf>
+std::string device_topic(std::string_view state_prefix, std::string_view user_id, std::string_view device_id,
+                         std::string_view leaf) {
+    std::string t(state_prefix);
+    t += '/';
+    t += user_id;
+    t += '/';
+    t += device_id;
+    t += '/';
+    t += leaf;
+    return t;
+}
+
 }  // namespace
 
 unsigned ha_sensors_of(const Reading& r) {
@@ -69,23 +82,11 @@ std::string ha_discovery_topic(const HaDiscoverySettings& s, std::string_view de
 }
 
 std::string device_state_topic(std::string_view state_prefix, std::string_view user_id, std::string_view device_id) {
-    std::string t(state_prefix);
-    t += '/';
-    t += user_id;
-    t += '/';
-    t += device_id;
-    t += "/state";
-    return t;
+    return device_topic(state_prefix, user_id, device_id, "state");
 }
 
 std::string device_availability_topic(std::string_view state_prefix, std::string_view user_id, std::string_view device_id) {
-    std::string t(state_prefix);
-    t += '/';
-    t += user_id;
-    t += '/';
-    t += device_id;
-    t += "/availability";
-    return t;
+    return device_topic(state_prefix, user_id, device_id, "availability");
 }
 
 std::string ha_discovery_payload(const HaDiscoverySettings& s, const DeviceRecord& device, std::string_view device_id,

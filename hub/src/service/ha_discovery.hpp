@@ -50,6 +50,7 @@ std::string ha_discovery_payload(const HaDiscoverySettings& s, const DeviceRecor
 // Where the hub says whether a device is online: retained "online" / "offline".
 std::string device_availability_topic(std::string_view state_prefix, std::string_view user_id, std::string_view device_id);
 
+// Where the hub publishes a device's latest reading: retained JSON.
 std::string device_state_topic(std::string_view state_prefix, std::string_view user_id, std::string_view device_id);
 
 }  // namespace energyhub

@@ -267,7 +267,7 @@ void IngestWorker::publish_states() {
         append_optional(message_, "current_a", e.reading.current_a);
         message_ += '}';
         // QoS 0: the next batch supersedes it, and the hub's session store stays for readings.
-        sink_.publish(config_.mqtt.state_prefix + "/" + e.user_id + "/" + device + "/state", message_, 0, true);
+        sink_.publish(device_state_topic(config_.mqtt.state_prefix, e.user_id, device), message_, 0, true);
     }
 }
 
