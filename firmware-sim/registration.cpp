@@ -24,7 +24,8 @@ bool already_exists(const postgres::RegistryError& e) {
 RegistrationResult register_fleet(const std::string& dsn, const std::vector<DeviceSpec>& fleet) {
     pqxx::connection conn(dsn);
     // A simulated fleet is registered one transaction per device; not waiting for each commit's
-    // WAL flush makes 100,000 devices a matter of seconds, and a lost tail is simply registered again.
+    // WAL flush saves about a fifth of the time (10,000 devices: 6.4 s -> 5.0 s here), and a tail
+    // lost in a crash is simply registered again.
     pqxx::nontransaction(conn).exec0("SET synchronous_commit = off");
     postgres::Registry registry(conn);
     RegistrationResult result;
