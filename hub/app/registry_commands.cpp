@@ -52,21 +52,24 @@ void print_usage(pqxx::connection& conn, const std::string& device, std::chrono:
     pqxx::read_transaction tx(conn);
     auto rows = tx.exec_params(
         "SELECT to_char(hour AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), energy_wh / 1000.0, "
-        "       CASE WHEN power_samples > 0 THEN power_sum / power_samples END, power_max, samples "
+        "       CASE WHEN power_samples > 0 THEN power_sum / power_samples END, power_max, samples, export_wh / 1000.0 "
         "FROM readings_hourly WHERE device_id = $1 AND hour >= date_trunc('hour', now() - $2 * interval '1 millisecond', 'UTC') "
         "ORDER BY hour",
         device, static_cast<long long>(since.count()));
-    std::printf("%-17s %10s %10s %10s %8s\n", "hour (UTC)", "kWh", "avg W", "peak W", "samples");
-    double total = 0, peak = 0;
+    // "kWh" is import (used); "export kWh" what went back to the grid (meters that report it).
+    std::printf("%-17s %10s %10s %10s %10s %8s\n", "hour (UTC)", "kWh", "export kWh", "avg W", "peak W", "samples");
+    double total = 0, total_export = 0, peak = 0;
     for (const auto& r : rows) {
         double kwh = r[1].as<double>();
+        double export_kwh = r[5].as<double>();
         double avg = r[2].is_null() ? 0 : r[2].as<double>();
         double max = r[3].is_null() ? 0 : r[3].as<double>();
         total += kwh;
+        total_export += export_kwh;
         peak = std::max(peak, max);
-        std::printf("%-17s %10.3f %10.1f %10.1f %8d\n", r[0].c_str(), kwh, avg, max, r[4].as<int>());
+        std::printf("%-17s %10.3f %10.3f %10.1f %10.1f %8d\n", r[0].c_str(), kwh, export_kwh, avg, max, r[4].as<int>());
     }
-    std::printf("%-17s %10.3f %10s %10.1f\n", "total", total, "", peak);
+    std::printf("%-17s %10.3f %10.3f %10s %10.1f\n", "total", total, total_export, "", peak);
 }
 
 }  // namespace

@@ -167,13 +167,15 @@ Policy::Policy(const Options& o) {
         make_rule({o.state_prefix, kPlus, kPlus, "availability"}),
         make_rule({o.deadletter_topic}),
         make_rule({o.status_prefix, "hub"}),
+        make_rule({o.status_prefix, "hub", kPlus}),  // one per instance (its client id) when several run
         make_rule({o.alert_prefix, kHash}),
     };
     if (!o.discovery_prefix.empty()) hub_.write.push_back(make_rule({o.discovery_prefix, kHash}));
     notifier_.read = {make_rule({o.alert_prefix, kHash})};
-    notifier_.write = {make_rule({o.status_prefix, "notifier"})};
+    notifier_.write = {make_rule({o.status_prefix, "notifier"}), make_rule({o.status_prefix, "notifier", kPlus})};
     insights_.read = {make_rule({o.alert_prefix, kHash})};
-    insights_.write = {make_rule({o.insights_prefix, kHash}), make_rule({o.status_prefix, "insights"})};
+    insights_.write = {make_rule({o.insights_prefix, kHash}), make_rule({o.status_prefix, "insights"}),
+                       make_rule({o.status_prefix, "insights", kPlus})};
 
     // Dashboards read their user's subtrees and the daemons' status; they publish nothing. A
     // device whose id equals the user id must not leak its raw readings into that subtree.

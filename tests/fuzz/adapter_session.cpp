@@ -21,7 +21,8 @@ constexpr std::int64_t kReceivedMs = kNowMs - 1000;
 std::string describe(const Reading& r) {
     auto value = [](const std::optional<double>& v) { return v ? std::to_string(*v) : std::string("-"); };
     return "reading " + r.device_id + " ts=" + std::to_string(r.ts_ms) + " power_w=" + value(r.power_w) +
-           " energy_wh=" + value(r.energy_wh) + " voltage_v=" + value(r.voltage_v) + " current_a=" + value(r.current_a);
+           " energy_wh=" + value(r.energy_wh) + " energy_export_wh=" + value(r.energy_export_wh) +
+           " voltage_v=" + value(r.voltage_v) + " current_a=" + value(r.current_a);
 }
 
 // The device must be a whole level of the topic: the broker's ACL lets a device publish only on
@@ -45,11 +46,13 @@ void check_accepted(std::string_view topic, const DecodedMessage& out, const Dec
         const std::string what = describe(r);
         FUZZ_CHECK_CONTEXT(is_valid_reading_device_id(r.device_id), what.c_str());
         FUZZ_CHECK_CONTEXT(topic_names(topic, parent_device_id(r.device_id)), what.c_str());
-        FUZZ_CHECK_CONTEXT(r.power_w || r.energy_wh, what.c_str());
+        FUZZ_CHECK_CONTEXT(r.power_w || r.energy_wh || r.energy_export_wh, what.c_str());
         FUZZ_CHECK_CONTEXT(finite_or_absent(r.power_w) && finite_or_absent(r.energy_wh) &&
-                               finite_or_absent(r.voltage_v) && finite_or_absent(r.current_a),
+                               finite_or_absent(r.energy_export_wh) && finite_or_absent(r.voltage_v) &&
+                               finite_or_absent(r.current_a),
                            what.c_str());
         FUZZ_CHECK_CONTEXT(!r.energy_wh || *r.energy_wh >= 0, what.c_str());
+        FUZZ_CHECK_CONTEXT(!r.energy_export_wh || *r.energy_export_wh >= 0, what.c_str());
         FUZZ_CHECK_CONTEXT(r.ts_ms >= ctx.now_ms - limits.backfill_window_ms &&
                                r.ts_ms <= ctx.now_ms + limits.future_tolerance_ms,
                            what.c_str());

@@ -1,4 +1,4 @@
-// Shelly Gen1 plain-number relay power/energy and online messages
+// Shelly Gen1 plain-number relay and meter (emeter) values and online messages
 // (pipeline/shelly_gen1_adapter.hpp), with the filters of the sample config. Input: lines of
 // "topic<TAB>payload" (adapter_session.hpp); a session lets power and energy meet in one reading.
 #include <vector>
@@ -11,6 +11,7 @@ namespace {
 
 const std::vector<DeviceTopic> kTopics = {
     {PayloadFormat::shelly_gen1, "shellies/+/relay/+/+"},
+    {PayloadFormat::shelly_gen1, "shellies/+/emeter/+/+"},
     {PayloadFormat::shelly_gen1, "shellies/+/online"},
 };
 

@@ -31,9 +31,9 @@ wait_for 10 "4 configs for the plug" '[[ $(configs_of "$plug_object") == 4 ]]'
 wait_for 10 "4 configs per channel" '[[ $(configs_of "${meter}_c0") == 4 && $(configs_of "${meter}_c1") == 4 ]]'
 
 # Every config: valid JSON with the fields Home Assistant requires, pointing at retained topics.
-/usr/bin/python3 - "$WORK_DIR/ha.txt" "$plug_object" "$meter" "$user" <<'PY' || fail "discovery configs are not what Home Assistant needs"
+/usr/bin/python3 - "$WORK_DIR/ha.txt" "$plug_object" "$meter" "$user" "hub-$TEST_ID" <<'PY' || fail "discovery configs are not what Home Assistant needs"
 import json, sys
-path, plug, meter, user = sys.argv[1:]
+path, plug, meter, user, client_id = sys.argv[1:]
 configs = {}
 for line in open(path):
     topic, _, payload = line.rstrip("\n").partition(" ")
@@ -56,7 +56,9 @@ for topic, c in mine.items():
     assert isinstance(c["device"]["identifiers"], list) and c["device"]["identifiers"], topic
     assert c["state_topic"].startswith(f"energy/{user}/") and c["state_topic"].endswith("/state"), c["state_topic"]
     topics = [a["topic"] for a in c["availability"]]
-    assert topics[0] == "energyhub/status/hub" and topics[1].endswith("/availability"), topics
+    # This hub's own status topic (its client id is not the default), so another hub's last will
+    # does not make these entities unavailable.
+    assert topics[0] == f"energyhub/status/hub/{client_id}" and topics[1].endswith("/availability"), topics
     assert c["availability_mode"] == "all"
 plug_energy = mine[f"homeassistant/sensor/energyhub/{plug}_energy/config"]
 assert "/ 1000" in plug_energy["value_template"], plug_energy["value_template"]
@@ -72,7 +74,7 @@ retained() { mosquitto_sub -p "$MQTT_PORT" -h 127.0.0.1 -t "$1" -C 1 -W 5; }
 state=$(retained "energy/$user/$plug/state")
 [[ "$state" == *'"power_w":153.2'* && "$state" == *'"energy_wh":12345.6'* ]] || fail "state topic is wrong: $state"
 [[ "$(retained "energy/$user/$plug/availability")" == online ]] || fail "device availability is not online"
-[[ "$(retained "energyhub/status/hub")" == online ]] || fail "hub status is not online"
+[[ "$(retained "energyhub/status/hub/hub-$TEST_ID")" == online ]] || fail "hub status is not online"
 log "the configs' state and availability topics are retained: $state"
 
 # The first sight only: another reading publishes no new config.

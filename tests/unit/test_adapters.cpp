@@ -243,13 +243,13 @@ BOOST_AUTO_TEST_CASE(local_times_around_daylight_saving_changes) {
 }
 
 BOOST_FIXTURE_TEST_CASE(tasmota_channel_arrays_become_sub_devices, DecoderFixture) {
-    // A Shelly 2.5 running Tasmota with per-channel totals.
+    // A Shelly 2.5 running Tasmota with per-channel totals (SetOption129).
     BOOST_REQUIRE(!decode("tele/tasmota_228C3D/SENSOR",
                           R"({"Time":"2025-11-28T09:59:59","Switch1":"ON","Switch2":"ON","ANALOG":{"Temperature":37.7},)"
                           R"("ENERGY":{"TotalStartTime":"2023-01-17T18:35:56","Total":[0.205,0.242],"Yesterday":[0.003,0.005],)"
                           R"("Today":[0.000,0.000],"Period":[0.0,0.0],"Power":[12.5,34],"ApparentPower":[0.0,0.0],)"
                           R"("ReactivePower":[0.0,0.0],"Factor":[0.00,0.00],"Frequency":50,"Voltage":230,"Current":[0.054,0.148]}})"));
-    BOOST_TEST(out.readings().size() == 2u);
+    BOOST_TEST(out.readings().size() == 3u);
     auto one = reading_of("tasmota_228C3D:1"), two = reading_of("tasmota_228C3D:2");
     BOOST_TEST(*one.power_w == 12.5);
     BOOST_TEST(near(*one.energy_wh, 205.0));
@@ -259,8 +259,14 @@ BOOST_FIXTURE_TEST_CASE(tasmota_channel_arrays_become_sub_devices, DecoderFixtur
     BOOST_TEST(near(*two.energy_wh, 242.0));
     BOOST_TEST(*two.voltage_v == 230.0);
     BOOST_TEST(*two.current_a == 0.148);
+    // The device's own reading: the sums of its channels' totals and power.
+    auto device = reading_of("tasmota_228C3D");
+    BOOST_TEST(near(*device.energy_wh, 447.0));
+    BOOST_TEST(*device.power_w == 46.5);
+    BOOST_TEST(*device.voltage_v == 230.0);
+    BOOST_TEST(!device.current_a.has_value());
 
-    // Older firmware sums Total over the channels: that total is the device's own reading.
+    // By default Tasmota sums Total over the channels: that total is the device's own reading.
     BOOST_REQUIRE(!decode("tele/dual/SENSOR",
                           R"({"ENERGY":{"Total":1.5,"Power":[10,20],"Voltage":231,"Current":[0.1,0.2]}})"));
     BOOST_TEST(out.readings().size() == 3u);
@@ -269,7 +275,7 @@ BOOST_FIXTURE_TEST_CASE(tasmota_channel_arrays_become_sub_devices, DecoderFixtur
     BOOST_TEST(*reading_of("dual:2").current_a == 0.2);
     auto whole = reading_of("dual");
     BOOST_TEST(near(*whole.energy_wh, 1500.0));
-    BOOST_TEST(!whole.power_w.has_value());
+    BOOST_TEST(*whole.power_w == 30.0);  // net power: the sum of the channels
     BOOST_TEST(*whole.voltage_v == 231.0);
 }
 
@@ -481,7 +487,7 @@ public:
         asked.emplace_back(id);
         auto it = devices.find(parent_device_id(id));
         if (it == devices.end()) return LookupStatus::unknown;
-        out = DeviceInfo{it->second, std::nullopt, std::nullopt};
+        out = DeviceInfo{it->second, {}};
         return LookupStatus::found;
     }
 };

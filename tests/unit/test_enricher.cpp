@@ -41,7 +41,7 @@ struct EnricherFixture {
     Enricher enricher{lookup, 100, 5000, clock};
     EnrichedReading out;
 
-    EnricherFixture() { lookup.devices["plug"] = DeviceInfo{{"plug", "alice", "plug", "Desk"}, std::nullopt, std::nullopt}; }
+    EnricherFixture() { lookup.devices["plug"] = DeviceInfo{{"plug", "alice", "plug", "Desk"}, {}}; }
 };
 
 }  // namespace
@@ -60,7 +60,7 @@ BOOST_AUTO_TEST_CASE(unknown_devices_are_remembered_for_a_while) {
     BOOST_TEST((enricher.enrich(reading("ghost", 1, std::nullopt), out) == LookupStatus::unknown));
     BOOST_TEST((enricher.enrich(reading("ghost", 2, std::nullopt), out) == LookupStatus::unknown));
     BOOST_TEST(lookup.calls == 1);
-    lookup.devices["ghost"] = DeviceInfo{{"ghost", "bob", "plug", ""}, std::nullopt, std::nullopt};
+    lookup.devices["ghost"] = DeviceInfo{{"ghost", "bob", "plug", ""}, {}};
     clock.advance(5001);
     BOOST_TEST((enricher.enrich(reading("ghost", 3, std::nullopt), out) == LookupStatus::found));
     BOOST_TEST(out.user_id == "bob");
@@ -82,8 +82,8 @@ BOOST_AUTO_TEST_CASE(invalidate_forces_a_new_lookup) {
 }
 
 BOOST_AUTO_TEST_CASE(counter_deltas_handle_resets_and_late_readings) {
-    lookup.devices["plug"].last_counter_ts_ms = 0;
-    lookup.devices["plug"].last_counter_wh = 1000.0;
+    lookup.devices["plug"].last_counters.ts_ms = 0;
+    lookup.devices["plug"].last_counters.import_wh = 1000.0;
     enricher.enrich(reading("plug", 10, 1010.0), out);
     BOOST_TEST(*out.energy_delta_wh == 10.0);
     enricher.enrich(reading("plug", 20, 1025.5), out);

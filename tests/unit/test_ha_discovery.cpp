@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "config/config.hpp"
 #include "service/device_announcer.hpp"
 #include "service/ha_discovery.hpp"
 
@@ -212,6 +213,50 @@ BOOST_AUTO_TEST_CASE(without_discovery_only_availability_is_published) {
     auto msgs = sink.take();
     BOOST_TEST_REQUIRE(msgs.size() == 1u);
     BOOST_TEST(msgs[0].topic == "energy/alice/plug_1/availability");
+}
+
+BOOST_AUTO_TEST_CASE(a_meter_gets_import_and_export_sensors_for_the_energy_dashboard) {
+    const DeviceRecord meter{"shellypro3em-c8f09e8841d8", "alice", "grid", "House"};
+    Reading r;
+    r.device_id = meter.device_id;
+    r.power_w = -1200;
+    r.energy_wh = 345628.03;
+    r.energy_export_wh = 1247.42;
+    BOOST_TEST(ha_sensors_of(r) == (ha_bit(HaSensor::power) | ha_bit(HaSensor::energy) | ha_bit(HaSensor::energy_export)));
+    auto j = nlohmann::json::parse(ha_discovery_payload(settings(), meter, meter.device_id, HaSensor::energy_export));
+    BOOST_TEST(j["device_class"] == "energy");
+    BOOST_TEST(j["state_class"] == "total_increasing");
+    BOOST_TEST(j["unit_of_measurement"] == "kWh");
+    BOOST_TEST(j["unique_id"] == "energyhub_shellypro3em-c8f09e8841d8_energy_export");
+    BOOST_TEST(j["value_template"].get<std::string>().find("value_json.energy_export_wh / 1000") != std::string::npos);
+    BOOST_TEST(ha_discovery_topic(settings(), meter.device_id + ":2", HaSensor::energy_export) ==
+               "homeassistant/sensor/energyhub/shellypro3em-c8f09e8841d8_c2_energy_export/config");
+    auto phase = nlohmann::json::parse(ha_discovery_payload(settings(), meter, meter.device_id + ":2", HaSensor::energy_export));
+    BOOST_TEST(phase["name"] == "Channel 2 energy exported");
+
+    Recorder sink;
+    DeviceAnnouncer announcer(settings(), true, sink, 100);
+    announcer.on_reading(r, meter);
+    std::set<std::string> topics;
+    for (const auto& m : sink.take()) topics.insert(m.topic);
+    BOOST_TEST(topics.count("homeassistant/sensor/energyhub/shellypro3em-c8f09e8841d8_energy/config") == 1u);
+    BOOST_TEST(topics.count("homeassistant/sensor/energyhub/shellypro3em-c8f09e8841d8_energy_export/config") == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(each_instance_has_its_own_status_topic) {
+    MqttConfig mqtt;
+    BOOST_TEST(daemon_status_topic(mqtt, "hub") == "energyhub/status/hub");
+    mqtt.client_id = "energyhub-hub-b";
+    BOOST_TEST(daemon_status_topic(mqtt, "hub") == "energyhub/status/hub/energyhub-hub-b");
+    mqtt.client_id = "energyhub-notifier";
+    BOOST_TEST(daemon_status_topic(mqtt, "notifier") == "energyhub/status/notifier");
+
+    // Without a hub status, entities follow the device alone (hubs of a share group).
+    auto s = settings();
+    s.hub_status_topic.clear();
+    auto j = nlohmann::json::parse(ha_discovery_payload(s, kPlug, "plug_1", HaSensor::power));
+    BOOST_TEST_REQUIRE(j["availability"].size() == 1u);
+    BOOST_TEST(j["availability"][0]["topic"] == "energy/alice/plug_1/availability");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -41,8 +41,8 @@ UsageData sample_usage() {
     d.rows = {{"hp-1", Bucket::week, 18, 60'000},    {"hp-1", Bucket::yesterday, 18, 12'000},
               {"hp-1", Bucket::previous_week, 18, 50'000}, {"fridge-1", Bucket::week, 3, 6'000},
               {"fridge-1", Bucket::yesterday, 3, 1'000},   {"fridge-1", Bucket::previous_week, 3, 7'000}};
-    d.base_load_w = 150;
-    d.night_min_w = {{"fridge-1", 140}, {"hp-1", 10}};
+    // Two night hours: 150 W and 165 W in all, the fridge 140 W at least, the heat pump 10 W.
+    d.night = {{"fridge-1", 0, 140}, {"hp-1", 0, 10}, {"fridge-1", 3'600'000, 145}, {"hp-1", 3'600'000, 20}};
     return d;
 }
 
@@ -158,6 +158,56 @@ BOOST_AUTO_TEST_CASE(aggregates_from_rollup_rows) {
     BOOST_TEST(a.devices[2].device_id == "lamp-1");  // registered, no use
     BOOST_TEST(!a.devices[2].change_pct);
     BOOST_TEST(*a.devices[1].change_pct == 0.0);
+}
+
+BOOST_AUTO_TEST_CASE(a_grid_meter_and_solar_make_the_household_use) {
+    // The loads of sample_usage() plus a grid meter (with its three phases) and a solar meter:
+    // the household's use is what the grid delivered plus the solar used at home, not the sum of
+    // every meter and plug; cost and base load follow the grid meter.
+    UsageData d = sample_usage();
+    d.devices.push_back({"house", "House", "grid"});
+    d.devices.push_back({"roof", "Roof", "pv"});
+    d.devices.push_back({"dual", "Dual plug", "plug"});
+    d.rows.push_back({"house", Bucket::week, 18, 50'000, 0});
+    d.rows.push_back({"house", Bucket::week, 12, 0, 20'000});
+    d.rows.push_back({"house", Bucket::yesterday, 18, 9'000, 3'000});
+    d.rows.push_back({"house", Bucket::previous_week, 18, 60'000, 1'000});
+    d.rows.push_back({"house:0", Bucket::week, 18, 20'000, 0});  // a phase: counted through the total
+    d.rows.push_back({"roof", Bucket::week, 12, 0, 30'000});      // a reversed clamp: production as export
+    d.rows.push_back({"roof", Bucket::yesterday, 12, 5'000, 0});
+    d.rows.push_back({"dual", Bucket::week, 20, 2'000, 0});       // its own total and its channels
+    d.rows.push_back({"dual:1", Bucket::week, 20, 1'500, 0});
+    d.night.push_back({"house", 0, 400});
+    d.night.push_back({"house", 3'600'000, 350});
+    const auto a = aggregate(d, evening_tariff());
+    BOOST_TEST_REQUIRE(a.grid.has_value());
+    BOOST_TEST(a.grid->imported.week == 59.0);
+    BOOST_TEST(a.grid->exported.week == 23.0);
+    BOOST_TEST(a.grid->imported.yesterday == 9.0);
+    BOOST_TEST(a.grid->exported.previous == 1.0);
+    BOOST_TEST(a.grid->produced.week == 35.0);
+    BOOST_TEST(a.grid->self_consumption_week == 12.0);
+    BOOST_TEST(*a.grid->self_consumption_pct == 12.0 / 35 * 100, boost::test_tools::tolerance(1e-9));
+    BOOST_TEST(a.kwh_week == 59.0 + 12.0);          // grid import + solar used at home
+    BOOST_TEST(a.kwh_yesterday == 9.0 + 2.0);       // 5 produced, 3 returned
+    BOOST_TEST(*a.base_load_w == 350.0);            // the grid meter's lowest night hour
+    BOOST_TEST(a.cost_week == 59.0 * 0.45, boost::test_tools::tolerance(1e-9));  // imports are paid, at 18:00
+    // Meters are not devices; a device with its own total is counted once.
+    for (const auto& dev : a.devices) {
+        BOOST_TEST(dev.device_id != "house");
+        BOOST_TEST(dev.device_id != "roof");
+        BOOST_TEST(dev.device_id != "dual:1");
+    }
+    const auto facts = build_facts(a, {}, evening_tariff(), nullptr);
+    BOOST_TEST(facts["grid"]["export_kwh_7d"] == 23.0);
+    BOOST_TEST(facts["solar"]["self_consumption_pct"] == 34.3);
+    const auto advice = rules_advice(a, {}, nullptr);
+    BOOST_TEST(advice.summary.find("returned 23.0 kWh") != std::string::npos, advice.summary);
+    BOOST_TEST(advice.summary.find("34% of the 35.0 kWh") != std::string::npos, advice.summary);
+
+    // Without any meter nothing changes: no grid facts.
+    BOOST_TEST(!aggregate(sample_usage(), evening_tariff()).grid.has_value());
+    BOOST_TEST(!build_facts(aggregate(sample_usage(), evening_tariff()), {}, evening_tariff(), nullptr).contains("grid"));
 }
 
 BOOST_AUTO_TEST_CASE(time_of_use_prices) {

@@ -13,6 +13,7 @@
 
 #include "config/device_topics.hpp"
 #include "config/section.hpp"
+#include "domain/ids.hpp"
 #include "http/http_server.hpp"
 #include "pipeline/device_partition.hpp"
 #include "pipeline/topic_pattern.hpp"
@@ -21,9 +22,15 @@ namespace energyhub {
 
 namespace {
 
+// A client id names the daemon's status topic (daemon_status_topic), so it must be one topic level.
+void read_client_id(Section& s, const char* path, std::string& out) {
+    s.string("client_id", out);
+    if (!is_valid_id(out)) s.fail(s.child("client_id"), path, "must match [A-Za-z0-9_.-]{1,64}");
+}
+
 void read_mqtt(Section s, MqttConfig& c) {
     s.string("uri", c.uri);
-    s.string("client_id", c.client_id);
+    read_client_id(s, "mqtt.client_id", c.client_id);
     s.string("username", c.username);
     s.string("password", c.password);
     s.integer("qos", c.qos, 0, 2);
@@ -121,7 +128,7 @@ void read_smtp(Section s, SmtpConfig& c) {
 }
 
 void read_notifier(Section s, NotifierConfig& c) {
-    s.string("client_id", c.client_id);
+    read_client_id(s, "notifier.client_id", c.client_id);
     s.duration("poll_interval", c.poll_interval);
     s.integer("max_attempts", c.max_attempts, 1, 1000);
     s.duration("retry_initial", c.retry_initial);
@@ -198,6 +205,12 @@ Config load_config(const std::string& path) {
     std::stringstream text;
     text << in.rdbuf();
     return parse_config(text.str(), path);
+}
+
+std::string daemon_status_topic(const MqttConfig& mqtt, std::string_view daemon) {
+    std::string topic = mqtt.status_prefix + "/" + std::string(daemon);
+    if (mqtt.client_id != "energyhub-" + std::string(daemon)) topic += "/" + mqtt.client_id;
+    return topic;
 }
 
 std::string default_config_path() {

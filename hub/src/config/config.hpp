@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/insights_config.hpp"
@@ -120,6 +121,12 @@ struct Config {
 // the environment, so one file serves several machines. Throws ConfigError.
 Config load_config(const std::string& path);
 Config parse_config(const std::string& yaml_text, const std::string& source_name);
+
+// Where a daemon says "online" (retained) and its last will says "offline":
+// <status_prefix>/<daemon> under the daemon's default client id ("energyhub-<daemon>"), else
+// <status_prefix>/<daemon>/<client id>, so one instance's last will never speaks for another.
+// `mqtt` is the configuration the daemon connects with (its own client id).
+std::string daemon_status_topic(const MqttConfig& mqtt, std::string_view daemon);
 
 // --config, else $ENERGYHUB_CONFIG, else /etc/energyhub/energyhub.yaml.
 std::string default_config_path();

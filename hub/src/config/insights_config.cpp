@@ -5,6 +5,7 @@
 #include <set>
 
 #include "config/section.hpp"
+#include "domain/ids.hpp"
 #include "insights/cron.hpp"
 #include "util/duration.hpp"
 #include "util/time_zone.hpp"
@@ -127,7 +128,7 @@ void read_insights_config(Section s, InsightsConfig& c) {
     }
     if (!time_zone_exists(c.timezone))
         s.fail(s.child("timezone"), "insights.timezone", "unknown time zone '" + c.timezone + "' (use a name such as Europe/Berlin)");
-    if (c.client_id.empty() || c.client_id.size() > 64) s.fail(s.child("client_id"), "insights.client_id", "must be 1 to 64 characters");
+    if (!is_valid_id(c.client_id)) s.fail(s.child("client_id"), "insights.client_id", "must match [A-Za-z0-9_.-]{1,64}");
     if (c.topic_prefix.empty() || has_wildcard(c.topic_prefix))
         s.fail(s.child("topic_prefix"), "insights.topic_prefix", "must be a topic without wildcards");
 }

@@ -11,9 +11,18 @@ struct Reading {
     std::string device_id;
     std::int64_t ts_ms = 0;  // device time if sent, otherwise hub receive time
     std::optional<double> power_w;
-    std::optional<double> energy_wh;  // cumulative counter; may reset
+    std::optional<double> energy_wh;         // cumulative import (consumption) counter; may reset
+    std::optional<double> energy_export_wh;  // cumulative export (returned to the grid) counter; may reset
     std::optional<double> voltage_v;
     std::optional<double> current_a;
+};
+
+// The last counter values of a (sub-)device, so usage continues from one reading to the next.
+struct CounterState {
+    std::optional<std::int64_t> ts_ms;    // of the newest reading that carried a counter
+    std::optional<double> import_wh;
+    std::optional<double> export_wh;
+    std::optional<double> min_power_w;    // the lowest power seen since then (export shows as < 0)
 };
 
 // The registry's view of a device, as cached by the enricher.
@@ -29,7 +38,8 @@ struct EnrichedReading {
     Reading reading;
     std::string user_id;
     std::string device_type;
-    std::optional<double> energy_delta_wh;  // usage since the previous counter value
+    std::optional<double> energy_delta_wh;  // import since the previous counter values
+    std::optional<double> export_delta_wh;  // export since the previous counter values
 };
 
 }  // namespace energyhub

@@ -65,9 +65,11 @@ json device_json(const postgres::DeviceView& d) {
         {"last_seen", time_or_null(d.last_ts_ms)},
         {"power_w", number_or_null(d.power_w)},
         {"energy_wh", number_or_null(d.energy_wh)},
+        {"energy_export_wh", number_or_null(d.energy_export_wh)},
         {"voltage_v", number_or_null(d.voltage_v)},
         {"current_a", number_or_null(d.current_a)},
         {"today_kwh", d.today_wh / 1000.0},
+        {"today_export_kwh", d.today_export_wh / 1000.0},
     };
 }
 
@@ -114,12 +116,14 @@ void add_dashboard_routes(HttpServer& server, const Config& config) {
         auto hours = db->usage(id, from_ms);
         if (!hours) return problem(404, "no such device");
         json rows = json::array();
-        double total = 0;
+        double total = 0, total_export = 0;
         for (const auto& h : *hours) {
             total += h.energy_wh;
+            total_export += h.export_wh;
             rows.push_back({
                 {"hour", format_iso8601(h.hour_ms)},
                 {"energy_wh", h.energy_wh},
+                {"export_wh", h.export_wh},
                 {"power_avg_w", h.power_samples > 0 ? json(h.power_sum / static_cast<double>(h.power_samples)) : json(nullptr)},
                 {"power_max_w", number_or_null(h.power_max)},
                 {"power_min_w", number_or_null(h.power_min)},
@@ -130,6 +134,7 @@ void add_dashboard_routes(HttpServer& server, const Config& config) {
                                 {"since", since_text},
                                 {"from", format_iso8601(from_ms)},
                                 {"total_wh", total},
+                                {"total_export_wh", total_export},
                                 {"hours", std::move(rows)}});
     });
 

@@ -57,6 +57,23 @@ nlohmann::json build_facts(const Aggregates& a, const std::vector<Alert>& alerts
                                                   {"to", clock_hour(a.peak_band->to_hour)},
                                                   {"kwh_7d", round_to(a.peak_band_kwh_week, 3)}};
     }
+    if (a.grid) {
+        const auto& g = *a.grid;
+        f["grid"] = {{"import_kwh_yesterday", round_to(g.imported.yesterday, 3)},
+                     {"export_kwh_yesterday", round_to(g.exported.yesterday, 3)},
+                     {"import_kwh_7d", round_to(g.imported.week, 3)},
+                     {"export_kwh_7d", round_to(g.exported.week, 3)},
+                     {"import_kwh_previous_7d", round_to(g.imported.previous, 3)},
+                     {"export_kwh_previous_7d", round_to(g.exported.previous, 3)}};
+        if (g.has_pv) {
+            f["solar"] = {{"production_kwh_yesterday", round_to(g.produced.yesterday, 3)},
+                          {"production_kwh_7d", round_to(g.produced.week, 3)}};
+            if (g.self_consumption_pct) {
+                f["solar"]["self_consumption_kwh_7d"] = round_to(g.self_consumption_week, 3);
+                f["solar"]["self_consumption_pct"] = round_to(*g.self_consumption_pct, 1);
+            }
+        }
+    }
     f["peak_hour"] = a.peak_hour ? nlohmann::json{{"hour", *a.peak_hour}, {"kwh_per_day", round_to(a.peak_hour_kwh_per_day, 3)}}
                                  : nlohmann::json();
     f["base_load"] = a.base_load_w ? nlohmann::json{{"watts", round_to(*a.base_load_w, 1)},
@@ -112,7 +129,8 @@ ollama::ChatRequest build_prompt(const nlohmann::json& facts, const Alert* focus
          "You are an energy-efficiency advisor for one household. The user gives you facts about the household's "
          "electricity use as JSON: kWh per device for yesterday and for the last 7 days, the change against the 7 "
          "days before, the hour of day with the highest use, the always-on base load (the lowest use at night), "
-         "costs when a tariff is known, and recent alerts. Reply with JSON only, of this shape: "
+         "costs when a tariff is known, recent alerts, and where the home has a meter at its grid connection the "
+         "energy imported from and exported to the grid (and solar production and the share of it used at home). Reply with JSON only, of this shape: "
          "{\"summary\": string, \"recommendations\": [{\"title\": string, \"action\": string, \"device_id\": "
          "string, \"estimated_saving_kwh_per_month\": number}]}. Write a summary of two or three sentences and "
          "exactly 3 recommendations. Each recommendation must be concrete: name the device or the hours it is "

@@ -62,6 +62,12 @@ Advice rules_advice(const Aggregates& a, const std::vector<Alert>& alerts, const
     if (a.peak_hour) advice.summary += format(" Your use peaks around %02d:00.", *a.peak_hour);
     if (a.base_load_w && a.base_load_share_pct)
         advice.summary += format(" Your always-on base load is %.0f W, %.0f%% of your use.", *a.base_load_w, *a.base_load_share_pct);
+    if (a.grid && (a.grid->imported.week > 0 || a.grid->exported.week > 0))
+        advice.summary += format(" Over the 7 days you took %.1f kWh from the grid and returned %.1f kWh to it.",
+                                 a.grid->imported.week, a.grid->exported.week);
+    if (a.grid && a.grid->self_consumption_pct)
+        advice.summary += format(" You used %.0f%% of the %.1f kWh your solar panels produced at home.",
+                                 *a.grid->self_consumption_pct, a.grid->produced.week);
 
     std::vector<Candidate> candidates;
     const double weeks_per_month = kDaysPerMonth / 7.0;
@@ -128,6 +134,20 @@ Advice rules_advice(const Aggregates& a, const std::vector<Alert>& alerts, const
                      *a.peak_hour, a.peak_hour_kwh_per_day),
               "", 0, std::nullopt},
              0.01});
+    }
+
+    // Exported energy that flexible use could take instead: what the grid pays for it is usually
+    // far less than what it charges.
+    if (a.grid && a.grid->exported.week >= 1.0) {
+        const double shifted = 0.25 * a.grid->exported.week * weeks_per_month;
+        candidates.push_back(
+            {{"Use more of your own solar power",
+              format("You returned %.1f kWh to the grid in the last 7 days. Run the dishwasher, washing machine, "
+                     "water heating or car charging in the sunny hours instead of the evening; using a quarter of "
+                     "that at home saves buying about %.0f kWh a month.",
+                     a.grid->exported.week, shifted),
+              "", shifted, std::nullopt},
+             shifted});
     }
 
     // The largest consumer, if not already named above.

@@ -56,7 +56,7 @@ private:
 }  // namespace
 
 MqttClient::MqttClient(const MqttConfig& config, std::string daemon, const std::string& session_dir)
-    : config_(config), status_topic_(config.status_prefix + "/" + daemon) {
+    : config_(config), status_topic_(daemon_status_topic(config, daemon)) {
     if (!session_dir.empty()) session_ = std::make_unique<SessionStore>(session_dir);
     const int version = config_.receive_maximum > 0 ? MQTTVERSION_5 : MQTTVERSION_3_1_1;
     client_ = std::make_unique<mqtt::async_client>(paho_uri(config_.uri), config_.client_id,

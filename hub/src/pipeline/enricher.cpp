@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "domain/ids.hpp"
+#include "pipeline/energy_counter.hpp"
 
 namespace energyhub {
 
@@ -44,12 +45,10 @@ LookupStatus Enricher::load(std::string_view device_id, bool& looked_up) {
     // The stored counter continues usage across restarts; one in memory that is newer (its batch
     // may not be stored yet) is kept.
     id_.assign(device_id);
-    Counter* c = counters_.find(id_);
-    if (!c) c = &counters_.put(id_, Counter{});
-    if (scratch_.last_counter_ts_ms && (!c->ts_ms || *scratch_.last_counter_ts_ms > *c->ts_ms)) {
-        c->ts_ms = scratch_.last_counter_ts_ms;
-        c->wh = scratch_.last_counter_wh;
-    }
+    CounterState* c = counters_.find(id_);
+    if (!c) c = &counters_.put(id_, CounterState{});
+    const auto& stored = scratch_.last_counters;
+    if (stored.ts_ms && (!c->ts_ms || *stored.ts_ms > *c->ts_ms)) *c = stored;
     return LookupStatus::found;
 }
 
@@ -71,21 +70,15 @@ LookupStatus Enricher::enrich(const Reading& reading, EnrichedReading& out) {
     ++(looked_up ? stats_.misses : stats_.hits);
     if (status != LookupStatus::found) return status;
     Owner* o = owner(parent_device_id(reading.device_id));
-    Counter* c = counters_.find(reading.device_id);
+    CounterState* c = counters_.find(reading.device_id);
     if (!o || !c) return LookupStatus::unavailable;  // evicted between load and here: cannot happen
 
     out.reading = reading;
     out.user_id = o->record.user_id;
     out.device_type = o->record.type;
-    out.energy_delta_wh.reset();
-    if (reading.energy_wh) {
-        // Only a newer reading moves the counter; a late or replayed one carries no usage.
-        if (!c->ts_ms || reading.ts_ms > *c->ts_ms) {
-            if (c->wh) out.energy_delta_wh = counter_delta(*c->wh, *reading.energy_wh);
-            c->ts_ms = reading.ts_ms;
-            c->wh = reading.energy_wh;
-        }
-    }
+    const auto step = advance_counters(*c, reading);
+    out.energy_delta_wh = step.import_wh;
+    out.export_delta_wh = step.export_wh;
     return LookupStatus::found;
 }
 

@@ -1,6 +1,6 @@
 #pragma once
-// Joins a reading with its owner and turns the device's cumulative counter into usage since the
-// previous reading. Hits come from an in-process LRU without any I/O; misses go to a lookup port
+// Joins a reading with its owner and turns the device's cumulative counters into import and export
+// since the previous reading (pipeline/energy_counter.hpp). Hits come from an in-process LRU without any I/O; misses go to a lookup port
 // (Redis, then PostgreSQL, in the hub). One enricher per worker thread: no locks.
 //
 // A reading of a channel ("<device_id>:<n>", see domain/ids.hpp) is joined with the registered
@@ -21,8 +21,7 @@ enum class LookupStatus { found, unknown, unavailable };
 
 struct DeviceInfo {
     DeviceRecord record;
-    std::optional<std::int64_t> last_counter_ts_ms;  // when known, usage continues across restarts
-    std::optional<double> last_counter_wh;
+    CounterState last_counters;  // the latest stored, so usage continues across restarts
 };
 
 class DeviceLookupPort {
@@ -67,10 +66,6 @@ private:
         std::int64_t expires_ms = 0;  // for unknown devices: when to ask again
         DeviceRecord record;
     };
-    struct Counter {
-        std::optional<std::int64_t> ts_ms;
-        std::optional<double> wh;
-    };
 
     // The owner and counter of a (sub-)device, looked up if needed; `looked_up` says whether the
     // port was asked.
@@ -79,7 +74,7 @@ private:
 
     DeviceLookupPort& lookup_;
     LruCache<std::string, Owner> owners_;      // registered device id -> owner
-    LruCache<std::string, Counter> counters_;  // (sub-)device id -> last counter
+    LruCache<std::string, CounterState> counters_;  // (sub-)device id -> last counters
     std::int64_t unknown_ttl_ms_;
     const Clock& clock_;
     EnricherStats stats_;
@@ -87,9 +82,5 @@ private:
     std::string key_;  // reused lookup keys
     std::string id_;
 };
-
-// Usage between two counter values. A counter that went down was reset (power loss, firmware
-// update): the new value is what was used since the reset, never a negative number.
-constexpr double counter_delta(double previous, double current) { return current >= previous ? current - previous : current; }
 
 }  // namespace energyhub

@@ -61,12 +61,14 @@ bool deeper_than(simdjson::dom::element e, std::size_t limit) {
 }
 
 std::optional<Reject> check_reading(const Reading& r, const DecodeContext& ctx, const ParserLimits& limits) {
-    if (!r.power_w && !r.energy_wh) return Reject{RejectReason::no_measurement, "need power or energy"};
+    if (!r.power_w && !r.energy_wh && !r.energy_export_wh)
+        return Reject{RejectReason::no_measurement, "need power or energy"};
     // read_number lets only finite numbers in, but a unit conversion can still overflow: a Tasmota
     // Total of 1e306 kWh is an infinite number of Wh.
-    for (const auto* v : {&r.power_w, &r.energy_wh, &r.voltage_v, &r.current_a})
+    for (const auto* v : {&r.power_w, &r.energy_wh, &r.energy_export_wh, &r.voltage_v, &r.current_a})
         if (*v && !std::isfinite(**v)) return Reject{RejectReason::non_finite, "measurement is not finite"};
-    if (r.energy_wh && *r.energy_wh < 0) return Reject{RejectReason::negative_energy, "energy counter is negative"};
+    if ((r.energy_wh && *r.energy_wh < 0) || (r.energy_export_wh && *r.energy_export_wh < 0))
+        return Reject{RejectReason::negative_energy, "energy counter is negative"};
     if (r.ts_ms < ctx.now_ms - limits.backfill_window_ms || r.ts_ms > ctx.now_ms + limits.future_tolerance_ms)
         return Reject{RejectReason::timestamp_out_of_window, "time outside the accepted window"};
     return std::nullopt;

@@ -61,6 +61,7 @@ public:
         r.ts_ms = 0;
         r.power_w.reset();
         r.energy_wh.reset();
+        r.energy_export_wh.reset();
         r.voltage_v.reset();
         r.current_a.reset();
         return r;

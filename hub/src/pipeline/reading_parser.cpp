@@ -7,7 +7,7 @@ namespace energyhub {
 
 namespace {
 
-enum Field : unsigned { kTs = 1, kPower = 2, kEnergy = 4, kVoltage = 8, kCurrent = 16 };
+enum Field : unsigned { kTs = 1, kPower = 2, kEnergy = 4, kVoltage = 8, kCurrent = 16, kExport = 32 };
 
 std::optional<Reject> read_timestamp(simdjson::dom::element value, std::int64_t& out) {
     switch (value.type()) {
@@ -51,6 +51,7 @@ std::optional<Reject> ReadingParser::parse(std::string_view topic, std::string_v
     out.ts_ms = received_ms;
     out.power_w.reset();
     out.energy_wh.reset();
+    out.energy_export_wh.reset();
     out.voltage_v.reset();
     out.current_a.reset();
 
@@ -68,6 +69,9 @@ std::optional<Reject> ReadingParser::parse(std::string_view topic, std::string_v
         } else if (key == "energy_wh") {
             bit = kEnergy;
             problem = read_number(field.value, out.energy_wh);
+        } else if (key == "energy_export_wh") {
+            bit = kExport;
+            problem = read_number(field.value, out.energy_export_wh);
         } else if (key == "voltage_v") {
             bit = kVoltage;
             problem = read_number(field.value, out.voltage_v);
@@ -82,8 +86,11 @@ std::optional<Reject> ReadingParser::parse(std::string_view topic, std::string_v
         if (problem) return problem;
     }
 
-    if (!(seen & (kPower | kEnergy))) return Reject{RejectReason::no_measurement, "need power_w or energy_wh"};
+    if (!(seen & (kPower | kEnergy | kExport)))
+        return Reject{RejectReason::no_measurement, "need power_w, energy_wh or energy_export_wh"};
     if (out.energy_wh && *out.energy_wh < 0) return Reject{RejectReason::negative_energy, "energy_wh counter is negative"};
+    if (out.energy_export_wh && *out.energy_export_wh < 0)
+        return Reject{RejectReason::negative_energy, "energy_export_wh counter is negative"};
     if (out.ts_ms < now_ms - limits_.backfill_window_ms || out.ts_ms > now_ms + limits_.future_tolerance_ms)
         return Reject{RejectReason::timestamp_out_of_window, "ts outside the accepted window"};
     return std::nullopt;

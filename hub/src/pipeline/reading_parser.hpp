@@ -1,7 +1,10 @@
 #pragma once
 // Decodes the native reading format of DESIGN.md:
 //   topic   energy/<device_id>/reading
-//   payload {"ts": "...Z" | epoch-ms, "power_w": .., "energy_wh": .., "voltage_v": .., "current_a": ..}
+//   payload {"ts": "...Z" | epoch-ms, "power_w": .., "energy_wh": .., "energy_export_wh": ..,
+//            "voltage_v": .., "current_a": ..}
+// energy_wh counts import (consumption), energy_export_wh export (returned to the grid); a
+// negative power_w is net export.
 // The device id comes from the topic only. Input is untrusted: sizes, types, ranges and the time
 // window are all checked, and the outcome is either a Reading or a Reject with its reason.
 // It is the native implementation of PayloadAdapter (pipeline/payload_adapter.hpp).

@@ -8,22 +8,110 @@ namespace energyhub {
 
 namespace {
 
-enum class ComponentKind { other, metered, bad_channel };
+// What a component is: a metered output (switch, pm1, cover), a meter's live values (em, em1) or
+// its counters (emdata, em1data), something else, or a component id that is not a channel.
+enum class Kind { other, bad_channel, output, em, emdata, em1, em1data };
 
-// "switch:1" -> metered, channel 1; "sys" or "input:0" -> other; "switch:x" -> bad_channel.
-ComponentKind classify(std::string_view name, unsigned& channel) {
+// "switch:1" -> output, channel 1; "sys" or "input:0" -> other; "switch:x" -> bad_channel.
+Kind classify(std::string_view name, unsigned& channel) {
     auto colon = name.find(':');
-    if (colon == std::string_view::npos) return ComponentKind::other;
+    if (colon == std::string_view::npos) return Kind::other;
     auto type = name.substr(0, colon), id = name.substr(colon + 1);
-    if (type != "switch" && type != "pm1" && type != "cover") return ComponentKind::other;
-    if (!is_valid_channel(id)) return ComponentKind::bad_channel;
+    Kind kind;
+    if (type == "switch" || type == "pm1" || type == "cover") kind = Kind::output;
+    else if (type == "em") kind = Kind::em;
+    else if (type == "emdata") kind = Kind::emdata;
+    else if (type == "em1") kind = Kind::em1;
+    else if (type == "em1data") kind = Kind::em1data;
+    else return Kind::other;
+    if (!is_valid_channel(id)) return Kind::bad_channel;
     channel = 0;
     for (char c : id) channel = channel * 10 + static_cast<unsigned>(c - '0');
-    return ComponentKind::metered;
+    // A three-phase meter is one component; its phases are channels.
+    if ((kind == Kind::em || kind == Kind::emdata) && channel != 0) return Kind::bad_channel;
+    return kind;
 }
 
-void overlay(std::optional<double>& into, const std::optional<double>& from) {
-    if (from) into = from;
+enum Field : unsigned { kPower, kVoltage, kCurrent, kEnergy, kExport, kFields };
+enum Group : unsigned { kLive = 1, kCounters = 2 };  // power, voltage, current | energy counters
+
+struct Target {
+    std::size_t slot;  // 0: the device or channel (a meter's total); 1..3: phases a..c
+    Field field;
+};
+
+constexpr std::array<std::string_view, 3> kPhases = {"a_", "b_", "c_"};
+
+// Where a field of a meter component goes; nullopt for fields that are not stored.
+std::optional<Target> meter_target(Kind kind, std::string_view key) {
+    switch (kind) {
+        case Kind::em1:
+            if (key == "act_power") return Target{0, kPower};
+            if (key == "voltage") return Target{0, kVoltage};
+            if (key == "current") return Target{0, kCurrent};
+            return std::nullopt;
+        case Kind::em1data:
+            if (key == "total_act_energy") return Target{0, kEnergy};
+            if (key == "total_act_ret_energy") return Target{0, kExport};
+            return std::nullopt;
+        case Kind::em:
+            if (key == "total_act_power") return Target{0, kPower};
+            if (key == "total_current") return Target{0, kCurrent};
+            for (std::size_t i = 0; i < kPhases.size(); ++i) {
+                if (key.substr(0, 2) != kPhases[i]) continue;
+                auto rest = key.substr(2);
+                if (rest == "act_power") return Target{i + 1, kPower};
+                if (rest == "voltage") return Target{i + 1, kVoltage};
+                if (rest == "current") return Target{i + 1, kCurrent};
+            }
+            return std::nullopt;
+        case Kind::emdata:
+            if (key == "total_act") return Target{0, kEnergy};
+            if (key == "total_act_ret") return Target{0, kExport};
+            for (std::size_t i = 0; i < kPhases.size(); ++i) {
+                if (key.substr(0, 2) != kPhases[i]) continue;
+                auto rest = key.substr(2);
+                if (rest == "total_act_energy") return Target{i + 1, kEnergy};
+                if (rest == "total_act_ret_energy") return Target{i + 1, kExport};
+            }
+            return std::nullopt;
+        default: return std::nullopt;
+    }
+}
+
+unsigned groups_of(Kind kind) {
+    switch (kind) {
+        case Kind::em:
+        case Kind::em1: return kLive;
+        case Kind::emdata:
+        case Kind::em1data: return kCounters;
+        default: return kLive | kCounters;
+    }
+}
+
+// The "total" of an aenergy / ret_aenergy object, Wh.
+std::optional<Reject> read_energy_object(simdjson::dom::element value, std::optional<double>& total) {
+    simdjson::dom::object energy;
+    if (value.get_object().get(energy)) return Reject{RejectReason::wrong_type, "aenergy is not an object"};
+    for (auto e : energy) {
+        std::string_view k = e.key;
+        std::optional<double> ignored;
+        std::optional<Reject> problem;
+        if (k == "total") problem = read_number(e.value, total);
+        else if (k == "minute_ts") problem = read_number(e.value, ignored);
+        if (problem) return problem;
+    }
+    return std::nullopt;
+}
+
+auto& field_of(auto& c, Field f) {
+    switch (f) {
+        case kPower: return c.power_w;
+        case kVoltage: return c.voltage_v;
+        case kCurrent: return c.current_a;
+        case kEnergy: return c.energy_wh;
+        default: return c.energy_export_wh;
+    }
 }
 
 }  // namespace
@@ -54,15 +142,15 @@ std::optional<Reject> ShellyAdapter::status(std::string_view device, std::string
                                             const DecodeContext& ctx, DecodedMessage& out) {
     unsigned channel = 0;
     switch (classify(name, channel)) {
-        case ComponentKind::other: return std::nullopt;
-        case ComponentKind::bad_channel: return Reject{RejectReason::bad_channel, "component id is not a channel number"};
-        case ComponentKind::metered: break;
+        case Kind::other: return std::nullopt;
+        case Kind::bad_channel: return Reject{RejectReason::bad_channel, "component id is not a channel number"};
+        default: break;
     }
     simdjson::dom::element root;
     if (auto problem = json_.parse(payload, root)) return problem;
     if (!root.is_object()) return Reject{RejectReason::not_an_object, "payload is not a JSON object"};
     if (deeper_than(root, limits_.max_depth)) return Reject{RejectReason::malformed_json, "payload nests too deeply"};
-    return component(device, channel, root, Merge::replace, ctx.received_ms, ctx, out);
+    return component(device, name, root, Merge::replace, ctx.received_ms, ctx, out);
 }
 
 std::optional<Reject> ShellyAdapter::rpc(std::string_view device, std::string_view payload, const DecodeContext& ctx,
@@ -98,90 +186,118 @@ std::optional<Reject> ShellyAdapter::rpc(std::string_view device, std::string_vi
     for (auto field : params) {
         unsigned channel = 0;
         switch (classify(field.key, channel)) {
-            case ComponentKind::other: continue;
-            case ComponentKind::bad_channel:
-                return Reject{RejectReason::bad_channel, "component id is not a channel number"};
-            case ComponentKind::metered: break;
+            case Kind::other: continue;
+            case Kind::bad_channel: return Reject{RejectReason::bad_channel, "component id is not a channel number"};
+            default: break;
         }
-        if (out.readings().size() == kMaxReadingsPerMessage)
+        if (out.readings().size() + Parsed::kSlots > kMaxReadingsPerMessage)
             return Reject{RejectReason::bad_channel, "more channels than supported"};
-        if (auto problem = component(device, channel, field.value, merge, ts, ctx, out)) return problem;
+        if (auto problem = component(device, field.key, field.value, merge, ts, ctx, out)) return problem;
     }
     return std::nullopt;
 }
 
-std::optional<Reject> ShellyAdapter::component(std::string_view device, unsigned channel, simdjson::dom::element value,
-                                               Merge merge, std::int64_t ts_ms, const DecodeContext& ctx,
-                                               DecodedMessage& out) {
+std::optional<Reject> ShellyAdapter::component(std::string_view device, std::string_view name,
+                                               simdjson::dom::element value, Merge merge, std::int64_t ts_ms,
+                                               const DecodeContext& ctx, DecodedMessage& out) {
+    unsigned channel = 0;
+    const Kind kind = classify(name, channel);
     simdjson::dom::object object;
     if (value.get_object().get(object)) return Reject{RejectReason::wrong_type, "component status is not an object"};
 
-    enum : unsigned { kId = 1, kPower = 2, kVoltage = 4, kCurrent = 8, kEnergy = 16 };
-    unsigned seen = 0;
-    Component fresh;
+    Parsed parsed;
+    parsed.owns = groups_of(kind);
+    std::uint32_t seen = 0;  // one bit per (slot, field), and the top bit for "id"
+    constexpr std::uint32_t kIdBit = 1u << 31;
     for (auto field : object) {
         std::string_view key = field.key;
-        unsigned bit = 0;
+        std::optional<Target> target;
         std::optional<Reject> problem;
         if (key == "id") {
-            bit = kId;
+            if (seen & kIdBit) return Reject{RejectReason::duplicate_key, "a known field appears twice"};
+            seen |= kIdBit;
             std::optional<double> id;
-            problem = read_number(field.value, id);
-            if (!problem && *id != static_cast<double>(channel))
-                problem = Reject{RejectReason::bad_channel, "id does not match the component in the topic"};
-        } else if (key == "apower") {
-            bit = kPower;
-            problem = read_number(field.value, fresh.power_w);
-        } else if (key == "voltage") {
-            bit = kVoltage;
-            problem = read_number(field.value, fresh.voltage_v);
-        } else if (key == "current") {
-            bit = kCurrent;
-            problem = read_number(field.value, fresh.current_a);
-        } else if (key == "aenergy") {
-            bit = kEnergy;
-            simdjson::dom::object energy;
-            if (field.value.get_object().get(energy)) {
-                problem = Reject{RejectReason::wrong_type, "aenergy is not an object"};
-            } else {
-                for (auto e : energy) {
-                    std::string_view k = e.key;
-                    std::optional<double> ignored;
-                    if (k == "total") problem = read_number(e.value, fresh.energy_wh);
-                    else if (k == "minute_ts") problem = read_number(e.value, ignored);
-                    if (problem) break;
-                }
-            }
+            if (auto p = read_number(field.value, id)) return p;
+            if (*id != static_cast<double>(channel))
+                return Reject{RejectReason::bad_channel, "id does not match the component in the topic"};
+            continue;
         }
-        if (bit != 0 && (seen & bit)) return Reject{RejectReason::duplicate_key, "a known field appears twice"};
+        if (kind == Kind::output) {
+            if (key == "apower") target = Target{0, kPower};
+            else if (key == "voltage") target = Target{0, kVoltage};
+            else if (key == "current") target = Target{0, kCurrent};
+            else if (key == "aenergy") target = Target{0, kEnergy};
+            else if (key == "ret_aenergy") target = Target{0, kExport};
+        } else {
+            target = meter_target(kind, key);
+        }
+        if (!target) continue;
+        const std::uint32_t bit = 1u << (target->slot * kFields + target->field);
+        if (seen & bit) return Reject{RejectReason::duplicate_key, "a known field appears twice"};
         seen |= bit;
+        auto& into = field_of(parsed.fresh[target->slot], target->field);
+        if (kind == Kind::output && (target->field == kEnergy || target->field == kExport))
+            problem = read_energy_object(field.value, into);
+        else
+            problem = read_number(field.value, into);
         if (problem) return problem;
+        parsed.touched[target->slot] = true;
     }
 
-    key_.assign(device);
-    key_ += ':';
-    key_ += std::to_string(channel);
-    Component merged;
-    if (auto* known = cache_.find(key_); known && merge == Merge::overlay) merged = *known;
-    overlay(merged.power_w, fresh.power_w);
-    overlay(merged.voltage_v, fresh.voltage_v);
-    overlay(merged.current_a, fresh.current_a);
-    overlay(merged.energy_wh, fresh.energy_wh);
+    const bool meter = kind == Kind::em || kind == Kind::emdata;
+    for (std::size_t slot = 0; slot < Parsed::kSlots; ++slot) {
+        // A full status of an output speaks for the output even when it has no meter.
+        if (!parsed.touched[slot] && !(slot == 0 && !meter)) continue;
+        key_.assign(device);
+        if (!meter || slot > 0) {
+            key_ += ':';
+            key_ += std::to_string(meter ? slot - 1 : channel);
+        }
+        if (auto problem = apply(key_, parsed.fresh[slot], parsed.owns, merge, ts_ms, ctx, out)) return problem;
+    }
+    return std::nullopt;
+}
 
-    if (!merged.power_w && !merged.energy_wh) {  // a switch without a meter
-        cache_.put(key_, merged);
+std::optional<Reject> ShellyAdapter::apply(std::string_view sub_device, const Component& fresh, unsigned owns,
+                                           Merge merge, std::int64_t ts_ms, const DecodeContext& ctx,
+                                           DecodedMessage& out) {
+    const std::string id(sub_device);
+    Component merged;
+    if (auto* known = cache_.find(id)) merged = *known;
+    for (unsigned f = 0; f < kFields; ++f) {
+        const bool live = f == kPower || f == kVoltage || f == kCurrent;
+        if (!(owns & (live ? kLive : kCounters))) continue;
+        auto& into = field_of(merged, static_cast<Field>(f));
+        const auto& from = field_of(fresh, static_cast<Field>(f));
+        if (merge == Merge::replace) into = from;  // a full status says what is no longer there
+        else if (from) into = from;
+    }
+    if (!merged.power_w && !merged.energy_wh && !merged.energy_export_wh) {  // a switch without a meter
+        cache_.put(id, merged);
         return std::nullopt;
     }
-    auto& r = out.add_reading();
-    r.device_id = key_;
-    r.ts_ms = ts_ms;
-    r.power_w = merged.power_w;
-    r.voltage_v = merged.voltage_v;
-    r.current_a = merged.current_a;
-    r.energy_wh = merged.energy_wh;
+    // A meter's live values and counters in one frame (NotifyStatus with em:0 and emdata:0) make
+    // one reading per sub-device, not two at the same instant.
+    Reading* r = nullptr;
+    for (auto& existing : out.readings())
+        if (existing.device_id == id && existing.ts_ms == ts_ms) r = &existing;
+    const bool added = r == nullptr;
+    if (added) {
+        r = &out.add_reading();
+        r->device_id = id;
+        r->ts_ms = ts_ms;
+    }
+    r->power_w = merged.power_w;
+    r->voltage_v = merged.voltage_v;
+    r->current_a = merged.current_a;
+    r->energy_wh = merged.energy_wh;
+    r->energy_export_wh = merged.energy_export_wh;
     // A refused status is not remembered: later changes are not merged onto it.
-    if (auto problem = check_reading(r, ctx, limits_)) return problem;
-    cache_.put(key_, merged);
+    if (auto problem = check_reading(*r, ctx, limits_)) {
+        if (added) out.drop_last();
+        return problem;
+    }
+    cache_.put(id, merged);
     return std::nullopt;
 }
 

@@ -28,34 +28,58 @@ std::optional<Reject> ShellyGen1Adapter::decode(std::string_view, const TopicFil
         return std::nullopt;
     }
 
-    // relay/<n>/power or relay/<n>/energy
-    constexpr std::string_view kRelay = "relay/";
-    if (tail.substr(0, kRelay.size()) != kRelay) return std::nullopt;
-    auto rest = tail.substr(kRelay.size());
+    // relay/<n>/<value> or emeter/<n>/<value>
+    auto first = tail.find('/');
+    if (first == std::string_view::npos) return std::nullopt;
+    const auto group = tail.substr(0, first);
+    auto rest = tail.substr(first + 1);
     auto slash = rest.find('/');
-    if (slash == std::string_view::npos) return std::nullopt;  // relay/<n>: on/off
+    if (slash == std::string_view::npos || (group != "relay" && group != "emeter")) return std::nullopt;  // relay/<n>: on/off
     auto channel = rest.substr(0, slash), value = rest.substr(slash + 1);
-    const bool is_power = value == "power", is_energy = value == "energy";
-    if (!is_power && !is_energy) return std::nullopt;  // overpower_value...
-    if (!is_valid_channel(channel)) return Reject{RejectReason::bad_channel, "relay is not a channel number"};
+
+    enum class What { power, energy_wmin, total, total_returned, voltage, current, none } what = What::none;
+    if (value == "power") what = What::power;
+    else if (group == "relay" && value == "energy") what = What::energy_wmin;
+    else if (group == "emeter" && value == "total") what = What::total;
+    else if (group == "emeter" && value == "total_returned") what = What::total_returned;
+    else if (group == "emeter" && value == "voltage") what = What::voltage;
+    else if (group == "emeter" && value == "current") what = What::current;
+    if (what == What::none) return std::nullopt;  // overpower_value, pf, reactive_power...
+    if (!is_valid_channel(channel)) return Reject{RejectReason::bad_channel, "relay or meter is not a channel number"};
     if (payload.size() > kMaxPlainPayload) return Reject{RejectReason::payload_too_large, "payload too large"};
 
     double number = 0;
     if (auto problem = read_plain_number(payload, number)) return problem;
 
+    key_.assign(where.device);
+    key_ += ':';
+    key_.append(channel);
+    Channel merged;
+    if (auto* known = cache_.find(key_)) merged = *known;
+    switch (what) {
+        case What::power: merged.power_w = number; break;
+        case What::energy_wmin: merged.energy_wh = number / kWattMinutesPerWh; break;
+        case What::total: merged.energy_wh = number; break;
+        case What::total_returned: merged.energy_export_wh = number; break;
+        case What::voltage: merged.voltage_v = number; break;
+        case What::current: merged.current_a = number; break;
+        case What::none: break;
+    }
+    if (what == What::voltage || what == What::current) {
+        // Not a reading of its own: a meter publishes them beside its power every period.
+        cache_.put(key_, merged);
+        return std::nullopt;
+    }
     auto& r = out.add_reading();
-    r.device_id.assign(where.device);
-    r.device_id += ':';
-    r.device_id.append(channel);
+    r.device_id = key_;
     r.ts_ms = ctx.received_ms;
-    Relay merged;
-    if (auto* known = cache_.find(r.device_id)) merged = *known;
-    if (is_power) merged.power_w = number;
-    else merged.energy_wh = number / kWattMinutesPerWh;
     r.power_w = merged.power_w;
     r.energy_wh = merged.energy_wh;
+    r.energy_export_wh = merged.energy_export_wh;
+    r.voltage_v = merged.voltage_v;
+    r.current_a = merged.current_a;
     if (auto problem = check_reading(r, ctx, limits_)) return problem;
-    cache_.put(r.device_id, merged);
+    cache_.put(key_, merged);
     return std::nullopt;
 }
 

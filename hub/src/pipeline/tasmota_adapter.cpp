@@ -29,6 +29,13 @@ struct Values {
     bool scalar() const { return present && !array; }
     std::optional<double> at(std::size_t i) const { return array ? std::optional<double>(v[i]) : std::nullopt; }
     std::optional<double> single() const { return scalar() ? std::optional<double>(v[0]) : std::nullopt; }
+    // The device's own value: the single number, or the sum over its channels.
+    std::optional<double> whole() const {
+        if (!present) return std::nullopt;
+        double sum = 0;
+        for (std::size_t i = 0; i < n; ++i) sum += v[i];
+        return sum;
+    }
 };
 
 std::optional<Reject> read_values(simdjson::dom::element value, Values& out) {
@@ -139,7 +146,7 @@ std::optional<Reject> TasmotaAdapter::sensor(std::string_view device, std::strin
     }
     if (!energy) return std::nullopt;  // a switch or sensor without an energy meter
 
-    Values power, voltage, current, total, today, yesterday;
+    Values power, voltage, current, total, exported, today, yesterday;
     for (auto field : *energy) {
         std::string_view key = field.key;
         std::optional<Reject> problem;
@@ -147,16 +154,18 @@ std::optional<Reject> TasmotaAdapter::sensor(std::string_view device, std::strin
         else if (key == "Voltage") problem = read_values(field.value, voltage);
         else if (key == "Current") problem = read_values(field.value, current);
         else if (key == "Total") problem = read_values(field.value, total);
+        else if (key == "ExportActive") problem = read_values(field.value, exported);
         else if (key == "Today") problem = read_values(field.value, today);
         else if (key == "Yesterday") problem = read_values(field.value, yesterday);
         else if (key == "TotalStartTime" && !field.value.is_string())
             problem = Reject{RejectReason::wrong_type, "TotalStartTime is not a string"};
         if (problem) return problem;
     }
-    if (!power.present && !total.present) return Reject{RejectReason::no_measurement, "ENERGY has neither Power nor Total"};
+    if (!power.present && !total.present && !exported.present)
+        return Reject{RejectReason::no_measurement, "ENERGY has neither Power nor Total"};
 
     std::size_t channels = 0;
-    for (const Values* f : {&power, &voltage, &current, &total, &today, &yesterday}) {
+    for (const Values* f : {&power, &voltage, &current, &total, &exported, &today, &yesterday}) {
         if (!f->array) continue;
         if (channels != 0 && f->n != channels) return Reject{RejectReason::bad_channel, "channel arrays differ in length"};
         channels = f->n;
@@ -167,21 +176,23 @@ std::optional<Reject> TasmotaAdapter::sensor(std::string_view device, std::strin
         if (auto problem = time_of(*time_text, ctx, ts)) return problem;
     }
 
-    auto emit = [&](std::string_view id, std::optional<double> p, std::optional<double> wh, std::optional<double> v,
-                    std::optional<double> a) -> std::optional<Reject> {
-        if (!p && !wh) return std::nullopt;
+    auto emit = [&](std::string_view id, std::optional<double> p, std::optional<double> wh, std::optional<double> export_wh,
+                    std::optional<double> v, std::optional<double> a) -> std::optional<Reject> {
+        if (!p && !wh && !export_wh) return std::nullopt;
         auto& r = out.add_reading();
         r.device_id.assign(id);
         r.ts_ms = ts;
         r.power_w = p;
         r.energy_wh = wh;
+        r.energy_export_wh = export_wh;
         r.voltage_v = v;
         r.current_a = a;
         return check_reading(r, ctx, limits_);
     };
 
     if (channels == 0) {
-        if (auto problem = emit(device, power.single(), kwh_to_wh(total.single()), voltage.single(), current.single()))
+        if (auto problem = emit(device, power.single(), kwh_to_wh(total.single()), kwh_to_wh(exported.single()),
+                                voltage.single(), current.single()))
             return problem;
     } else {
         std::string id;
@@ -190,10 +201,14 @@ std::optional<Reject> TasmotaAdapter::sensor(std::string_view device, std::strin
             id += ':';
             id += std::to_string(i + 1);
             auto v = voltage.array ? voltage.at(i) : voltage.single();
-            if (auto problem = emit(id, power.at(i), kwh_to_wh(total.at(i)), v, current.at(i))) return problem;
+            if (auto problem = emit(id, power.at(i), kwh_to_wh(total.at(i)), kwh_to_wh(exported.at(i)), v, current.at(i)))
+                return problem;
         }
-        // Fields sent once for the whole device (a summed Total) are the device's own reading.
-        if (auto problem = emit(device, power.single(), kwh_to_wh(total.single()), voltage.single(), current.single()))
+        // The device's own reading: its totals, sent once (the default) or per channel (SetOption129),
+        // and its net power, the sum over the channels (phases); per-channel voltage and current
+        // have no device value.
+        if (auto problem = emit(device, power.whole(), kwh_to_wh(total.whole()), kwh_to_wh(exported.whole()),
+                                voltage.single(), current.single()))
             return problem;
     }
     if (out.readings().empty()) return Reject{RejectReason::no_measurement, "no channel has Power or Total"};

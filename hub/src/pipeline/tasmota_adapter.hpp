@@ -6,17 +6,20 @@
 // The kind of message is the last level of the topic, so a custom FullTopic such as
 // %topic%/%prefix%/ works with the filter "+/tele/+". Other kinds (INFO1, RESULT...) are ignored.
 //
-// ENERGY mapping: Power W, Voltage V, Current A, Total kWh -> energy_wh (x1000). Today and
-// Yesterday are checked but not stored (the hub derives daily usage from Total itself);
+// ENERGY mapping: Power W, Voltage V, Current A, Total kWh -> energy_wh (x1000), ExportActive kWh
+// -> energy_export_wh (x1000). Today and Yesterday are checked but not stored (the hub derives
+// daily usage from Total itself);
 // TotalStartTime, ApparentPower, ReactivePower, Factor, Period and Frequency are ignored. A SENSOR
 // without ENERGY (a plug without a meter) is ignored; an ENERGY without Power and Total is
 // rejected (no_measurement).
 //
-// Multi-channel meters send arrays ("Power":[12,34]). Channel i of an array (0-based) is the
-// sub-device "<device>:<i+1>", Tasmota's own numbering (POWER1, POWER2). A per-channel field sent
-// as a single number (older firmware sums "Total" over the channels) belongs to the device itself,
-// which then gets its own reading; a single Voltage is shared by every channel. Arrays must have
-// the same length, 1..kMaxTasmotaChannels.
+// Multi-channel and multi-phase meters send arrays ("Power":[12,34,56]). Channel i of an array
+// (0-based) is the sub-device "<device>:<i+1>", Tasmota's own numbering (POWER1, L1...). The
+// device itself gets a reading with its totals: Total and ExportActive as sent once for the whole
+// device (Tasmota's default), or summed over the channels when sent per channel (SetOption129), and
+// the net power summed over the channels; a single Voltage is shared by every channel. Arrays must
+// have the same length, 1..kMaxTasmotaChannels. A Total that runs backwards while the meter
+// exports (a net register) is export, not a reset (pipeline/energy_counter.hpp).
 //
 // Time is the device's local time without an offset. With a configured zone it is converted to UTC
 // (in a DST overlap, the instant nearest the receive time wins); without one the reading is dated

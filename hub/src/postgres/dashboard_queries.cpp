@@ -18,17 +18,17 @@ WITH ids AS (
 )
 SELECT i.id, d.device_id, d.user_id, coalesce(d.name, ''), d.type,
        (extract(epoch FROM l.ts) * 1000)::bigint, l.power_w, l.energy_wh, l.voltage_v, l.current_a,
-       coalesce(t.today_wh, 0)
+       coalesce(t.today_wh, 0), l.energy_export_wh, coalesce(t.today_export_wh, 0)
 FROM ids i
 JOIN devices d ON d.device_id = i.parent
 JOIN users u ON u.user_id = d.user_id
 LEFT JOIN LATERAL (
-    SELECT r.ts, r.power_w, r.energy_wh, r.voltage_v, r.current_a FROM readings r
+    SELECT r.ts, r.power_w, r.energy_wh, r.voltage_v, r.current_a, r.energy_export_wh FROM readings r
     WHERE r.device_id = i.id AND r.ts >= now() - interval '2 days' AND r.ts <= now() + interval '5 minutes'
     ORDER BY r.ts DESC LIMIT 1
 ) l ON true
 LEFT JOIN LATERAL (
-    SELECT sum(h.energy_wh) AS today_wh FROM readings_hourly h
+    SELECT sum(h.energy_wh) AS today_wh, sum(h.export_wh) AS today_export_wh FROM readings_hourly h
     WHERE h.device_id = i.id AND h.hour >= (date_trunc('day', now() AT TIME ZONE u.tz) AT TIME ZONE u.tz)
 ) t ON true
 ORDER BY d.user_id, i.id
@@ -36,7 +36,8 @@ LIMIT $2
 )SQL";
 
 constexpr const char* kUsageSql = R"SQL(
-SELECT (extract(epoch FROM hour) * 1000)::bigint, samples, power_samples, power_sum, power_max, power_min, energy_wh
+SELECT (extract(epoch FROM hour) * 1000)::bigint, samples, power_samples, power_sum, power_max, power_min, energy_wh,
+       export_wh
 FROM readings_hourly
 WHERE device_id = $1 AND hour >= date_trunc('hour', to_timestamp($2::double precision / 1000))
 ORDER BY hour
@@ -95,6 +96,8 @@ std::vector<DeviceView> DashboardQueries::devices(const std::string& user, std::
             d.voltage_v = opt<double>(r[8]);
             d.current_a = opt<double>(r[9]);
             d.today_wh = r[10].as<double>();
+            d.energy_export_wh = opt<double>(r[11]);
+            d.today_export_wh = r[12].as<double>();
             out.push_back(std::move(d));
         }
         return out;
@@ -116,6 +119,7 @@ std::optional<std::vector<HourView>> DashboardQueries::usage(const std::string& 
             h.power_max = opt<double>(r[4]);
             h.power_min = opt<double>(r[5]);
             h.energy_wh = r[6].as<double>();
+            h.export_wh = r[7].as<double>();
             out.push_back(h);
         }
         return out;

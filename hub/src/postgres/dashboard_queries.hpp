@@ -19,8 +19,9 @@ struct DeviceView {
     std::string name;
     std::string type;
     std::optional<std::int64_t> last_ts_ms;  // the latest reading in the last two days
-    std::optional<double> power_w, energy_wh, voltage_v, current_a;
-    double today_wh = 0;  // usage since midnight in the owner's time zone
+    std::optional<double> power_w, energy_wh, energy_export_wh, voltage_v, current_a;
+    double today_wh = 0;         // import since midnight in the owner's time zone
+    double today_export_wh = 0;  // export since then
 };
 
 struct HourView {
@@ -29,7 +30,8 @@ struct HourView {
     std::int64_t power_samples = 0;
     double power_sum = 0;
     std::optional<double> power_max, power_min;
-    double energy_wh = 0;
+    double energy_wh = 0;  // import
+    double export_wh = 0;
 };
 
 struct AlertView {

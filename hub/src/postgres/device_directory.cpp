@@ -13,12 +13,15 @@ std::optional<DeviceLookup> DeviceDirectory::find(std::string_view device_id) {
     DeviceLookup out;
     out.record = {r[0][0].as<std::string>(), r[0][1].as<std::string>(), r[0][2].as<std::string>(), r[0][3].as<std::string>()};
     auto last = tx.exec_params(
-        "SELECT (extract(epoch FROM ts) * 1000)::bigint, energy_wh FROM readings "
-        "WHERE device_id = $1 AND energy_wh IS NOT NULL ORDER BY ts DESC LIMIT 1",
+        "SELECT (extract(epoch FROM ts) * 1000)::bigint, energy_wh, energy_export_wh, power_w FROM readings "
+        "WHERE device_id = $1 AND (energy_wh IS NOT NULL OR energy_export_wh IS NOT NULL) ORDER BY ts DESC LIMIT 1",
         id);
     if (!last.empty()) {
-        out.last_counter_ts_ms = last[0][0].as<std::int64_t>();
-        out.last_counter_wh = last[0][1].as<double>();
+        auto opt = [](const pqxx::field& f) { return f.is_null() ? std::nullopt : std::optional<double>(f.as<double>()); };
+        out.last_counters.ts_ms = last[0][0].as<std::int64_t>();
+        out.last_counters.import_wh = opt(last[0][1]);
+        out.last_counters.export_wh = opt(last[0][2]);
+        out.last_counters.min_power_w = opt(last[0][3]);
     }
     return out;
 }

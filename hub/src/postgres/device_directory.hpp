@@ -13,9 +13,8 @@ namespace energyhub::postgres {
 
 struct DeviceLookup {
     DeviceRecord record;
-    // The device's latest stored counter, so usage continues across hub restarts.
-    std::optional<std::int64_t> last_counter_ts_ms;
-    std::optional<double> last_counter_wh;
+    // The device's latest stored counters, so usage continues across hub restarts.
+    CounterState last_counters;
 };
 
 class DeviceDirectory {

@@ -31,20 +31,17 @@ constexpr const char* kUsage = "SELECT device_id, "
                                "CASE WHEN hour >= to_timestamp($4 / 1000.0) THEN 2 "
                                "     WHEN hour >= to_timestamp($3 / 1000.0) THEN 1 ELSE 0 END, "
                                "extract(hour FROM hour AT TIME ZONE $5)::int, "
-                               "sum(" ENERGY_WH ") "
+                               "sum(" ENERGY_WH "), sum(export_wh) "
                                "FROM readings_hourly "
                                "WHERE user_id = $1 AND hour >= to_timestamp($2 / 1000.0) AND hour < to_timestamp($6 / 1000.0) "
                                "GROUP BY 1, 2, 3";
 
-// The lowest hourly total at night over the last 7 days (first row, no device), and the same per
-// device.
-constexpr const char* kNight = "WITH night AS ("
-                               "  SELECT device_id, hour, " ENERGY_WH " AS wh FROM readings_hourly "
-                               "  WHERE user_id = $1 AND hour >= to_timestamp($2 / 1000.0) AND hour < to_timestamp($3 / 1000.0) "
-                               "    AND extract(hour FROM hour AT TIME ZONE $4) >= $5 "
-                               "    AND extract(hour FROM hour AT TIME ZONE $4) < $6) "
-                               "SELECT NULL::text, (SELECT min(total) FROM (SELECT sum(wh) AS total FROM night GROUP BY hour) t) "
-                               "UNION ALL SELECT device_id, min(wh) FROM night GROUP BY device_id";
+// Each device's use in each night hour of the last 7 days (the base load is the lowest total).
+constexpr const char* kNight = "SELECT device_id, (extract(epoch FROM hour) * 1000)::bigint, " ENERGY_WH " "
+                               "FROM readings_hourly "
+                               "WHERE user_id = $1 AND hour >= to_timestamp($2 / 1000.0) AND hour < to_timestamp($3 / 1000.0) "
+                               "  AND extract(hour FROM hour AT TIME ZONE $4) >= $5 "
+                               "  AND extract(hour FROM hour AT TIME ZONE $4) < $6";
 
 #undef ENERGY_WH
 
@@ -79,14 +76,11 @@ insights::UsageData InsightRepository::usage(const std::string& user_id, std::in
     for (const auto& r : tx.exec_params(kUsage, user_id, d.previous_start_ms, d.period_start_ms, d.yesterday_start_ms, d.tz,
                                         d.period_end_ms)) {
         d.rows.push_back({r[0].as<std::string>(), static_cast<insights::Bucket>(r[1].as<int>()), r[2].as<int>(),
-                          r[3].is_null() ? 0.0 : r[3].as<double>()});
+                          r[3].is_null() ? 0.0 : r[3].as<double>(), r[4].is_null() ? 0.0 : r[4].as<double>()});
     }
     for (const auto& r : tx.exec_params(kNight, user_id, d.period_start_ms, d.period_end_ms, d.tz, insights::kNightFirstHour,
-                                        insights::kNightEndHour)) {
-        if (r[1].is_null()) continue;
-        if (r[0].is_null()) d.base_load_w = r[1].as<double>();
-        else d.night_min_w[r[0].as<std::string>()] = r[1].as<double>();
-    }
+                                        insights::kNightEndHour))
+        d.night.push_back({r[0].as<std::string>(), r[1].as<std::int64_t>(), r[2].as<double>()});
     return d;
 }
 

@@ -12,8 +12,9 @@ namespace energyhub::postgres {
 
 namespace {
 
-const std::vector<std::string> kStageColumns = {"device_id", "ts",        "user_id",   "power_w",
-                                                "energy_wh", "voltage_v", "current_a", "energy_delta_wh"};
+const std::vector<std::string> kStageColumns = {"device_id", "ts",        "user_id",         "power_w",
+                                                "energy_wh", "voltage_v", "current_a",       "energy_delta_wh",
+                                                "energy_export_wh", "export_delta_wh"};
 
 void append_number(std::string& out, const std::optional<double>& v) {
     out += '\t';
@@ -28,15 +29,18 @@ void append_number(std::string& out, const std::optional<double>& v) {
 
 constexpr const char* kMergeSql = R"SQL(
 WITH ins AS (
-    INSERT INTO readings (device_id, ts, user_id, power_w, energy_wh, voltage_v, current_a, energy_delta_wh)
-    SELECT device_id, ts, user_id, power_w, energy_wh, voltage_v, current_a, energy_delta_wh FROM readings_stage
+    INSERT INTO readings (device_id, ts, user_id, power_w, energy_wh, voltage_v, current_a, energy_delta_wh,
+                          energy_export_wh, export_delta_wh)
+    SELECT device_id, ts, user_id, power_w, energy_wh, voltage_v, current_a, energy_delta_wh,
+           energy_export_wh, export_delta_wh FROM readings_stage
     ON CONFLICT (device_id, ts) DO NOTHING
-    RETURNING device_id, ts, user_id, power_w, energy_delta_wh
+    RETURNING device_id, ts, user_id, power_w, energy_delta_wh, export_delta_wh
 ), rollup AS (
     INSERT INTO readings_hourly AS h
-        (device_id, hour, user_id, samples, power_samples, power_sum, power_max, power_min, energy_wh)
+        (device_id, hour, user_id, samples, power_samples, power_sum, power_max, power_min, energy_wh, export_wh)
     SELECT device_id, date_trunc('hour', ts, 'UTC'), max(user_id), count(*), count(power_w),
-           coalesce(sum(power_w), 0), max(power_w), min(power_w), coalesce(sum(energy_delta_wh), 0)
+           coalesce(sum(power_w), 0), max(power_w), min(power_w), coalesce(sum(energy_delta_wh), 0),
+           coalesce(sum(export_delta_wh), 0)
     FROM ins GROUP BY 1, 2
     ON CONFLICT (device_id, hour) DO UPDATE SET
         user_id = EXCLUDED.user_id,
@@ -45,7 +49,8 @@ WITH ins AS (
         power_sum = h.power_sum + EXCLUDED.power_sum,
         power_max = greatest(h.power_max, EXCLUDED.power_max),
         power_min = least(h.power_min, EXCLUDED.power_min),
-        energy_wh = h.energy_wh + EXCLUDED.energy_wh
+        energy_wh = h.energy_wh + EXCLUDED.energy_wh,
+        export_wh = h.export_wh + EXCLUDED.export_wh
 )
 SELECT count(*) FROM ins
 )SQL";
@@ -68,6 +73,8 @@ void ReadingStore::encode(std::span<const EnrichedReading> batch) {
         append_number(copy_text_, e.reading.voltage_v);
         append_number(copy_text_, e.reading.current_a);
         append_number(copy_text_, e.energy_delta_wh);
+        append_number(copy_text_, e.reading.energy_export_wh);
+        append_number(copy_text_, e.export_delta_wh);
     }
 }
 

@@ -20,11 +20,13 @@ struct SensorSpec {
 
 // A key missing from one state message renders "None", which Home Assistant reads as "unknown",
 // never as 0 (a 0 on a total_increasing sensor would look like a meter reset).
-constexpr std::array<SensorSpec, 4> kSpecs = {{
+constexpr std::array<SensorSpec, 5> kSpecs = {{
     {"power", "Power", "W", "power", "measurement",
      "{{ value_json.power_w if value_json.power_w is defined else None }}", 1},
     {"energy", "Energy", "kWh", "energy", "total_increasing",
      "{{ (value_json.energy_wh / 1000) | round(6) if value_json.energy_wh is defined else None }}", 3},
+    {"energy_export", "Energy exported", "kWh", "energy", "total_increasing",
+     "{{ (value_json.energy_export_wh / 1000) | round(6) if value_json.energy_export_wh is defined else None }}", 3},
     {"voltage", "Voltage", "V", "voltage", "measurement",
      "{{ value_json.voltage_v if value_json.voltage_v is defined else None }}", 1},
     {"current", "Current", "A", "current", "measurement",
@@ -52,6 +54,7 @@ unsigned ha_sensors_of(const Reading& r) {
     unsigned bits = 0;
     if (r.power_w) bits |= ha_bit(HaSensor::power);
     if (r.energy_wh) bits |= ha_bit(HaSensor::energy);
+    if (r.energy_export_wh) bits |= ha_bit(HaSensor::energy_export);
     if (r.voltage_v) bits |= ha_bit(HaSensor::voltage);
     if (r.current_a) bits |= ha_bit(HaSensor::current);
     return bits;
@@ -95,8 +98,16 @@ std::string ha_discovery_payload(const HaDiscoverySettings& s, const DeviceRecor
     const auto parent = parent_device_id(device_id);
     std::string name(sp.title);
     if (parent.size() < device_id.size()) {
-        name = "Channel " + std::string(device_id.substr(parent.size() + 1)) + " " + std::string(sp.name);
+        std::string what(sp.title);
+        what[0] = static_cast<char>(what[0] - 'A' + 'a');  // "Channel 1 power"; titles start upper case
+        name = "Channel " + std::string(device_id.substr(parent.size() + 1)) + " " + what;
     }
+    nlohmann::json availability = nlohmann::json::array();
+    if (!s.hub_status_topic.empty())
+        availability.push_back({{"topic", s.hub_status_topic}, {"payload_available", "online"}, {"payload_not_available", "offline"}});
+    availability.push_back({{"topic", device_availability_topic(s.state_prefix, device.user_id, parent)},
+                            {"payload_available", "online"},
+                            {"payload_not_available", "offline"}});
     nlohmann::json config = {
         {"name", name},
         {"unique_id", "energyhub_" + ha_object_id(device_id) + "_" + std::string(sp.name)},
@@ -106,13 +117,7 @@ std::string ha_discovery_payload(const HaDiscoverySettings& s, const DeviceRecor
         {"device_class", sp.device_class},
         {"state_class", sp.state_class},
         {"suggested_display_precision", sp.precision},
-        {"availability",
-         nlohmann::json::array({
-             {{"topic", s.hub_status_topic}, {"payload_available", "online"}, {"payload_not_available", "offline"}},
-             {{"topic", device_availability_topic(s.state_prefix, device.user_id, parent)},
-              {"payload_available", "online"},
-              {"payload_not_available", "offline"}},
-         })},
+        {"availability", std::move(availability)},
         {"availability_mode", "all"},
         {"device",
          {{"identifiers", nlohmann::json::array({"energyhub_" + ha_object_id(parent)})},

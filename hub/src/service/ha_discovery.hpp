@@ -8,7 +8,9 @@
 //             "availability": [hub status, device availability], "device": {...}, "origin": {...}}
 //
 // Energy is reported in kWh (the state carries Wh; the template divides) with state_class
-// total_increasing, which is what the Energy dashboard accepts. A channel "<device>:<n>" is an
+// total_increasing, which is what the Energy dashboard accepts: "energy" is the import counter
+// ("Grid consumption" of a grid meter), "energy_export" the export counter ("Return to grid").
+// Power is net: negative while a meter exports. A channel "<device>:<n>" is an
 // entity of its registered device ("Channel <n> power"). An empty retained payload on the same
 // topic removes the entity. No I/O here: the worker publishes what these functions build.
 #include <array>
@@ -20,8 +22,9 @@
 
 namespace energyhub {
 
-enum class HaSensor : std::uint8_t { power, energy, voltage, current };
-constexpr std::array<HaSensor, 4> kHaSensors = {HaSensor::power, HaSensor::energy, HaSensor::voltage, HaSensor::current};
+enum class HaSensor : std::uint8_t { power, energy, energy_export, voltage, current };
+constexpr std::array<HaSensor, 5> kHaSensors = {HaSensor::power, HaSensor::energy, HaSensor::energy_export,
+                                                HaSensor::voltage, HaSensor::current};
 
 constexpr unsigned ha_bit(HaSensor s) { return 1u << static_cast<unsigned>(s); }
 
@@ -33,7 +36,7 @@ std::string_view ha_sensor_name(HaSensor s);  // "power", "energy", ...
 struct HaDiscoverySettings {
     std::string prefix = "homeassistant";      // Home Assistant's discovery prefix
     std::string state_prefix = "energy";       // the hub's state topics: <state_prefix>/<user>/<device>/state
-    std::string hub_status_topic = "energyhub/status/hub";
+    std::string hub_status_topic = "energyhub/status/hub";  // empty: entities follow the device alone
 };
 
 // "<device>:<n>" -> a string of [A-Za-z0-9_-] only, different for different ids ('_' -> "__",

@@ -7,6 +7,7 @@
 #include <spdlog/fmt/fmt.h>
 #include <spdlog/spdlog.h>
 
+#include "domain/ids.hpp"
 #include "pipeline/alert_event.hpp"
 #include "postgres/alert_store.hpp"
 #include "util/timestamp.hpp"
@@ -37,7 +38,10 @@ HaDiscoverySettings discovery_settings(const MqttConfig& mqtt) {
     HaDiscoverySettings s;
     s.prefix = mqtt.discovery_prefix;
     s.state_prefix = mqtt.state_prefix;
-    s.hub_status_topic = mqtt.status_prefix + "/hub";
+    // In a share group any hub may take a device's next reading: its availability then rests on
+    // the device alone (and the offline rule), not on the hub that announced it.
+    if (mqtt.share_group.empty()) s.hub_status_topic = daemon_status_topic(mqtt, "hub");
+    else s.hub_status_topic.clear();
     return s;
 }
 
@@ -263,6 +267,7 @@ void IngestWorker::publish_states() {
                        e.user_id, format_iso8601(e.reading.ts_ms));
         append_optional(message_, "power_w", e.reading.power_w);
         append_optional(message_, "energy_wh", e.reading.energy_wh);
+        append_optional(message_, "energy_export_wh", e.reading.energy_export_wh);
         append_optional(message_, "voltage_v", e.reading.voltage_v);
         append_optional(message_, "current_a", e.reading.current_a);
         message_ += '}';
@@ -350,7 +355,14 @@ void IngestWorker::housekeeping() {
     }
     if (now >= next_offline_check_ms_) {
         next_offline_check_ms_ = now + kOfflineCheckMs;
+        const auto before = alerts_.size();
         rules_.check_offline(clock_.now_ms(), alerts_);
+        // A silent device (or channel) is unavailable to dashboards until it reports again.
+        for (auto i = before; i < alerts_.size(); ++i) {
+            const auto& a = alerts_[i];
+            if (a.rule == RuleKind::device_offline && a.state == AlertState::firing)
+                announcer_.on_presence(DeviceRecord{std::string(parent_device_id(a.device_id)), a.user_id, {}, {}}, false);
+        }
         metrics_.redis_up = redis_ && redis_->ping();
     }
     if (now >= next_stats_ms_) {

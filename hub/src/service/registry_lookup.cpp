@@ -7,8 +7,7 @@
 namespace energyhub {
 
 LookupStatus RegistryLookup::lookup(std::string_view device_id, DeviceInfo& out) {
-    out.last_counter_ts_ms.reset();
-    out.last_counter_wh.reset();
+    out.last_counters = CounterState{};
     // Redis caches registry records, which exist for devices only, never for their channels.
     if (cache_ && cache_->get(parent_device_id(device_id), out.record) == redis::CacheStatus::hit) {
         ++redis_hits_;
@@ -19,8 +18,7 @@ LookupStatus RegistryLookup::lookup(std::string_view device_id, DeviceInfo& out)
         auto found = directory_.find(device_id);
         if (!found) return LookupStatus::unknown;
         out.record = std::move(found->record);
-        out.last_counter_ts_ms = found->last_counter_ts_ms;
-        out.last_counter_wh = found->last_counter_wh;
+        out.last_counters = found->last_counters;
         if (cache_) cache_->put(out.record);
         return LookupStatus::found;
     } catch (const pqxx::broken_connection& e) {
