@@ -23,11 +23,11 @@ std::string user_id(std::string_view prefix, std::uint64_t index, std::uint64_t 
 std::uint64_t default_user_count(std::uint64_t devices) { return std::max<std::uint64_t>(1, devices / 5); }
 
 std::vector<DeviceSpec> make_fleet(std::string_view prefix, std::uint64_t start_index, std::uint64_t count,
-                                   std::uint64_t users) {
+                                   std::uint64_t users, std::optional<Profile> only) {
     std::vector<DeviceSpec> fleet;
     fleet.reserve(count);
     for (std::uint64_t i = start_index; i < start_index + count; ++i)
-        fleet.push_back({i, device_id(prefix, i), user_id(prefix, i, users), profile_for_index(i)});
+        fleet.push_back({i, device_id(prefix, i), user_id(prefix, i, users), only.value_or(profile_for_index(i))});
     return fleet;
 }
 

@@ -46,6 +46,8 @@ struct Options {
     double duration_s = 0;
     std::uint64_t count = 0;
     std::string format = "native";
+    std::string profile = "mixed";
+    int pv_noon_hour = 12;
     int qos = 1;
     int threads = 0;  // 0: min(devices, 4)
     std::string uri = "tcp://127.0.0.1:1883";
@@ -107,6 +109,16 @@ void add_flags(CLI::App& app, Options& o) {
                    "Payload format: native (energy/<id>/reading), tasmota (tele/<id>/SENSOR), shelly "
                    "(<id>/status/switch:0, stored as <id>:0), or mixed (device i: native, tasmota, shelly by i % 3)")
         ->check(CLI::IsMember({"native", "tasmota", "shelly", "mixed"}))
+        ->capture_default_str();
+    app.add_option("--profile", o.profile,
+                   "What the devices are: mixed (appliances: fridge, kettle, TV, heat pump, standby, by index) or house "
+                   "(a whole home's three-phase grid meter with rooftop solar that exports around midday; registered "
+                   "as type grid; tasmota: Total as a net register and ExportActive, shelly: a Pro 3EM's em:0 and "
+                   "emdata:0 on <id>/events/rpc)")
+        ->check(CLI::IsMember({"mixed", "house"}))
+        ->capture_default_str();
+    app.add_option("--pv-noon", o.pv_noon_hour, "House profile: the UTC hour at which the solar production peaks")
+        ->check(CLI::Range(0, 23))
         ->capture_default_str();
     app.add_option("--qos", o.qos, "MQTT QoS of the readings")->check(CLI::IsMember({0, 1}))->capture_default_str();
     app.add_option("--threads", o.threads, "MQTT clients, one thread each (default: min(devices, 4))")
@@ -214,7 +226,8 @@ std::vector<std::vector<DeviceSpec>> split(std::vector<DeviceSpec> fleet, std::s
 }
 
 int run(const Options& o) {
-    auto fleet = make_fleet(o.prefix, o.start_index, o.devices, o.users);
+    auto fleet = make_fleet(o.prefix, o.start_index, o.devices, o.users,
+                            o.profile == "house" ? std::optional<Profile>(Profile::house) : std::nullopt);
 
     if (o.do_register) {
         const auto path = o.config_path.empty() ? energyhub::default_config_path() : o.config_path;
@@ -240,6 +253,7 @@ int run(const Options& o) {
     publish.duration_s = o.duration_s;
     publish.count = o.count;
     publish.seed = o.seed;
+    publish.pv_noon_hour = o.pv_noon_hour;
     publish.max_inflight = o.max_inflight;
 
     std::vector<std::unique_ptr<Publisher>> publishers;

@@ -64,6 +64,7 @@ std::string_view profile_name(Profile profile) {
         case Profile::kettle: return "kettle";
         case Profile::standby: return "standby";
         case Profile::tv: return "tv";
+        case Profile::house: return "grid";
     }
     return "unknown";
 }
@@ -98,6 +99,7 @@ DeviceModel::DeviceModel(Profile profile, std::uint64_t seed, std::uint64_t inde
         case Profile::kettle: level_w_ = rng_.uniform(1850, 2200); break;
         case Profile::standby: level_w_ = rng_.uniform(kStandbyMinW + 0.5, kStandbyMaxW - 0.5); break;
         case Profile::tv: level_w_ = rng_.uniform(kTvMinW + 10, kTvMaxW - 10); break;
+        case Profile::house: break;  // modelled by HouseModel; as an appliance it draws nothing
     }
 }
 
@@ -169,6 +171,7 @@ Sample DeviceModel::step(std::int64_t ts_ms) {
         case Profile::kettle: power = kettle(ts_ms); break;
         case Profile::standby: power = standby(); break;
         case Profile::tv: power = tv(ts_ms); break;
+        case Profile::house: break;
     }
 
     if (first && phase_end_ms_ > ts_ms) {

@@ -7,7 +7,9 @@
 
 namespace energyhub::sim {
 
-enum class Profile { fridge, heatpump, kettle, standby, tv };
+// The appliances, and a whole house behind its grid meter (house.hpp: a HouseModel, registered
+// with the meter's role "grid" as its type).
+enum class Profile { fridge, heatpump, kettle, standby, tv, house };
 
 // Also the device type registered for the profile.
 std::string_view profile_name(Profile profile);

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <deque>
 #include <limits>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 
@@ -61,6 +62,7 @@ struct SimDevice {
     DeviceSpec spec;
     mqtt::string_ref topic;  // built once, shared by every message of the device
     DeviceModel model;
+    std::optional<HouseModel> house;  // the house profile: a whole-home meter
     std::int64_t last_ts_ms = 0;
     Format format = Format::native;
     VendorState vendor{};
@@ -134,11 +136,14 @@ Publisher::Impl::Impl(std::string client_id, const PublishOptions& options, std:
     devices_.reserve(devices.size());
     for (auto& spec : devices) {
         const auto format = format_of(options.format, spec.index).value_or(Format::native);
-        mqtt::string_ref topic(topic_for(format, options.topic_prefix, spec.device_id));
+        const bool house = spec.profile == Profile::house;
+        mqtt::string_ref topic(topic_for(format, options.topic_prefix, spec.device_id, house));
         const auto index = spec.index;
         const auto profile = spec.profile;
-        devices_.push_back(
-            SimDevice{std::move(spec), std::move(topic), DeviceModel(profile, options.seed, index), 0, format});
+        std::optional<HouseModel> meter;
+        if (house) meter.emplace(options.seed, index, options.pv_noon_hour);
+        devices_.push_back(SimDevice{std::move(spec), std::move(topic), DeviceModel(profile, options.seed, index),
+                                     std::move(meter), 0, format});
     }
 
     auto builder = mqtt::connect_options_builder()
@@ -265,12 +270,17 @@ void Publisher::Impl::publish(std::size_t index) {
     // Strictly increasing per device: (device_id, ts) is the readings table's primary key.
     const std::int64_t ts = std::max(wall_clock_ms(), device.last_ts_ms + 1);
     device.last_ts_ms = ts;
-    const auto sample = device.model.step(ts);
     std::string_view payload;
-    switch (device.format) {
-        case Format::native: payload = format_native(payload_, ts, sample); break;
-        case Format::tasmota: payload = format_tasmota(vendor_payload_, ts, sample, device.vendor); break;
-        case Format::shelly: payload = format_shelly(vendor_payload_, ts, sample, device.vendor); break;
+    if (device.house) {
+        payload = format_house(device.format, vendor_payload_, device.spec.device_id, ts, device.house->step(ts),
+                               device.vendor);
+    } else {
+        const auto sample = device.model.step(ts);
+        switch (device.format) {
+            case Format::native: payload = format_native(payload_, ts, sample); break;
+            case Format::tasmota: payload = format_tasmota(vendor_payload_, ts, sample, device.vendor); break;
+            case Format::shelly: payload = format_shelly(vendor_payload_, ts, sample, device.vendor); break;
+        }
     }
     ++stats_.sent;
     try {

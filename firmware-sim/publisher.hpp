@@ -25,6 +25,7 @@ struct PublishOptions {
     double duration_s = 0;    // 0 = no time limit
     std::uint64_t count = 0;  // readings per device; 0 = no count limit
     std::uint64_t seed = 1;
+    int pv_noon_hour = 12;  // house profile: the UTC hour of the sun's highest point
     int max_inflight = 1000;  // unconfirmed messages per client; bounds memory at QoS 1
     std::chrono::milliseconds drain_timeout{10'000};
 };

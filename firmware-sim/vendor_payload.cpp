@@ -89,11 +89,11 @@ std::optional<Format> format_of(std::string_view option, std::uint64_t device_in
     return std::nullopt;
 }
 
-std::string topic_for(Format format, std::string_view native_prefix, std::string_view device_id) {
+std::string topic_for(Format format, std::string_view native_prefix, std::string_view device_id, bool meter) {
     const std::string id(device_id);
     switch (format) {
         case Format::tasmota: return "tele/" + id + "/SENSOR";
-        case Format::shelly: return id + "/status/switch:0";
+        case Format::shelly: return id + (meter ? "/events/rpc" : "/status/switch:0");
         case Format::native: break;
     }
     return std::string(native_prefix) + "/" + id + "/reading";
@@ -131,6 +131,81 @@ std::string_view format_shelly(VendorBuffer& buffer, std::int64_t ts_ms, const S
     o.fixed(st.by_minute_mwh[2], 3).text(R"(],"minute_ts":)").integer(st.minute * 60);
     o.text(R"(},"temperature":{"tC":41.2,"tF":106.2}})");
     return o.view();
+}
+
+namespace {
+
+// "[a,b,c]" of one value per phase.
+template <class Value>
+Out& per_phase(Out& o, const HouseSample& s, Value value, int decimals) {
+    o.text("[");
+    for (std::size_t p = 0; p < kPhases; ++p) o.text(p ? "," : "").fixed(value(s.phases[p]), decimals);
+    return o.text("]");
+}
+
+std::string_view house_native(VendorBuffer& buffer, std::int64_t ts_ms, const HouseSample& s) {
+    Out o(buffer);
+    o.text(R"({"ts":)").integer(ts_ms).text(R"(,"power_w":)").fixed(s.power_w, 1);
+    o.text(R"(,"energy_wh":)").fixed(s.import_wh, 3).text(R"(,"energy_export_wh":)").fixed(s.export_wh, 3);
+    o.text(R"(,"current_a":)").fixed(s.current_a, 3).text("}");
+    return o.view();
+}
+
+// Tasmota on a three-phase meter (an ADE7880 Shelly 3EM): Total is the net register, Today and
+// Yesterday follow it (and go negative on a sunny day), ExportActive is per phase.
+std::string_view house_tasmota(VendorBuffer& buffer, std::int64_t ts_ms, const HouseSample& s, VendorState& st) {
+    advance(st, ts_ms, s.net_wh);
+    Out o(buffer);
+    o.text(R"({"Time":")").time(ts_ms).text(R"(","ENERGY":{"TotalStartTime":")").time(st.counter_start_ms);
+    o.text(R"(","Total":)").fixed(s.net_wh / 1000.0, 5);
+    o.text(R"(,"Yesterday":)").fixed(st.yesterday_wh / 1000.0, 5);
+    o.text(R"(,"Today":)").fixed((s.net_wh - st.day_start_wh) / 1000.0, 5);
+    o.text(R"(,"ExportActive":)");
+    per_phase(o, s, [](const PhaseSample& p) { return p.export_wh / 1000.0; }, 5);
+    o.text(R"(,"Power":)");
+    per_phase(o, s, [](const PhaseSample& p) { return p.power_w; }, 1);
+    o.text(R"(,"Voltage":)");
+    per_phase(o, s, [](const PhaseSample& p) { return p.voltage_v; }, 1);
+    o.text(R"(,"Current":)");
+    per_phase(o, s, [](const PhaseSample& p) { return p.current_a; }, 3);
+    o.text("}}");
+    return o.view();
+}
+
+// A Shelly Pro 3EM's NotifyStatus, live values and counters in one frame, dated by the device.
+std::string_view house_shelly(VendorBuffer& buffer, std::string_view device_id, std::int64_t ts_ms, const HouseSample& s) {
+    constexpr std::array<std::string_view, kPhases> kPrefix = {"a_", "b_", "c_"};
+    Out o(buffer);
+    o.text(R"({"src":")").text(device_id).text(R"(","dst":")").text(device_id);
+    o.text(R"(/events","method":"NotifyStatus","params":{"ts":)").fixed(static_cast<double>(ts_ms) / 1000.0, 3);
+    o.text(R"(,"em:0":{"id":0)");
+    for (std::size_t p = 0; p < kPhases; ++p) {
+        const auto& ph = s.phases[p];
+        o.text(",\"").text(kPrefix[p]).text(R"(current":)").fixed(ph.current_a, 3);
+        o.text(",\"").text(kPrefix[p]).text(R"(voltage":)").fixed(ph.voltage_v, 1);
+        o.text(",\"").text(kPrefix[p]).text(R"(act_power":)").fixed(ph.power_w, 1);
+    }
+    o.text(R"(,"n_current":null,"total_current":)").fixed(s.current_a, 3);
+    o.text(R"(,"total_act_power":)").fixed(s.power_w, 3).text("}");
+    o.text(R"(,"emdata:0":{"id":0)");
+    for (std::size_t p = 0; p < kPhases; ++p) {
+        o.text(",\"").text(kPrefix[p]).text(R"(total_act_energy":)").fixed(s.phases[p].import_wh, 2);
+        o.text(",\"").text(kPrefix[p]).text(R"(total_act_ret_energy":)").fixed(s.phases[p].export_wh, 2);
+    }
+    o.text(R"(,"total_act":)").fixed(s.import_wh, 2).text(R"(,"total_act_ret":)").fixed(s.export_wh, 2).text("}}}");
+    return o.view();
+}
+
+}  // namespace
+
+std::string_view format_house(Format format, VendorBuffer& buffer, std::string_view device_id, std::int64_t ts_ms,
+                              const HouseSample& sample, VendorState& state) {
+    switch (format) {
+        case Format::tasmota: return house_tasmota(buffer, ts_ms, sample, state);
+        case Format::shelly: return house_shelly(buffer, device_id, ts_ms, sample);
+        case Format::native: break;
+    }
+    return house_native(buffer, ts_ms, sample);
 }
 
 }  // namespace energyhub::sim

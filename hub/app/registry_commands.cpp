@@ -58,7 +58,7 @@ void print_usage(pqxx::connection& conn, const std::string& device, std::chrono:
         device, static_cast<long long>(since.count()));
     // "kWh" is import (used); "export kWh" what went back to the grid (meters that report it).
     std::printf("%-17s %10s %10s %10s %10s %8s\n", "hour (UTC)", "kWh", "export kWh", "avg W", "peak W", "samples");
-    double total = 0, total_export = 0, peak = 0;
+    double total = 0, total_export = 0, peak = -std::numeric_limits<double>::infinity();
     for (const auto& r : rows) {
         double kwh = r[1].as<double>();
         double export_kwh = r[5].as<double>();
@@ -66,10 +66,10 @@ void print_usage(pqxx::connection& conn, const std::string& device, std::chrono:
         double max = r[3].is_null() ? 0 : r[3].as<double>();
         total += kwh;
         total_export += export_kwh;
-        peak = std::max(peak, max);
+        if (!r[3].is_null()) peak = std::max(peak, max);
         std::printf("%-17s %10.3f %10.3f %10.1f %10.1f %8d\n", r[0].c_str(), kwh, export_kwh, avg, max, r[4].as<int>());
     }
-    std::printf("%-17s %10.3f %10.3f %10s %10.1f\n", "total", total, total_export, "", peak);
+    std::printf("%-17s %10.3f %10.3f %10s %10.1f\n", "total", total, total_export, "", std::isfinite(peak) ? peak : 0.0);
 }
 
 }  // namespace
