@@ -68,6 +68,7 @@ Options parse_options(const std::vector<std::pair<std::string, std::string>>& pa
          }},
         {"redis_uri", [&](const std::string&, const std::string& v) { o.redis_uri = v; }},
         {"allow_anonymous", [&](const std::string& k, const std::string& v) { o.allow_anonymous = parse_bool(k, v); }},
+        {"service_client_prefix", [&](const std::string&, const std::string& v) { o.service_client_prefix = v; }},
         {"max_payload", [&](const std::string& k, const std::string& v) {
              auto size = parse_byte_size(v);
              if (!size || *size == 0 || *size > (256u << 20)) bad(k, "'" + v + "' is not a size between 1 and 256MB, e.g. 16KB");

@@ -24,6 +24,8 @@ struct Options {
     std::string redis_uri;     // accepted for symmetry with the daemons; not used (see README)
 
     bool allow_anonymous = false;
+    std::string service_client_prefix = "energyhub-";  // client ids only service accounts may use; "" = none
+    std::size_t max_client_ids = 1'000'000;            // client id bindings remembered (broker/client_ids.hpp)
     std::size_t max_payload = 16 * 1024;  // bytes, on device reading topics
     double rate_per_device = 0;           // messages per second per device; 0 = no limit
     double rate_burst = 10;               // bucket size

@@ -1,9 +1,9 @@
 // energyhub's Mosquitto plugin (plugin API version 5, Mosquitto 2.0): device and account
 // authentication against the registry in PostgreSQL, topic ACLs, and the payload guard on device
-// reading topics. This file is the boundary with the broker: the three exported functions and
-// the event callbacks. No C++ exception crosses it; every callback answers from memory (the
-// Directory the refresher thread keeps current), so the broker's single network thread never
-// waits for the database.
+// reading topics (publishes and last wills alike). This file is the boundary with the broker: the
+// three exported functions and the event callbacks. No C++ exception crosses it; every callback
+// answers from memory (the Directory the refresher thread keeps current), so the broker's single
+// network thread never waits for the database.
 #include <mosquitto.h>
 #include <mosquitto_broker.h>
 #pragma GCC visibility push(default)
@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "broker/auth_cache.hpp"
+#include "broker/client_ids.hpp"
 #include "broker/directory.hpp"
 #include "broker/log.hpp"
 #include "broker/options.hpp"
@@ -86,7 +87,8 @@ struct Plugin {
           options(std::move(options_)),
           policy(options),
           refresher(options, log_queue),
-          guard(options.max_payload, options.rate_per_device, options.rate_burst) {}
+          guard(options.max_payload, options.rate_per_device, options.rate_burst),
+          client_ids(options.service_client_prefix, options.max_client_ids) {}
 
     mosquitto_plugin_id_t* id;
     Options options;
@@ -95,6 +97,7 @@ struct Plugin {
     Refresher refresher;
     AuthCache auth;
     PayloadGuard guard;
+    ClientIds client_ids;
     LogLimiter limiter{kLogBurst, kLogWindow};
     Counters counters;
     Counters reported;
@@ -157,8 +160,14 @@ int on_basic_auth(int, void* event_data, void* userdata) {
         auto& p = *static_cast<Plugin*>(userdata);
         auto* ed = static_cast<mosquitto_evt_basic_auth*>(event_data);
         const char* address = mosquitto_client_address(ed->client);
+        const char* client_id = mosquitto_client_id(ed->client);
         if (!ed->username) {
             if (p.options.allow_anonymous) {
+                if (const char* why = p.client_ids.claim(client_id ? client_id : "", "", Role::anonymous)) {
+                    ++p.counters.refused;
+                    p.limited("auth", MOSQ_LOG_NOTICE, "refused anonymous login from %s: %s", printable(address).c_str(), why);
+                    return MOSQ_ERR_AUTH;
+                }
                 ++p.counters.anonymous;
                 return MOSQ_ERR_SUCCESS;
             }
@@ -173,6 +182,7 @@ int on_basic_auth(int, void* event_data, void* userdata) {
         else if (who->conflict) reason = "name is both a device and an account";
         else if (!ed->password) reason = "no password";
         else if (!p.auth.check(ed->username, ed->password, who->secret_hash)) reason = "wrong password";
+        else reason = p.client_ids.claim(client_id ? client_id : "", ed->username, who->role);
         if (!reason) {
             ++p.counters.logins;
             return MOSQ_ERR_SUCCESS;
@@ -184,6 +194,26 @@ int on_basic_auth(int, void* event_data, void* userdata) {
     } catch (...) {
         return MOSQ_ERR_AUTH;
     }
+}
+
+// The payload guard on a device's reading topic: size, JSON shape, rate. It runs in the ACL
+// check of every write, which Mosquitto makes with the payload both for a PUBLISH and for a last
+// will as the broker sends it, so a will passes the same guard as a publish.
+int guard(Plugin& p, const char* topic_name, const void* payload, std::uint32_t payloadlen) {
+    auto topic = p.policy.device_topic(topic_name);
+    if (!topic || topic->guard == Guard::none) return MOSQ_ERR_SUCCESS;
+    auto verdict = p.guard.check(topic->guard, topic->device_id, payload, payloadlen, SteadyClock::now());
+    switch (verdict) {
+    case Verdict::pass: ++p.counters.guard_passed; return MOSQ_ERR_SUCCESS;
+    case Verdict::oversize: ++p.counters.oversize; break;
+    case Verdict::not_json: ++p.counters.not_json; break;
+    case Verdict::rate_limited: ++p.counters.rate_limited; break;
+    }
+    std::string device(topic->device_id);
+    p.limited(to_string(verdict), MOSQ_LOG_WARNING, "dropped message on '%s' (device '%s', %u bytes): %s",
+              printable(topic_name).c_str(), printable(device.c_str()).c_str(), static_cast<unsigned>(payloadlen),
+              to_string(verdict));
+    return MOSQ_ERR_ACL_DENIED;  // the broker drops it (MQTT 5: PUBACK "not authorized"), or the will
 }
 
 int on_acl_check(int, void* event_data, void* userdata) {
@@ -204,7 +234,7 @@ int on_acl_check(int, void* event_data, void* userdata) {
             default: break;
             }
         }
-        if (allowed) return MOSQ_ERR_SUCCESS;
+        if (allowed) return ed->access == MOSQ_ACL_WRITE ? guard(p, ed->topic, ed->payload, ed->payloadlen) : MOSQ_ERR_SUCCESS;
         switch (ed->access) {
         case MOSQ_ACL_SUBSCRIBE:
             ++p.counters.subscribe_denied;
@@ -226,35 +256,12 @@ int on_acl_check(int, void* event_data, void* userdata) {
     }
 }
 
-int on_message(int, void* event_data, void* userdata) {
-    try {
-        auto& p = *static_cast<Plugin*>(userdata);
-        auto* ed = static_cast<mosquitto_evt_message*>(event_data);
-        if (!ed->topic) return MOSQ_ERR_SUCCESS;
-        auto topic = p.policy.device_topic(ed->topic);
-        if (!topic || topic->guard == Guard::none) return MOSQ_ERR_SUCCESS;
-        auto verdict = p.guard.check(topic->guard, topic->device_id, ed->payload, ed->payloadlen, SteadyClock::now());
-        switch (verdict) {
-        case Verdict::pass: ++p.counters.guard_passed; return MOSQ_ERR_SUCCESS;
-        case Verdict::oversize: ++p.counters.oversize; break;
-        case Verdict::not_json: ++p.counters.not_json; break;
-        case Verdict::rate_limited: ++p.counters.rate_limited; break;
-        }
-        std::string device(topic->device_id);
-        p.limited(to_string(verdict), MOSQ_LOG_WARNING, "dropped message on '%s' (device '%s', %u bytes): %s",
-                  printable(ed->topic).c_str(), printable(device.c_str()).c_str(), static_cast<unsigned>(ed->payloadlen),
-                  to_string(verdict));
-        return MOSQ_ERR_ACL_DENIED;  // the broker drops it (MQTT 5: PUBACK "not authorized")
-    } catch (...) {
-        return MOSQ_ERR_ACL_DENIED;
-    }
-}
-
 int on_tick(int, void*, void* userdata) {
     try {
         auto& p = *static_cast<Plugin*>(userdata);
         p.drain_log();
         for (const auto& name : p.refresher.take_revoked()) {
+            p.client_ids.release(name);
             if (mosquitto_kick_client_by_username(name.c_str(), false) == MOSQ_ERR_SUCCESS)
                 p.limited("kick", MOSQ_LOG_INFO, "closed the sessions of '%s': its registry entry changed", printable(name.c_str()).c_str());
         }
@@ -284,8 +291,10 @@ struct Registration {
     MOSQ_FUNC_generic_callback callback;
 };
 constexpr Registration kCallbacks[] = {
-    {MOSQ_EVT_BASIC_AUTH, on_basic_auth}, {MOSQ_EVT_ACL_CHECK, on_acl_check}, {MOSQ_EVT_MESSAGE, on_message},
-    {MOSQ_EVT_TICK, on_tick},             {MOSQ_EVT_RELOAD, on_reload},
+    {MOSQ_EVT_BASIC_AUTH, on_basic_auth},
+    {MOSQ_EVT_ACL_CHECK, on_acl_check},
+    {MOSQ_EVT_TICK, on_tick},
+    {MOSQ_EVT_RELOAD, on_reload},
 };
 
 void unregister(mosquitto_plugin_id_t* id, std::size_t count) {

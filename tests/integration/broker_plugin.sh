@@ -59,6 +59,27 @@ grep -q "refused login of 'ghost_$$' from 127.0.0.1: unknown username" "$BROKER_
 grep -q "refused anonymous login" "$BROKER_LOG" || fail "no log line for the anonymous client"
 log "right secrets connect; a wrong password, an unknown device and anonymous are refused"
 
+# --- Client ids belong to accounts: a device cannot take the hub's session -----------------
+# The hub's persistent session (clean session off) holds QoS-1 readings while it is away; a
+# device that logged in under the hub's client id would take that session over, and Mosquitto
+# would drop the held readings that the device may not read.
+HUB_ID="hubsession-$$"
+client_args "hub_$$" "$HUB"
+mosquitto_sub "${CLIENT_ARGS[@]}" -i "$HUB_ID" -c -q 1 -t "energy/+/reading" -C 1 -W 1 >/dev/null 2>&1 || true
+for i in $(seq 1 20); do mqtt_pub "plugA_$$" "$PA" "energy/plugA_$$/reading" "{\"power_w\":$i}"; done
+client_args "plugB_$$" "$PB"
+! mosquitto_sub "${CLIENT_ARGS[@]}" -i "$HUB_ID" -c -q 1 -t "energy/plugB_$$/reading" -C 1 -W 2 >/dev/null 2>&1 ||
+    fail "device B logged in under the hub's client id"
+grep -q "refused login of 'plugB_$$' from 127.0.0.1: client id in use by another account" "$BROKER_LOG" ||
+    fail "no log line for the taken client id"
+! mosquitto_pub "${CLIENT_ARGS[@]}" -i energyhub-hub -q 0 -t "energy/plugB_$$/reading" -m '{"power_w":1}' 2>/dev/null ||
+    fail "a device logged in under the daemons' reserved client id"
+client_args "hub_$$" "$HUB"
+got=$(mosquitto_sub "${CLIENT_ARGS[@]}" -i "$HUB_ID" -c -q 1 -t "energy/+/reading" -C 20 -W 10 2>/dev/null | grep -c power_w || true)
+[[ "$got" == 20 ]] || fail "the hub got $got of the 20 readings the broker held for it"
+mosquitto_sub "${CLIENT_ARGS[@]}" -i "$HUB_ID" -t "x" -E >/dev/null 2>&1 || true  # end the persistent session
+log "a device is refused the hub's client id and the daemons' prefix; the hub got all 20 held readings"
+
 # --- Devices publish only their own topics -------------------------------------------------
 mqtt_sub "$WORK_DIR/hub.txt" "hub_$$" "$HUB" 'energy/+/reading' 'tele/+/LWT'
 mqtt_pub "plugA_$$" "$PA" "energy/plugB_$$/reading" '{"power_w":666}'
@@ -86,6 +107,24 @@ grep -q "dropped message on 'energy/plugA_$$/reading' (device 'plugA_$$', [0-9]*
     fail "no log line for the oversized reading"
 [[ $(grep -c "dropped message on 'energy/plugA_$$/reading' .*: not_json" "$BROKER_LOG") == 4 ]] || fail "not every non-JSON reading was logged"
 log "oversized and non-JSON readings are dropped at the broker; good ones and the LWT pass"
+
+# --- A last will passes the same guard as a publish -----------------------------------------
+will_of() {  # will_of PAYLOAD: connect with a will on A's reading topic, then drop without DISCONNECT
+    local id="will-$RANDOM-$$"
+    client_args "plugA_$$" "$PA"
+    mosquitto_sub "${CLIENT_ARGS[@]}" -i "$id" -t "cmnd/plugA_$$/POWER" \
+        --will-topic "energy/plugA_$$/reading" --will-payload "$1" --will-qos 1 >/dev/null 2>&1 &
+    local pid=$!
+    wait_for 10 "the will's subscription" 'grep -q "Sending SUBACK to $id" "$BROKER_LOG"'
+    kill -9 "$pid"
+    wait "$pid" 2>/dev/null || true
+}
+will_of 'not json'
+will_of '{"power_w":3}'
+wait_for 10 "the good will at the hub" 'grep -qx "energy/plugA_$$/reading {\"power_w\":3}" "$WORK_DIR/hub.txt"'
+! grep -q "not json" "$WORK_DIR/hub.txt" || fail "a non-JSON will reached the hub"
+[[ $(grep -c "dropped message on 'energy/plugA_$$/reading' .*: not_json" "$BROKER_LOG") == 5 ]] || fail "the non-JSON will was not dropped by the guard"
+log "a will on a reading topic passes the payload guard: a non-JSON will is dropped, a good one arrives"
 
 # --- Dashboards read their user's topics only ----------------------------------------------
 mqtt_sub "$WORK_DIR/dash.txt" "dash_$$" "$DASH" "energy/$A/#" "alerts/$A/#" "insights/$A"

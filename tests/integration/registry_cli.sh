@@ -31,7 +31,14 @@ expect_refusal "already exists" eh device add "meter_$$" --user "bob_$$"
 expect_refusal "no user 'nobody_$$'" eh device add "d2_$$" --user "nobody_$$"
 expect_refusal "must match [A-Za-z0-9_.-]{1,64}" eh device add "x';DROP TABLE devices;--" --user "bob_$$"
 expect_refusal "must match [A-Za-z0-9_.-]{1,64}" eh user add '$(reboot)' --email a@example.com
-expect_refusal "is not an email address" eh user add "carol_$$" --email nope
+expect_refusal "the email must be an address" eh user add "carol_$$" --email nope
+expect_refusal "the email must be an address" eh user add "carol_$$" --email $'c@example.com\r\nBcc: x@evil.example'
+# Names end up in email headers and HTML: bounded, printable UTF-8 only.
+expect_refusal "the device's name must be at most 80 characters" eh device add "d3_$$" --user "bob_$$" --name "$(printf 'x%.0s' {1..81})"
+expect_refusal "the device's name must be at most 80 characters" eh device add "d3_$$" --user "bob_$$" --name $'Kettle\r\n--boundary'
+expect_refusal "the device's name must be at most 80 characters" eh device add "d3_$$" --user "bob_$$" --name $'\xff\xfe'
+expect_refusal "the user's name must be at most 80 characters" eh user add "carol_$$" --email c@example.com --name $'Carol\x1b[31m'
+expect_refusal "device type must be" eh device add "d3_$$" --user "bob_$$" --type "heat pump"
 expect_refusal "unknown time zone" eh user add "carol_$$" --email c@example.com --tz Mars/Olympus
 expect_refusal "no device 'ghost_$$'" eh device remove "ghost_$$"
 expect_refusal "--since" eh usage --device "meter_$$" --since yesterday

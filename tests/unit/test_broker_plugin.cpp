@@ -7,6 +7,7 @@
 #include <string>
 
 #include "broker/auth_cache.hpp"
+#include "broker/client_ids.hpp"
 #include "broker/directory.hpp"
 #include "broker/log.hpp"
 #include "broker/options.hpp"
@@ -254,6 +255,45 @@ BOOST_AUTO_TEST_CASE(stays_bounded) {
     for (int i = 0; i < 10; ++i) BOOST_TEST(cache.check("u" + std::to_string(i), "pw", "$7$h"));
     BOOST_TEST(cache.check("u9", "pw", "$7$h"));
     BOOST_TEST(slow == 10);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(broker_client_ids)
+
+BOOST_AUTO_TEST_CASE(a_client_id_belongs_to_one_account) {
+    ClientIds ids("energyhub-", 100);
+    BOOST_TEST(ids.claim("hub-a", "hub", Role::hub) == nullptr);
+    BOOST_TEST(ids.claim("hub-a", "hub", Role::hub) == nullptr);  // the same account reconnects
+    BOOST_TEST(ids.claim("hub-a", "plug1", Role::device) != nullptr);  // a device cannot take the hub's session
+    BOOST_TEST(ids.claim("hub-a", "dash", Role::dashboard) != nullptr);
+    BOOST_TEST(ids.claim("plug1", "plug1", Role::device) == nullptr);
+    BOOST_TEST(ids.claim("plug1", "plug2", Role::device) != nullptr);  // nor another device's
+    BOOST_TEST(ids.claim("", "", Role::anonymous) == nullptr);
+}
+
+BOOST_AUTO_TEST_CASE(the_daemons_prefix_is_for_service_accounts) {
+    ClientIds ids("energyhub-", 100);
+    // Before the hub has ever connected (a broker just restarted), its default id is still its own.
+    BOOST_TEST(std::string(ids.claim("energyhub-hub", "plug1", Role::device)) == "client id reserved for the energyhub daemons");
+    BOOST_TEST(ids.claim("energyhub-hub", "", Role::anonymous) != nullptr);
+    BOOST_TEST(ids.claim("energyhub-hub", "svc", Role::hub) == nullptr);
+    BOOST_TEST(ids.claim("energyhub-notifier", "svc2", Role::notifier) == nullptr);
+    ClientIds open_ids("", 100);
+    BOOST_TEST(open_ids.claim("energyhub-hub", "plug1", Role::device) == nullptr);
+}
+
+BOOST_AUTO_TEST_CASE(bindings_end_with_the_account_and_are_bounded) {
+    ClientIds ids("energyhub-", 2);
+    BOOST_TEST(ids.claim("a", "plug1", Role::device) == nullptr);
+    BOOST_TEST(ids.claim("b", "plug1", Role::device) == nullptr);
+    BOOST_TEST(ids.claim("c", "plug2", Role::device) == nullptr);  // full: not bound
+    BOOST_TEST(ids.size() == 2u);
+    BOOST_TEST(ids.claim("c", "plug3", Role::device) == nullptr);
+    BOOST_TEST(ids.claim("hub-x", "hub", Role::hub) == nullptr);  // services are always bound
+    BOOST_TEST(ids.claim("hub-x", "plug3", Role::device) != nullptr);
+    ids.release("plug1");  // removed from the registry
+    BOOST_TEST(ids.claim("a", "plug2", Role::device) == nullptr);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

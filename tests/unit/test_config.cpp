@@ -89,6 +89,7 @@ BOOST_AUTO_TEST_CASE(errors_name_file_line_and_key) {
         {"hub:\n  partition: 2/2\n", "test.yaml:2: hub.partition: must be i/n with 0 <= i < n <= 1024, as in 0/2"},
         {"hub:\n  partition: half\n", "test.yaml:2: hub.partition: must be i/n with 0 <= i < n <= 1024, as in 0/2"},
         {"mqtt: {share_group: hubs}\nhub:\n  partition: 0/2\n", "test.yaml:3: hub.partition: cannot be combined with mqtt.share_group"},
+        {"mqtt:\n  uri: tcp://hub:s3cret@127.0.0.1:1883\n", "test.yaml:2: mqtt.uri: must not carry a user name or password: set mqtt.username and mqtt.password"},
         // A client id names the daemon's status topic: one topic level.
         {"mqtt:\n  client_id: hub/b\n", "test.yaml:2: mqtt.client_id: must match [A-Za-z0-9_.-]{1,64}"},
         {"notifier:\n  client_id: '#'\n", "test.yaml:2: notifier.client_id: must match [A-Za-z0-9_.-]{1,64}"},

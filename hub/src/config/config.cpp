@@ -17,6 +17,7 @@
 #include "http/http_server.hpp"
 #include "pipeline/device_partition.hpp"
 #include "pipeline/topic_pattern.hpp"
+#include "util/redact.hpp"
 
 namespace energyhub {
 
@@ -65,6 +66,9 @@ void read_mqtt(Section s, MqttConfig& c) {
     if (c.uri.rfind("tcp://", 0) != 0 && c.uri.rfind("ssl://", 0) != 0 && c.uri.rfind("mqtt://", 0) != 0 &&
         c.uri.rfind("mqtts://", 0) != 0)
         s.fail(s.child("uri"), "mqtt.uri", "must start with tcp://, ssl://, mqtt:// or mqtts://");
+    // Paho refuses a user name in the URI; and a password there would end up in logs.
+    if (has_userinfo(c.uri))
+        s.fail(s.child("uri"), "mqtt.uri", "must not carry a user name or password: set mqtt.username and mqtt.password");
 }
 
 void read_postgres(Section s, PostgresConfig& c) {

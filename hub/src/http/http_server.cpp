@@ -29,12 +29,38 @@ std::pair<std::string, int> parse_listen_address(const std::string& listen) {
     return {host, port};
 }
 
+bool is_loopback_host(std::string_view host) {
+    // Drop the port: "[::1]:8080", "127.0.0.1:8080", "localhost:8080".
+    if (!host.empty() && host.front() == '[') {
+        const auto close = host.find(']');
+        if (close == std::string_view::npos) return false;
+        const auto rest = host.substr(close + 1);
+        return host.substr(1, close - 1) == "::1" && (rest.empty() || rest.front() == ':');
+    }
+    if (const auto colon = host.rfind(':'); colon != std::string_view::npos) host = host.substr(0, colon);
+    if (host == "localhost") return true;
+    if (host.substr(0, 4) != "127.") return false;
+    int dots = 0;
+    for (char c : host) {
+        if (c == '.') ++dots;
+        else if (c < '0' || c > '9') return false;
+    }
+    return dots == 3;
+}
+
 HttpServer::HttpServer(const std::string& listen) : impl_(std::make_unique<Impl>()) {
     std::tie(host_, port_) = parse_listen_address(listen);
     impl_->server.set_keep_alive_max_count(100);
     impl_->server.set_read_timeout(5, 0);
     impl_->server.set_write_timeout(5, 0);
     impl_->server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+        // Without a token the listener is on loopback, and only a loopback name may address it: a
+        // page elsewhere that rebinds its own name to 127.0.0.1 must not read the API.
+        if (impl_->token.empty() && !is_loopback_host(req.get_header_value("Host"))) {
+            res.status = 403;
+            res.set_content("{\"error\":\"the Host header must name this machine's loopback address\"}", "application/json");
+            return httplib::Server::HandlerResponse::Handled;
+        }
         if (impl_->token.empty() || req.path.rfind("/health", 0) == 0 || impl_->public_paths.count(req.path))
             return httplib::Server::HandlerResponse::Unhandled;
         if (req.get_header_value("Authorization") == "Bearer " + impl_->token)

@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace energyhub {
@@ -55,5 +56,9 @@ private:
 
 // Splits "host:port"; throws std::invalid_argument.
 std::pair<std::string, int> parse_listen_address(const std::string& listen);
+
+// Whether an HTTP Host header names the loopback interface (localhost, 127.0.0.0/8, [::1]), with
+// or without a port.
+bool is_loopback_host(std::string_view host);
 
 }  // namespace energyhub

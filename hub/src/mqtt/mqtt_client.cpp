@@ -5,6 +5,7 @@
 #include <mqtt/async_client.h>
 
 #include "mqtt/session_store.hpp"
+#include "util/redact.hpp"
 #include <spdlog/spdlog.h>
 
 namespace energyhub {
@@ -65,19 +66,19 @@ MqttClient::MqttClient(const MqttConfig& config, std::string daemon, const std::
         connected_ = true;
         if (ever_connected_.exchange(true)) {
             ++reconnects_;
-            log()->info("reconnected to {}", config_.uri);
+            log()->info("reconnected to {}", redact(config_.uri));
         }
         resubscribe();
         publish(status_topic_, "online", 1, true);
     });
     client_->set_connection_lost_handler([this](const std::string& cause) {
         connected_ = false;
-        log()->warn("connection to {} lost{}{}; reconnecting", config_.uri, cause.empty() ? "" : ": ", cause);
+        log()->warn("connection to {} lost{}{}; reconnecting", redact(config_.uri), cause.empty() ? "" : ": ", cause);
     });
     client_->set_message_callback([this](mqtt::const_message_ptr msg) {
         // Runs on Paho's thread: nothing may escape into the C library.
         try {
-            if (handler_) handler_(msg->get_topic(), msg->get_payload_str());
+            if (handler_) handler_(msg->get_topic(), msg->get_payload_str(), msg->is_retained());
         } catch (const std::exception& e) {
             log()->error("message handler failed: {}", e.what());
         }
@@ -119,10 +120,10 @@ bool MqttClient::connect(const std::function<bool()>& give_up) {
     for (;;) {
         try {
             client_->connect(options)->wait();
-            log()->info("connected to {} as {}", config_.uri, config_.client_id);
+            log()->info("connected to {} as {}", redact(config_.uri), config_.client_id);
             return true;
         } catch (const mqtt::exception& e) {
-            log()->warn("cannot connect to {}: {}; retrying in {} ms", config_.uri, e.what(), delay.count());
+            log()->warn("cannot connect to {}: {}; retrying in {} ms", redact(config_.uri), redact(e.what()), delay.count());
         }
         for (auto waited = std::chrono::milliseconds(0); waited < delay; waited += std::chrono::milliseconds(50)) {
             if (give_up()) return false;

@@ -29,7 +29,8 @@ class SessionStore;
 
 class MqttClient {
 public:
-    using MessageHandler = std::function<void(std::string_view topic, std::string_view payload)>;
+    // `retained`: the broker replayed a retained message to a new subscription (not a live one).
+    using MessageHandler = std::function<void(std::string_view topic, std::string_view payload, bool retained)>;
 
     // `daemon` names the status topic (<status_prefix>/<daemon>). `session_dir` holds Paho's
     // session store; empty means none (only for clients that do not subscribe with QoS 2).

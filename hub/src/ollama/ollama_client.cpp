@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "ollama/think.hpp"
+#include "util/redact.hpp"
 
 namespace energyhub::ollama {
 
@@ -228,16 +229,16 @@ ChatResult OllamaClient::chat(const ChatRequest& request) {
             // the connection was never made (connect_timeout), which is worth another try.
             if (a.elapsed_ms + 50 >= remaining.count())
                 return finish(ChatStatus::timeout, "no answer within " + std::to_string(config_.timeout.count()) + " ms");
-            error = "cannot connect to " + config_.url + ": " + a.curl_error;
+            error = "cannot connect to " + redact(config_.url) + ": " + a.curl_error;
             retry = true;
         } else if (a.code != CURLE_OK) {
-            error = "request to " + url + " failed: " + a.curl_error;
+            error = "request to " + redact(url) + " failed: " + a.curl_error;
             retry = retryable(a.code);
         } else if (a.http >= 500) {
-            error = "HTTP " + std::to_string(a.http) + " from " + url + ": " + server_error(a.transfer.body);
+            error = "HTTP " + std::to_string(a.http) + " from " + redact(url) + ": " + server_error(a.transfer.body);
             retry = true;
         } else if (a.http != 200) {
-            return finish(ChatStatus::error, "HTTP " + std::to_string(a.http) + " from " + url + ": " + server_error(a.transfer.body));
+            return finish(ChatStatus::error, "HTTP " + std::to_string(a.http) + " from " + redact(url) + ": " + server_error(a.transfer.body));
         } else {
             auto doc = nlohmann::json::parse(a.transfer.body, nullptr, false);
             if (doc.is_discarded() || !doc.is_object()) return finish(ChatStatus::error, "the answer is not JSON");
@@ -270,11 +271,11 @@ std::optional<std::vector<std::string>> OllamaClient::list_models(std::string* e
         if (error) *error = std::move(why);
         return std::nullopt;
     };
-    if (a.code != CURLE_OK) return fail("GET " + url + ": " + a.curl_error);
-    if (a.http != 200) return fail("GET " + url + ": HTTP " + std::to_string(a.http) + ": " + server_error(a.transfer.body));
+    if (a.code != CURLE_OK) return fail("GET " + redact(url) + ": " + a.curl_error);
+    if (a.http != 200) return fail("GET " + redact(url) + ": HTTP " + std::to_string(a.http) + ": " + server_error(a.transfer.body));
     auto doc = nlohmann::json::parse(a.transfer.body, nullptr, false);
     if (doc.is_discarded() || !doc.is_object() || !doc.contains("models") || !doc["models"].is_array())
-        return fail("GET " + url + ": the answer has no models list");
+        return fail("GET " + redact(url) + ": the answer has no models list");
     std::vector<std::string> names;
     for (const auto& m : doc["models"])
         if (m.is_object() && m.contains("name") && m["name"].is_string()) names.push_back(m["name"].get<std::string>());

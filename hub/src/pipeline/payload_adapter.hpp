@@ -67,6 +67,7 @@ public:
         return r;
     }
     void drop_last() { --used_; }
+    void drop_readings() { used_ = 0; }
 
     std::span<const Reading> readings() const { return {slots_.data(), used_}; }
     std::span<Reading> readings() { return {slots_.data(), used_}; }

@@ -24,7 +24,7 @@ struct Header {
     std::uint32_t checksum;  // FNV-1a of header fields and body: detects a torn tail after a crash
     std::int64_t received_ms;
     std::uint16_t topic_len;
-    std::uint16_t reserved;
+    std::uint16_t flags;  // kSpoolRetained; 0 in spools of older versions
 };
 static_assert(sizeof(Header) == 20 || sizeof(Header) == 24);
 constexpr std::size_t kHeaderSize = 20;
@@ -40,9 +40,12 @@ std::uint32_t fnv1a(std::uint32_t h, const void* data, std::size_t len) {
     return h;
 }
 
-std::uint32_t record_checksum(std::int64_t received_ms, std::string_view topic, std::string_view payload) {
+// Flags are covered when set, so records of older versions (flags 0) keep their checksums.
+std::uint32_t record_checksum(std::int64_t received_ms, std::string_view topic, std::string_view payload,
+                              std::uint16_t flags) {
     std::uint32_t h = 2166136261u;
     h = fnv1a(h, &received_ms, sizeof received_ms);
+    if (flags != 0) h = fnv1a(h, &flags, sizeof flags);
     h = fnv1a(h, topic.data(), topic.size());
     return fnv1a(h, payload.data(), payload.size());
 }
@@ -52,7 +55,7 @@ void encode(const Header& h, char* out) {
     std::memcpy(out + 4, &h.checksum, 4);
     std::memcpy(out + 8, &h.received_ms, 8);
     std::memcpy(out + 16, &h.topic_len, 2);
-    std::memcpy(out + 18, &h.reserved, 2);
+    std::memcpy(out + 18, &h.flags, 2);
 }
 
 Header decode(const char* in) {
@@ -61,7 +64,7 @@ Header decode(const char* in) {
     std::memcpy(&h.checksum, in + 4, 4);
     std::memcpy(&h.received_ms, in + 8, 8);
     std::memcpy(&h.topic_len, in + 16, 2);
-    std::memcpy(&h.reserved, in + 18, 2);
+    std::memcpy(&h.flags, in + 18, 2);
     return h;
 }
 
@@ -144,7 +147,7 @@ std::uint64_t Spool::recover_tail(std::uint64_t id) {
         if (::pread(fd, body.data(), h.body_len, static_cast<off_t>(good + kHeaderSize)) != static_cast<ssize_t>(h.body_len))
             break;
         std::string_view all(body.data(), body.size());
-        if (record_checksum(h.received_ms, all.substr(0, h.topic_len), all.substr(h.topic_len)) != h.checksum) break;
+        if (record_checksum(h.received_ms, all.substr(0, h.topic_len), all.substr(h.topic_len), h.flags) != h.checksum) break;
         good += kHeaderSize + h.body_len;
     }
     auto size = std::filesystem::file_size(path);
@@ -163,12 +166,13 @@ std::uint64_t Spool::bytes_between(SpoolPosition from, SpoolPosition to) const {
     return total - from.offset + to.offset;
 }
 
-void Spool::append(std::int64_t received_ms, std::string_view topic, std::string_view payload) {
+void Spool::append(std::int64_t received_ms, std::string_view topic, std::string_view payload, std::uint16_t flags) {
     Header h{};
     h.body_len = static_cast<std::uint32_t>(topic.size() + payload.size());
     h.topic_len = static_cast<std::uint16_t>(topic.size());
+    h.flags = flags;
     h.received_ms = received_ms;
-    h.checksum = record_checksum(received_ms, topic, payload);
+    h.checksum = record_checksum(received_ms, topic, payload, flags);
     char raw[kHeaderSize];
     encode(h, raw);
     const std::uint64_t record_size = kHeaderSize + h.body_len;
@@ -257,6 +261,7 @@ bool Spool::next(SpoolRecord& out, std::chrono::milliseconds wait) {
     if (!fill_read_buffer(kHeaderSize + h.body_len, end.offset)) return false;
     const char* body = read_buffer_.data() + (read_pos_.offset - read_buffer_offset_) + kHeaderSize;
     out.received_ms = h.received_ms;
+    out.flags = h.flags;
     out.topic = std::string_view(body, h.topic_len);
     out.payload = std::string_view(body + h.topic_len, h.body_len - h.topic_len);
     read_pos_.offset += kHeaderSize + h.body_len;

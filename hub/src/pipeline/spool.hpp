@@ -28,8 +28,12 @@ struct SpoolPosition {
     friend bool operator==(const SpoolPosition&, const SpoolPosition&) = default;
 };
 
+// Record flags.
+constexpr std::uint16_t kSpoolRetained = 1;  // the broker replayed it from its retained store
+
 struct SpoolRecord {
     std::int64_t received_ms = 0;
+    std::uint16_t flags = 0;
     std::string_view topic;    // valid until the next call to next()
     std::string_view payload;  // valid until the next call to next()
     SpoolPosition end;         // commit this once the record is dealt with
@@ -54,7 +58,7 @@ public:
     // Producer side (the MQTT thread). Returns once the record is written. Waits while the spool is
     // full or the disk refuses the write; after close() it waits for good, so a message is never
     // reported as handled when it was not written.
-    void append(std::int64_t received_ms, std::string_view topic, std::string_view payload);
+    void append(std::int64_t received_ms, std::string_view topic, std::string_view payload, std::uint16_t flags = 0);
 
     // Consumer side (one thread). Waits up to `wait` for a record; false if none arrived.
     bool next(SpoolRecord& out, std::chrono::milliseconds wait);

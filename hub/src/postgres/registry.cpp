@@ -1,6 +1,7 @@
 #include "postgres/registry.hpp"
 
 #include "domain/ids.hpp"
+#include "domain/text.hpp"
 #include "security/password.hpp"
 
 namespace energyhub::postgres {
@@ -11,6 +12,13 @@ void require_id(const std::string& kind, const std::string& id) {
     if (!is_valid_id(id)) throw RegistryError(kind + " id '" + id + "' must match [A-Za-z0-9_.-]{1,64}");
 }
 
+// The message names the field, not the text: it may be what cannot be printed.
+void require_name(const std::string& what, const std::string& name) {
+    if (!is_display_text(name, kMaxDisplayName))
+        throw RegistryError(what + " must be at most " + std::to_string(kMaxDisplayName) +
+                            " characters of UTF-8 text without control characters");
+}
+
 DeviceRecord device_from(const pqxx::row& r) {
     return {r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<std::string>(), r[3].is_null() ? "" : r[3].as<std::string>()};
 }
@@ -19,8 +27,11 @@ DeviceRecord device_from(const pqxx::row& r) {
 
 void Registry::add_user(const UserRecord& user) {
     require_id("user", user.user_id);
-    if (user.email.find('@') == std::string::npos || user.email.find_first_of(" \t\r\n<>") != std::string::npos)
-        throw RegistryError("'" + user.email + "' is not an email address");
+    require_name("the user's name", user.name);
+    if (user.email.size() > kMaxEmailBytes || !is_display_text(user.email, kMaxEmailBytes) ||
+        user.email.find('@') == std::string::npos || user.email.find_first_of(" <>\"(),;:\\[]") != std::string::npos)
+        throw RegistryError("the email must be an address such as alice@example.com, at most " +
+                            std::to_string(kMaxEmailBytes) + " bytes");
     pqxx::work tx(conn_);
     if (!known_zones_.contains(user.tz)) {
         if (tx.exec_params("SELECT 1 FROM pg_timezone_names WHERE name = $1", user.tz).empty())
@@ -46,7 +57,9 @@ std::vector<UserRecord> Registry::users() {
 std::string Registry::add_device(const DeviceRecord& device) {
     require_id("device", device.device_id);
     require_id("user", device.user_id);
-    if (device.type.empty() || device.type.size() > 32) throw RegistryError("device type must be 1 to 32 characters");
+    if (device.type.empty() || device.type.size() > 32 || !is_valid_id(device.type))
+        throw RegistryError("device type must be 1 to 32 characters of [A-Za-z0-9_.-], such as plug, grid or pv");
+    require_name("the device's name", device.name);
     auto secret = generate_secret();
     pqxx::work tx(conn_);
     if (tx.exec_params("SELECT 1 FROM users WHERE user_id = $1", device.user_id).empty())

@@ -46,9 +46,9 @@ int run_hub(const Config& config, const std::string& config_path) {
     // The only work done on Paho's thread: one write to the spool. The daemons' own status topics
     // match device filters such as Shelly's "+/status/+", and are never readings.
     const std::string own_status = config.mqtt.status_prefix + "/";
-    mqtt.on_message([&](std::string_view topic, std::string_view payload) {
+    mqtt.on_message([&](std::string_view topic, std::string_view payload, bool retained) {
         if (topic.substr(0, own_status.size()) == own_status) return;
-        spool.append(clock.now_ms(), topic, payload);
+        spool.append(clock.now_ms(), topic, payload, retained ? kSpoolRetained : 0);
     });
     // With a share group, the hubs of the group split the stream: each message goes to one of them.
     auto shared = [&](const std::string& filter) {

@@ -24,6 +24,9 @@ std::string render_hub_metrics(const IngestMetrics& m, const SpoolStats& spool, 
               static_cast<double>(m.deadletter_dropped.load()))
         .counter("energyhub_messages_ignored_total", "Device messages understood but carrying nothing to store",
                  static_cast<double>(m.ignored.load()))
+        .counter("energyhub_readings_retained_total",
+                 "Readings the broker replayed from its retained store on subscribing: old news, not stored",
+                 static_cast<double>(m.retained.load()))
         .counter("energyhub_messages_other_partition_total", "Messages of devices another hub handles (hub.partition)",
                  static_cast<double>(m.other_partition.load()))
         .counter("energyhub_batches_total", "Batches written", static_cast<double>(m.batches.load()))

@@ -125,7 +125,7 @@ void IngestWorker::run() {
 
         bool stalled = false;
         if (pending_) {
-            if (handle(pending_->received_ms, pending_->topic, pending_->payload) == Step::done) {
+            if (handle(pending_->received_ms, pending_->topic, pending_->payload, pending_->flags) == Step::done) {
                 handled_ = pending_->end;
                 pending_.reset();
             } else {
@@ -134,10 +134,11 @@ void IngestWorker::run() {
         } else if (!batch_.full()) {
             if (spool_.next(record, std::chrono::milliseconds(batch_.wait_ms(now, kIdleWaitMs)))) {
                 ++metrics_.received;
-                if (handle(record.received_ms, record.topic, record.payload) == Step::done) {
+                if (handle(record.received_ms, record.topic, record.payload, record.flags) == Step::done) {
                     handled_ = record.end;
                 } else {
-                    pending_ = Pending{record.received_ms, std::string(record.topic), std::string(record.payload), record.end};
+                    pending_ = Pending{record.received_ms, record.flags, std::string(record.topic),
+                                       std::string(record.payload), record.end};
                     stalled = true;
                 }
             }
@@ -155,7 +156,8 @@ void IngestWorker::run() {
 // One message may carry several readings (the channels of a meter) and a device's presence. It is
 // handled as a whole: every device it names is looked up before the first reading is enriched,
 // so a registry that cannot answer leaves nothing half done, and it is retried later.
-IngestWorker::Step IngestWorker::handle(std::int64_t received_ms, std::string_view topic, std::string_view payload) {
+IngestWorker::Step IngestWorker::handle(std::int64_t received_ms, std::string_view topic, std::string_view payload,
+                                        std::uint16_t flags) {
     // Another hub of the partition set handles this device: skipped before any decoding.
     if (!partition_.whole()) {
         if (auto device = decoder_.device_of(topic); device && !partition_.owns(*device)) {
@@ -172,6 +174,14 @@ IngestWorker::Step IngestWorker::handle(std::int64_t received_ms, std::string_vi
         metrics_.postgres_up = false;
         return Step::stall;
     };
+    // A reading the broker kept retained is what a device once said, replayed to every new
+    // subscription: storing it would make a dead plug report on each restart. A retained presence
+    // (Tasmota's LWT, Shelly's online) is the device's current state and is kept.
+    if ((flags & kSpoolRetained) && !decoded_.readings().empty()) {
+        metrics_.retained += decoded_.readings().size();
+        decoded_.drop_readings();
+        if (!decoded_.presence) return Step::done;
+    }
     const auto readings = decoded_.readings();
     if (readings.empty() && !decoded_.presence) {
         ++metrics_.ignored;  // e.g. a Shelly "sys" status: nothing to store

@@ -47,7 +47,7 @@ public:
 
 private:
     enum class Step { done, stall };
-    Step handle(std::int64_t received_ms, std::string_view topic, std::string_view payload);
+    Step handle(std::int64_t received_ms, std::string_view topic, std::string_view payload, std::uint16_t flags);
     bool flush();
     void reject(std::string_view topic, std::string_view payload, std::int64_t received_ms, const Reject& why);
     void publish_states();
@@ -87,6 +87,7 @@ private:
 
     struct Pending {  // a record waiting for the registry or database to come back
         std::int64_t received_ms;
+        std::uint16_t flags;
         std::string topic;
         std::string payload;
         SpoolPosition end;

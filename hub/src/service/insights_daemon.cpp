@@ -20,6 +20,7 @@
 #include "http/prometheus.hpp"
 #include "service/daemon_support.hpp"
 #include "util/time_zone.hpp"
+#include "util/redact.hpp"
 
 namespace energyhub {
 
@@ -33,14 +34,14 @@ void check_model(ollama::OllamaClient& client, const OllamaConfig& config) {
     std::string error;
     const auto models = client.list_models(&error);
     if (!models) {
-        log->warn("{} is not reachable now ({}); insights use the built-in rules until it is", config.url, error);
+        log->warn("{} is not reachable now ({}); insights use the built-in rules until it is", redact(config.url), redact(error));
         return;
     }
     const bool found = std::any_of(models->begin(), models->end(), [&](const std::string& name) {
         return name == config.model || name == config.model + ":latest";
     });
-    if (found) log->info("{} serves {}", config.url, config.model);
-    else log->warn("{} does not have the model {} (ollama pull {}); insights use the built-in rules", config.url,
+    if (found) log->info("{} serves {}", redact(config.url), config.model);
+    else log->warn("{} does not have the model {} (ollama pull {}); insights use the built-in rules", redact(config.url),
                    config.model, config.model);
 }
 
@@ -84,7 +85,7 @@ int run_insights(const Config& config, bool once, const std::string& user) {
     if (once) {
         const auto deadline = clock.steady_ms() + std::max<std::int64_t>(config.mqtt.connect_timeout.count(), 5000);
         if (!mqtt.connect([&] { return clock.steady_ms() > deadline; })) {
-            log->error("cannot connect to {}: no insights published", config.mqtt.uri);
+            log->error("cannot connect to {}: no insights published", redact(config.mqtt.uri));
             return 1;
         }
         const auto result = scheduler.run_cycle(user, stop);
@@ -96,7 +97,7 @@ int run_insights(const Config& config, bool once, const std::string& user) {
         return result.failed ? 1 : 0;
     }
 
-    mqtt.on_message([&](std::string_view topic, std::string_view payload) { scheduler.offer_alert(topic, payload); });
+    mqtt.on_message([&](std::string_view topic, std::string_view payload, bool) { scheduler.offer_alert(topic, payload); });
     mqtt.subscribe(config.mqtt.alert_prefix + "/#", 1);
 
     std::thread signal_thread([&] {

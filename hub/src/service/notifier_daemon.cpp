@@ -18,6 +18,7 @@
 #include "util/clock.hpp"
 #include "util/signals.hpp"
 #include "util/systemd.hpp"
+#include "util/redact.hpp"
 
 namespace energyhub {
 
@@ -39,7 +40,7 @@ int run_notifier(const Config& config, const std::string& config_path) {
     MqttConfig mqtt_config = config.mqtt;
     mqtt_config.client_id = config.notifier.client_id;
     MqttClient mqtt(mqtt_config, "notifier", "");
-    mqtt.on_message([&](std::string_view topic, std::string_view payload) {
+    mqtt.on_message([&](std::string_view topic, std::string_view payload, bool) {
         if (!alert_from_json(payload)) {
             log->debug("ignored a message on {} that is not an alert event", topic);
             return;
@@ -110,7 +111,7 @@ int run_notifier(const Config& config, const std::string& config_path) {
         shutdown = true;
     });
 
-    log->info("notifier starting: alerts from {}/#, mail through {}", config.mqtt.alert_prefix, config.smtp.url);
+    log->info("notifier starting: alerts from {}/#, mail through {}", config.mqtt.alert_prefix, redact(config.smtp.url));
     if (mqtt.connect([&] { return shutdown.load(); })) {
         systemd::ready("sending alert emails");
         watchdog_loop(shutdown, [&] { return health.alive().status == 200; });

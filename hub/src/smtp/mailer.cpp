@@ -2,10 +2,14 @@
 
 #include <curl/curl.h>
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #include <cstring>
 #include <ctime>
 #include <memory>
+#include <stdexcept>
+
+#include "domain/text.hpp"
 
 namespace energyhub {
 
@@ -18,36 +22,87 @@ struct SlistDeleter {
     void operator()(curl_slist* l) const { curl_slist_free_all(l); }
 };
 
-// A header value with non-ASCII text becomes an RFC 2047 encoded word.
-std::string header_text(const std::string& s) {
-    bool ascii = true;
-    for (unsigned char c : s) ascii = ascii && c < 0x80 && c != '\r' && c != '\n';
-    if (ascii) return s;
-    std::string b64(4 * ((s.size() + 2) / 3), '\0');
-    int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64.data()), reinterpret_cast<const unsigned char*>(s.data()),
-                            static_cast<int>(s.size()));
-    b64.resize(static_cast<std::size_t>(n));
-    return "=?UTF-8?B?" + b64 + "?=";
+constexpr std::size_t kHeaderLine = 78;  // RFC 5322's recommended line length
+constexpr std::size_t kQpLine = 76;      // RFC 2045's limit for quoted-printable lines
+// Encoded words are at most 75 characters (RFC 2047); 42 bytes make "=?UTF-8?B?" + 56 base64
+// characters + "?=", which fits a first line after "Subject: " too.
+constexpr std::size_t kEncodedWordBytes = 42;
+
+std::string base64(std::string_view bytes) {
+    std::string out(4 * ((bytes.size() + 2) / 3), '\0');
+    const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                  reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
+    out.resize(static_cast<std::size_t>(n));
+    return out;
 }
 
-// Lines must end in CRLF on the wire; a lone "." line would end the message early.
-std::string crlf_body(const std::string& text) {
+// A header value: as it is when it is short printable ASCII, else RFC 2047 encoded words of whole
+// UTF-8 characters, folded onto continuation lines, so no stored text can exceed a line or add a
+// header. `name_length` is the length of "Name: " before it.
+std::string header_text(std::string_view s, std::size_t name_length) {
+    bool plain = name_length + s.size() <= kHeaderLine;
+    for (unsigned char c : s) plain = plain && c >= 0x20 && c < 0x7f;
+    if (plain) return std::string(s);
     std::string out;
-    out.reserve(text.size() + text.size() / 40);
-    bool line_start = true;
-    for (char c : text) {
+    while (!s.empty()) {
+        auto n = utf8_prefix_bytes(s, kEncodedWordBytes);
+        if (n == 0) n = std::min(s.size(), kEncodedWordBytes);  // not UTF-8: cut anywhere, still encoded
+        if (!out.empty()) out += "\r\n ";
+        out += "=?UTF-8?B?" + base64(s.substr(0, n)) + "?=";
+        s.remove_prefix(n);
+    }
+    return out;
+}
+
+// A body in quoted-printable (RFC 2045): lines of at most 76 characters whatever the text holds,
+// CRLF line ends, and a leading "." encoded so it can never end the SMTP message.
+std::string quoted_printable(std::string_view text) {
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    std::string out;
+    out.reserve(text.size() + text.size() / 8);
+    std::size_t column = 0;
+    auto put = [&](std::string_view piece) {
+        if (column + piece.size() > kQpLine - 1) {  // room for the soft break's '='
+            out += "=\r\n";
+            column = 0;
+        }
+        out += piece;
+        column += piece.size();
+    };
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const auto c = static_cast<unsigned char>(text[i]);
         if (c == '\r') continue;
-        if (line_start && c == '.') out += '.';
         if (c == '\n') {
             out += "\r\n";
-            line_start = true;
+            column = 0;
+            continue;
+        }
+        const bool at_end_of_line = i + 1 == text.size() || text[i + 1] == '\n' || text[i + 1] == '\r';
+        const bool literal = (c >= 33 && c <= 126 && c != '=' && !(c == '.' && column == 0)) ||
+                             (c == ' ' && !at_end_of_line);
+        if (literal) {
+            const char one = static_cast<char>(c);
+            put(std::string_view(&one, 1));
         } else {
-            out += c;
-            line_start = false;
+            const char escaped[3] = {'=', kHex[c >> 4], kHex[c & 15]};
+            put(std::string_view(escaped, 3));
         }
     }
-    if (!line_start) out += "\r\n";
+    if (column > 0) out += "\r\n";
     return out;
+}
+
+// 128 random bits: a boundary no text in the message can know in advance.
+std::string random_boundary() {
+    unsigned char bytes[16];
+    if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("no random bytes for a MIME boundary");
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string b = "energyhub-";
+    for (unsigned char c : bytes) {
+        b += kHex[c >> 4];
+        b += kHex[c & 15];
+    }
+    return b;
 }
 
 std::string rfc5322_date() {
@@ -75,20 +130,23 @@ extern "C" std::size_t read_upload(char* buffer, std::size_t size, std::size_t n
 }  // namespace
 
 std::string render_mime(const Email& e, const std::string& date) {
-    const std::string boundary = "energyhub-alt-" + std::to_string(std::hash<std::string>{}(e.message_id));
+    const std::string text = quoted_printable(e.text), html = quoted_printable(e.html);
+    std::string boundary = random_boundary();
+    // Quoted-printable lines cannot hold "--" + 32 random hex digits by chance; check anyway.
+    while (text.find(boundary) != std::string::npos || html.find(boundary) != std::string::npos) boundary = random_boundary();
     std::string m;
     m += "Date: " + date + "\r\n";
     m += "From: " + e.from + "\r\n";
     m += "To: " + e.to + "\r\n";
-    m += "Subject: " + header_text(e.subject) + "\r\n";
+    m += "Subject: " + header_text(e.subject, 9) + "\r\n";
     m += "Message-ID: " + e.message_id + "\r\n";
     m += "MIME-Version: 1.0\r\n";
     m += "Auto-Submitted: auto-generated\r\n";
-    m += "Content-Type: multipart/alternative; boundary=\"" + boundary + "\"\r\n\r\n";
-    m += "--" + boundary + "\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n";
-    m += crlf_body(e.text);
-    m += "--" + boundary + "\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n";
-    m += crlf_body(e.html);
+    m += "Content-Type: multipart/alternative;\r\n boundary=\"" + boundary + "\"\r\n\r\n";
+    m += "--" + boundary + "\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n";
+    m += text;
+    m += "--" + boundary + "\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n";
+    m += html;
     m += "--" + boundary + "--\r\n";
     return m;
 }

@@ -37,7 +37,9 @@ private:
     SmtpConfig config_;
 };
 
-// The message as sent: headers and a multipart/alternative body with both parts.
+// The message as sent: headers and a multipart/alternative body with both parts, each quoted-
+// printable, under a random boundary; a subject that is long or not ASCII goes as folded RFC 2047
+// encoded words. No stored text can add a part or a header, or break a line limit.
 std::string render_mime(const Email& email, const std::string& date_header);
 
 }  // namespace energyhub
