@@ -19,7 +19,7 @@ PACKAGES=(
     libhiredis-dev redis-server
     # libraries used by the daemons
     libyaml-cpp-dev libspdlog-dev libcurl4-openssl-dev libboost-test-dev
-    libsimdjson-dev nlohmann-json3-dev libcli11-dev libsystemd-dev libcpp-httplib-dev libssl-dev
+    libsimdjson-dev nlohmann-json3-dev libcli11-dev libsystemd-dev libboost-dev libssl-dev
     # scripts: the SMTP mail catcher and the checks in scripts/stack.sh
     python3 python3-aiosmtpd python3-prometheus-client curl procps iproute2 systemd dpkg-dev
     # the dashboard test: headless Chromium driven through chromedriver

@@ -9,7 +9,7 @@
 
 #include "config/config.hpp"
 #include "fuzz_check.hpp"
-#include "http/http_server.hpp"
+#include "http/listen_address.hpp"
 #include "insights/cron.hpp"
 #include "pipeline/payload_decoder.hpp"
 

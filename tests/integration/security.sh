@@ -2,7 +2,8 @@
 # What an authenticated device, a crafted name or a foreign web page could still do, closed:
 # readings replayed from the broker's retained store are not stored again at every hub start (a
 # retained LWT still sets availability); a tokenless loopback listener answers only requests
-# addressed to a loopback name (DNS rebinding); secrets in the SMTP and Ollama URLs never reach a
+# addressed to a loopback name (DNS rebinding), and slow or idle clients cannot keep /health and
+# /metrics from answering; secrets in the SMTP and Ollama URLs never reach a
 # log line, and check-config refuses credentials in the MQTT URI; names that carry markup, a
 # would-be MIME boundary and hundreds of non-ASCII characters still make an alert email that
 # arrives intact, with two parts and the exact subject, every line within the limits.
@@ -53,6 +54,41 @@ log "a retained reading was replayed at both starts and stored at neither; the r
     fail "the API refused localhost"
 [[ "$(http_get hub /api/devices)" == 200 ]] || fail "the API refused 127.0.0.1"
 log "Host evil.example gets 403, loopback names 200"
+
+# --- Slow clients cannot take the probes away -----------------------------------------------
+# 200 connections that dribble a request head (50 from each of four addresses), and 80 idle ones
+# from a fifth: while they are open, /health and /metrics answer at once, and one address keeps at
+# most 64 connections.
+/usr/bin/python3 - "$port" <<'PY' || fail "probes did not answer beside slow clients"
+import select, socket, sys, time, urllib.request
+port = int(sys.argv[1])
+slow = []
+for source in range(2, 6):
+    for _ in range(50):
+        s = socket.create_connection(("127.0.0.1", port), source_address=(f"127.0.0.{source}", 0))
+        s.sendall(b"GET /api/devices HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # and never the end of the head
+        slow.append(s)
+idle = []
+for _ in range(80):
+    idle.append(socket.create_connection(("127.0.0.1", port), source_address=("127.0.0.9", 0)))
+time.sleep(0.5)
+worst = 0.0
+for _ in range(10):
+    for path in ("/health", "/metrics"):
+        t = time.monotonic()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as r:
+            assert r.status in (200, 503), r.status
+        worst = max(worst, time.monotonic() - t)
+    for s in slow:
+        s.sendall(b"X")  # keep dribbling
+# A connection the server closed is readable (end of file); an open idle one is not.
+readable, _, _ = select.select(idle, [], [], 0.5)
+open_idle = len(idle) - len(readable)
+assert worst < 1.0, f"a probe took {worst:.2f} s"
+assert open_idle <= 64, f"{open_idle} idle connections from one address were kept"
+print(f"20 probes beside 200 slow clients, slowest {worst * 1000:.0f} ms; {open_idle} of 80 idle connections kept")
+PY
+log "200 slow clients do not delay /health and /metrics; one address keeps at most 64 connections"
 
 # --- Names that try to break the email ------------------------------------------------------
 hostile='--energyhub-alt-1 <b>Küche</b> "€" & Content-Type: text/html'

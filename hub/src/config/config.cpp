@@ -14,7 +14,7 @@
 #include "config/device_topics.hpp"
 #include "config/section.hpp"
 #include "domain/ids.hpp"
-#include "http/http_server.hpp"
+#include "http/listen_address.hpp"
 #include "pipeline/device_partition.hpp"
 #include "pipeline/topic_pattern.hpp"
 #include "util/redact.hpp"

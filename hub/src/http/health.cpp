@@ -37,9 +37,9 @@ HttpResponse HealthRegistry::readiness() const {
 HttpResponse HealthRegistry::alive() const { return status_response(!liveness_ || liveness_().up, ""); }
 
 void add_health_routes(HttpServer& server, const HealthRegistry& health) {
-    server.get("/health", [&health](const HttpRequest&) { return health.health(); });
-    server.get("/health/liveness", [&health](const HttpRequest&) { return health.alive(); });
-    server.get("/health/readiness", [&health](const HttpRequest&) { return health.readiness(); });
+    server.probe("/health", [&health](const HttpRequest&) { return health.health(); });
+    server.probe("/health/liveness", [&health](const HttpRequest&) { return health.alive(); });
+    server.probe("/health/readiness", [&health](const HttpRequest&) { return health.readiness(); });
 }
 
 }  // namespace energyhub

@@ -1,98 +1,248 @@
 #include "http/http_server.hpp"
 
-#include <charconv>
+#include "http/listen_address.hpp"
+
+#include <atomic>
+#include <map>
+#include <optional>
+#include <regex>
 #include <set>
 #include <stdexcept>
 #include <thread>
 
-#include <httplib.h>
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
 
 namespace energyhub {
 
-struct HttpServer::Impl {
-    httplib::Server server;
-    std::thread thread;
-    std::string token;
-    std::set<std::string> public_paths;
-};
+namespace {
 
-std::pair<std::string, int> parse_listen_address(const std::string& listen) {
-    auto colon = listen.rfind(':');
-    if (colon == std::string::npos || colon == 0) throw std::invalid_argument("listen address must be host:port: " + listen);
-    std::string host = listen.substr(0, colon);
-    if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-    int port = -1;
-    auto p = listen.substr(colon + 1);
-    auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), port);
-    if (ec != std::errc{} || end != p.data() + p.size() || port < 0 || port > 65535)
-        throw std::invalid_argument("bad port in listen address: " + listen);
-    return {host, port};
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+// A client must send a whole request head within the deadline (a slow or idle client is closed,
+// it never holds a thread: every connection is served by one I/O thread), and may keep at most
+// kMaxPerClient connections open; past kMaxConnections new ones are closed at once.
+constexpr auto kRequestDeadline = std::chrono::seconds(10);
+constexpr auto kWriteDeadline = std::chrono::seconds(10);
+constexpr std::size_t kMaxConnections = 512;
+constexpr std::size_t kMaxPerClient = 64;
+constexpr std::uint32_t kHeaderLimit = 8 * 1024;
+constexpr unsigned kMaxRequestsPerConnection = 100;
+// Route handlers (the dashboard API, which queries PostgreSQL) run on a small pool; past this many
+// waiting, a request gets 503 at once. Probes (/health, /metrics) answer on the I/O thread.
+constexpr unsigned kWorkers = 2;
+constexpr std::size_t kMaxQueued = 64;
+
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
 }
 
-bool is_loopback_host(std::string_view host) {
-    // Drop the port: "[::1]:8080", "127.0.0.1:8080", "localhost:8080".
-    if (!host.empty() && host.front() == '[') {
-        const auto close = host.find(']');
-        if (close == std::string_view::npos) return false;
-        const auto rest = host.substr(close + 1);
-        return host.substr(1, close - 1) == "::1" && (rest.empty() || rest.front() == ':');
+// %XX escapes, and '+' as a space in a query.
+std::string percent_decode(std::string_view s, bool query) {
+    std::string out;
+    out.reserve(s.size());
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] == '%' && i + 2 < s.size()) {
+            const int hi = hex_value(s[i + 1]), lo = hex_value(s[i + 2]);
+            if (hi >= 0 && lo >= 0) {
+                out += static_cast<char>(hi * 16 + lo);
+                i += 2;
+                continue;
+            }
+        }
+        out += query && s[i] == '+' ? ' ' : s[i];
     }
-    if (const auto colon = host.rfind(':'); colon != std::string_view::npos) host = host.substr(0, colon);
-    if (host == "localhost") return true;
-    if (host.substr(0, 4) != "127.") return false;
-    int dots = 0;
-    for (char c : host) {
-        if (c == '.') ++dots;
-        else if (c < '0' || c > '9') return false;
+    return out;
+}
+
+void parse_query(std::string_view q, std::map<std::string, std::string>& out) {
+    while (!q.empty()) {
+        const auto amp = q.find('&');
+        const auto pair = q.substr(0, amp);
+        const auto eq = pair.find('=');
+        if (!pair.empty())
+            out[percent_decode(pair.substr(0, eq), true)] =
+                eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1), true);
+        if (amp == std::string_view::npos) break;
+        q.remove_prefix(amp + 1);
     }
-    return dots == 3;
+}
+
+}  // namespace
+
+struct HttpServer::Impl {
+    struct Route {
+        std::regex pattern;
+        Handler handler;
+        bool probe;
+    };
+
+    // Before the io_context: sessions it still holds when destroyed update these on the way out.
+    std::size_t open = 0;                                // I/O thread only
+    std::map<net::ip::address, std::size_t> per_client;  // I/O thread only
+    std::atomic<std::size_t> queued{0};
+    std::string token;
+    std::set<std::string> public_paths;
+    std::vector<Route> routes;
+
+    net::io_context io{1};
+    tcp::acceptor acceptor{io};
+    net::thread_pool workers{kWorkers};
+    std::thread thread;
+
+    void accept();
+    // What a request gets before any handler: 403 for a foreign Host on a tokenless listener, 401
+    // without the token; nullopt to go on.
+    std::optional<HttpResponse> screen(const std::string& path, std::string_view host, std::string_view authorization) const;
+};
+
+namespace {
+
+class Session : public std::enable_shared_from_this<Session> {
+public:
+    Session(HttpServer::Impl& server, tcp::socket socket, net::ip::address client)
+        : server_(server), stream_(std::move(socket)), client_(std::move(client)) {}
+
+    ~Session() {
+        // Runs on the I/O thread: the last handler holding the session returns there.
+        --server_.open;
+        if (auto it = server_.per_client.find(client_); it != server_.per_client.end() && --it->second == 0)
+            server_.per_client.erase(it);
+    }
+
+    void read() {
+        parser_.emplace();
+        parser_->header_limit(kHeaderLimit);
+        parser_->body_limit(0);
+        stream_.expires_after(kRequestDeadline);
+        bhttp::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+            if (!ec) self->dispatch();
+        });
+    }
+
+private:
+    void dispatch() {
+        const auto& req = parser_->get();
+        keep_alive_ = req.keep_alive() && ++requests_ < kMaxRequestsPerConnection;
+        if (req.method() != bhttp::verb::get) return respond({405, "application/json", R"({"error":"only GET"})"});
+        const std::string_view target(req.target().data(), req.target().size());
+        const auto question = target.find('?');
+        HttpRequest r;
+        r.path = percent_decode(target.substr(0, question), false);
+        if (question != std::string_view::npos) parse_query(target.substr(question + 1), r.query);
+        for (const auto& field : req) {
+            std::string name(field.name_string());
+            for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            r.headers[name] = std::string(field.value());
+        }
+        if (auto early = server_.screen(r.path, r.headers["host"], r.headers["authorization"])) return respond(*early);
+
+        for (const auto& route : server_.routes) {
+            std::smatch m;
+            if (!std::regex_match(r.path, m, route.pattern)) continue;
+            for (std::size_t i = 1; i < m.size(); ++i) r.captures.push_back(m[i].str());
+            if (route.probe) return respond(run(route.handler, r));
+            if (server_.queued.load() >= kMaxQueued) return respond({503, "application/json", R"({"error":"busy"})"});
+            ++server_.queued;
+            // The session goes back to the I/O thread with the answer: it is never released here.
+            net::post(server_.workers, [self = shared_from_this(), handler = &route.handler, r = std::move(r)]() mutable {
+                auto out = run(*handler, r);
+                --self->server_.queued;
+                auto executor = self->stream_.get_executor();
+                net::post(executor, [self = std::move(self), out = std::move(out)] { self->respond(out); });
+            });
+            return;
+        }
+        respond({404, "application/json", R"({"error":"not found"})"});
+    }
+
+    static HttpResponse run(const HttpServer::Handler& handler, const HttpRequest& r) {
+        try {
+            return handler(r);
+        } catch (const std::exception&) {
+            return {503, "application/json", "{\"error\":\"unavailable\"}"};
+        }
+    }
+
+    void respond(const HttpResponse& out) {
+        response_ = {};
+        response_.result(static_cast<unsigned>(out.status));
+        response_.version(11);
+        response_.set(bhttp::field::content_type, out.content_type);
+        response_.keep_alive(keep_alive_);
+        response_.body() = out.body;
+        response_.prepare_payload();
+        stream_.expires_after(kWriteDeadline);
+        bhttp::async_write(stream_, response_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+            if (ec) return;
+            if (self->keep_alive_) return self->read();
+            beast::error_code ignored;
+            self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+        });
+    }
+
+    HttpServer::Impl& server_;
+    beast::tcp_stream stream_;
+    net::ip::address client_;
+    beast::flat_buffer buffer_;
+    std::optional<bhttp::request_parser<bhttp::empty_body>> parser_;
+    bhttp::response<bhttp::string_body> response_;
+    bool keep_alive_ = false;
+    unsigned requests_ = 0;
+};
+
+}  // namespace
+
+void HttpServer::Impl::accept() {
+    acceptor.async_accept(net::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
+        if (ec == net::error::operation_aborted) return;
+        if (!ec) {
+            beast::error_code peer_error;
+            const auto client = socket.remote_endpoint(peer_error).address();
+            auto& mine = per_client[client];
+            if (peer_error || open >= kMaxConnections || mine >= kMaxPerClient) {
+                if (mine == 0) per_client.erase(client);
+                socket.close(peer_error);  // over the bounds: closed at once, costs nothing further
+            } else {
+                ++open;
+                ++mine;
+                std::make_shared<Session>(*this, std::move(socket), client)->read();
+            }
+        }
+        accept();
+    });
+}
+
+std::optional<HttpResponse> HttpServer::Impl::screen(const std::string& path, std::string_view host,
+                                                     std::string_view authorization) const {
+    // Without a token the listener is on loopback, and only a loopback name may address it: a
+    // page elsewhere that rebinds its own name to 127.0.0.1 must not read the API.
+    if (token.empty() && !is_loopback_host(host))
+        return HttpResponse{403, "application/json", R"({"error":"the Host header must name this machine's loopback address"})"};
+    if (token.empty() || path.rfind("/health", 0) == 0 || public_paths.count(path)) return std::nullopt;
+    if (authorization == "Bearer " + token) return std::nullopt;
+    return HttpResponse{401, "application/json", R"({"error":"missing or wrong bearer token"})"};
 }
 
 HttpServer::HttpServer(const std::string& listen) : impl_(std::make_unique<Impl>()) {
     std::tie(host_, port_) = parse_listen_address(listen);
-    impl_->server.set_keep_alive_max_count(100);
-    impl_->server.set_read_timeout(5, 0);
-    impl_->server.set_write_timeout(5, 0);
-    impl_->server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-        // Without a token the listener is on loopback, and only a loopback name may address it: a
-        // page elsewhere that rebinds its own name to 127.0.0.1 must not read the API.
-        if (impl_->token.empty() && !is_loopback_host(req.get_header_value("Host"))) {
-            res.status = 403;
-            res.set_content("{\"error\":\"the Host header must name this machine's loopback address\"}", "application/json");
-            return httplib::Server::HandlerResponse::Handled;
-        }
-        if (impl_->token.empty() || req.path.rfind("/health", 0) == 0 || impl_->public_paths.count(req.path))
-            return httplib::Server::HandlerResponse::Unhandled;
-        if (req.get_header_value("Authorization") == "Bearer " + impl_->token)
-            return httplib::Server::HandlerResponse::Unhandled;
-        res.status = 401;
-        res.set_content("{\"error\":\"missing or wrong bearer token\"}", "application/json");
-        return httplib::Server::HandlerResponse::Handled;
-    });
 }
 
 HttpServer::~HttpServer() { stop(); }
 
 void HttpServer::get(const std::string& pattern, Handler handler) {
-    impl_->server.Get(pattern, [handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
-        HttpRequest r;
-        r.path = req.path;
-        for (std::size_t i = 1; i < req.matches.size(); ++i) r.captures.push_back(req.matches[i].str());
-        for (const auto& [k, v] : req.params) r.query[k] = v;
-        for (const auto& [k, v] : req.headers) {
-            std::string name = k;
-            for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-            r.headers[name] = v;
-        }
-        HttpResponse out;
-        try {
-            out = handler(r);
-        } catch (const std::exception&) {
-            out = {503, "application/json", "{\"error\":\"unavailable\"}"};
-        }
-        res.status = out.status;
-        res.set_content(out.body, out.content_type);
-    });
+    impl_->routes.push_back({std::regex(pattern), std::move(handler), false});
+}
+
+void HttpServer::probe(const std::string& pattern, Handler handler) {
+    impl_->routes.push_back({std::regex(pattern), std::move(handler), true});
 }
 
 void HttpServer::require_token(std::string token) { impl_->token = std::move(token); }
@@ -100,18 +250,29 @@ void HttpServer::require_token(std::string token) { impl_->token = std::move(tok
 void HttpServer::public_path(std::string path) { impl_->public_paths.insert(std::move(path)); }
 
 void HttpServer::start() {
-    if (port_ == 0) {
-        port_ = impl_->server.bind_to_any_port(host_);
-        if (port_ < 0) throw std::runtime_error("cannot listen on " + host_);
-    } else if (!impl_->server.bind_to_port(host_, port_)) {
-        throw std::runtime_error("cannot listen on " + host_ + ":" + std::to_string(port_));
-    }
-    impl_->thread = std::thread([this] { impl_->server.listen_after_bind(); });
+    beast::error_code ec;
+    const auto address = net::ip::make_address(host_ == "localhost" ? "127.0.0.1" : host_, ec);
+    if (ec) throw std::runtime_error("cannot listen on " + host_ + ": not an IP address");
+    const tcp::endpoint endpoint(address, static_cast<unsigned short>(port_));
+    auto& a = impl_->acceptor;
+    a.open(endpoint.protocol(), ec);
+    if (!ec) a.set_option(net::socket_base::reuse_address(true), ec);
+    if (!ec) a.bind(endpoint, ec);
+    if (!ec) a.listen(net::socket_base::max_listen_connections, ec);
+    if (ec) throw std::runtime_error("cannot listen on " + host_ + ":" + std::to_string(port_) + ": " + ec.message());
+    port_ = a.local_endpoint().port();
+    impl_->accept();
+    impl_->thread = std::thread([this] { impl_->io.run(); });
 }
 
 void HttpServer::stop() {
     if (!impl_->thread.joinable()) return;
-    impl_->server.stop();
+    net::post(impl_->io, [this] {
+        beast::error_code ignored;
+        impl_->acceptor.close(ignored);
+    });
+    impl_->workers.join();
+    impl_->io.stop();
     impl_->thread.join();
 }
 

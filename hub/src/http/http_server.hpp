@@ -1,6 +1,9 @@
 #pragma once
-// The small HTTP listener every daemon has (health, metrics, and the hub's dashboard and API).
-// Handlers run on the server's own threads and must only read shared state.
+// The small HTTP listener every daemon has (health, metrics, and the hub's dashboard and API), on
+// Boost.Beast: one I/O thread serves every connection, so slow or idle clients cost memory, not
+// threads; each must send its request within a deadline, and connections are bounded per client
+// and in all. Probes (health, metrics) answer on the I/O thread and never queue behind route
+// handlers, which run on a small pool. Handlers must only read shared state.
 #include <functional>
 #include <map>
 #include <memory>
@@ -32,8 +35,11 @@ public:
     explicit HttpServer(const std::string& listen);
     ~HttpServer();
 
-    // GET routes; `pattern` is a regular expression over the whole path, e.g. "/api/devices/([^/]+)".
+    // GET routes; `pattern` is a regular expression over the whole (decoded) path, e.g.
+    // "/api/devices/([^/]+)". Handlers run on the worker pool and may block (database queries).
     void get(const std::string& pattern, Handler handler);
+    // GET routes that answer from memory at once (health, metrics): run on the I/O thread.
+    void probe(const std::string& pattern, Handler handler);
 
     // Requests must carry "Authorization: Bearer <token>" (except those under /health).
     void require_token(std::string token);
@@ -47,18 +53,12 @@ public:
     int port() const { return port_; }
     const std::string& host() const { return host_; }
 
+    struct Impl;  // the listener's state, shared with its connections (http_server.cpp)
+
 private:
-    struct Impl;
     std::unique_ptr<Impl> impl_;
     std::string host_;
     int port_ = 0;
 };
-
-// Splits "host:port"; throws std::invalid_argument.
-std::pair<std::string, int> parse_listen_address(const std::string& listen);
-
-// Whether an HTTP Host header names the loopback interface (localhost, 127.0.0.0/8, [::1]), with
-// or without a port.
-bool is_loopback_host(std::string_view host);
 
 }  // namespace energyhub

@@ -16,7 +16,7 @@ std::unique_ptr<HttpServer> start_http(const HttpConfig& config, const std::stri
     auto http = std::make_unique<HttpServer>(listen);
     if (!config.token.empty()) http->require_token(config.token);
     add_health_routes(*http, health);
-    http->get("/metrics", [metrics = std::move(metrics)](const HttpRequest&) {
+    http->probe("/metrics", [metrics = std::move(metrics)](const HttpRequest&) {
         return HttpResponse{200, kPrometheusContentType, metrics()};
     });
     if (routes) routes(*http);
