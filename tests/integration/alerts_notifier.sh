@@ -25,11 +25,17 @@ t=$(( $(now_ms) - 120000 ))
 reading() { pub "energy/$1_$$/reading" "{\"ts\":$2,\"power_w\":$3${4:+,\"energy_wh\":$4}}"; }
 events() { grep -c "\"device_id\":\"$1_$$\".*\"state\":\"$2\"\|\"state\":\"$2\".*\"device_id\":\"$1_$$\"" "$WORK_DIR/alerts.txt" || true; }
 
-# Above 2000 W for 2 s: one firing. Flapping between 1900 and 2100 W: nothing. 1500 W: one resolved.
+# Above 2000 W for 2 s: one firing. Then three times 1900 W (inside the band) followed by 4 s at
+# 2100 W, longer than `for`: without the band, each 1900 would resolve and each 2100 stretch fire
+# again. 1500 W (below clear_below): the one resolve.
 reading kettle $t 2500
 reading kettle $((t + 1000)) 2600
 reading kettle $((t + 2500)) 2700
-for i in $(seq 1 10); do reading kettle $((t + 2500 + i * 1000)) $((i % 2 ? 1900 : 2100)); done
+for cycle in 0 1 2; do
+    base=$((t + 3500 + cycle * 5000))
+    reading kettle $base 1900
+    for s in 1 2 3 4; do reading kettle $((base + s * 1000)) 2100; done
+done
 reading kettle $((t + 20000)) 1500
 wait_for 10 "the resolved event" '[[ $(events kettle resolved) == 1 ]]'
 sleep 1
@@ -37,6 +43,8 @@ sleep 1
 [[ $(q "SELECT count(*) FROM alerts WHERE device_id = 'kettle_$$'") == 2 ]] || fail "expected two alert rows"
 row=$(q "SELECT rule, value, threshold, (extract(epoch FROM since) * 1000)::bigint FROM alerts WHERE device_id = 'kettle_$$' AND state = 'firing'")
 [[ "$row" == "power_above"$'\t'2700$'\t'2000$'\t'$t ]] || fail "firing alert row is wrong: $row"
+row=$(q "SELECT value, (extract(epoch FROM ts) * 1000)::bigint FROM alerts WHERE device_id = 'kettle_$$' AND state = 'resolved'")
+[[ "$row" == 1500$'\t'$((t + 20000)) ]] || fail "the resolve did not come from the reading below clear_below: $row"
 log "one firing and one resolved event; flapping inside the hysteresis band raised nothing"
 
 wait_for 15 "two emails for the kettle" '[[ $(mails_to "$ADDR" | grep -c "Kettle: high power") == 2 ]]'

@@ -2,7 +2,7 @@
 # mosquitto_pub → hub → PostgreSQL: a registered device's reading lands in readings with its user,
 # in the partition of its day, in the hourly rollup and in the retained state topic; an unknown
 # device and malformed JSON go to the dead-letter topic and nothing else stops; a reading
-# published twice is stored once.
+# published twice is stored and counted in the rollup once, in the same batch or a later one.
 source "$(dirname "$0")/lib.sh"
 
 write_config
@@ -56,9 +56,18 @@ rollup=$(q "SELECT sum(samples), round(sum(energy_wh)::numeric, 3), max(power_ma
 [[ "$rollup" == 4$'\t'1.400$'\t'170 ]] || fail "hourly rollup is wrong (samples, Wh, peak): $rollup"
 log "a duplicate was stored once; rollup: $rollup"
 
+# A redelivery after the first copy was committed (a later batch): still stored and counted once.
+duplicates() { curl -s "http://127.0.0.1:$(http_port hub)/metrics" | sed -n 's/^energyhub_readings_duplicate_total \([0-9]*\).*/\1/p'; }
+before=$(duplicates)
+pub "energy/plug_$$/reading" "{\"ts\":$((ts + 2000)),\"power_w\":170.0,\"energy_wh\":12346.5}"
+wait_for 10 "the late duplicate seen by the hub" '(( $(duplicates) > before ))'
+again=$(q "SELECT sum(samples), round(sum(energy_wh)::numeric, 3), max(power_max) FROM readings_hourly WHERE device_id = 'plug_$$'")
+[[ "$again" == "$rollup" && $(stored) == 4 ]] || fail "a duplicate in a later batch changed the rollup: $rollup -> $again ($(stored) rows)"
+log "a duplicate in a later batch changed neither readings nor the rollup"
+
 eh usage --device "plug_$$" --since 24h >"$WORK_DIR/usage.txt"
 grep -q "^total .*0.001 .*170.0" "$WORK_DIR/usage.txt" || fail "usage table is wrong: $(cat "$WORK_DIR/usage.txt")"
 
 stop_hub
-grep -q "hub stopped: received=8 stored=4 duplicates=1 rejected=3" "$WORK_DIR/hub.log" || fail "final counters are wrong: $(grep 'hub stopped' "$WORK_DIR/hub.log")"
+grep -q "hub stopped: received=9 stored=4 duplicates=2 rejected=3" "$WORK_DIR/hub.log" || fail "final counters are wrong: $(grep 'hub stopped' "$WORK_DIR/hub.log")"
 log "ok"
