@@ -64,8 +64,12 @@ log "right secrets connect; a wrong password, an unknown device and anonymous ar
 # device that logged in under the hub's client id would take that session over, and Mosquitto
 # would drop the held readings that the device may not read.
 HUB_ID="hubsession-$$"
+# Under LeakSanitizer, Mosquitto 2.0.11 itself (not the plugin) leaks 33 bytes for a client that
+# had a persistent session: the ASan run binds the hub's client id with a clean session instead,
+# and checks the refusals; the plain run also proves that no held reading is lost.
+persistent=$([[ "${BROKER_PLUGIN_ASAN:-0}" == 1 ]] && echo "" || echo "-c")
 client_args "hub_$$" "$HUB"
-mosquitto_sub "${CLIENT_ARGS[@]}" -i "$HUB_ID" -c -q 1 -t "energy/+/reading" -C 1 -W 1 >/dev/null 2>&1 || true
+mosquitto_sub "${CLIENT_ARGS[@]}" -i "$HUB_ID" $persistent -q 1 -t "energy/+/reading" -C 1 -W 1 >/dev/null 2>&1 || true
 for i in $(seq 1 20); do mqtt_pub "plugA_$$" "$PA" "energy/plugA_$$/reading" "{\"power_w\":$i}"; done
 client_args "plugB_$$" "$PB"
 ! mosquitto_sub "${CLIENT_ARGS[@]}" -i "$HUB_ID" -c -q 1 -t "energy/plugB_$$/reading" -C 1 -W 2 >/dev/null 2>&1 ||
@@ -74,10 +78,12 @@ grep -q "refused login of 'plugB_$$' from 127.0.0.1: client id in use by another
     fail "no log line for the taken client id"
 ! mosquitto_pub "${CLIENT_ARGS[@]}" -i energyhub-hub -q 0 -t "energy/plugB_$$/reading" -m '{"power_w":1}' 2>/dev/null ||
     fail "a device logged in under the daemons' reserved client id"
-client_args "hub_$$" "$HUB"
-got=$(mosquitto_sub "${CLIENT_ARGS[@]}" -i "$HUB_ID" -c -q 1 -t "energy/+/reading" -C 20 -W 10 2>/dev/null | grep -c power_w || true)
-[[ "$got" == 20 ]] || fail "the hub got $got of the 20 readings the broker held for it"
-mosquitto_sub "${CLIENT_ARGS[@]}" -i "$HUB_ID" -t "x" -E >/dev/null 2>&1 || true  # end the persistent session
+if [[ -n "$persistent" ]]; then
+    client_args "hub_$$" "$HUB"
+    got=$(mosquitto_sub "${CLIENT_ARGS[@]}" -i "$HUB_ID" -c -q 1 -t "energy/+/reading" -C 20 -W 10 2>/dev/null | grep -c power_w || true)
+    [[ "$got" == 20 ]] || fail "the hub got $got of the 20 readings the broker held for it"
+    mosquitto_sub "${CLIENT_ARGS[@]}" -i "$HUB_ID" -t "x" -E >/dev/null 2>&1 || true  # end the persistent session
+fi
 log "a device is refused the hub's client id and the daemons' prefix; the hub got all 20 held readings"
 
 # --- Devices publish only their own topics -------------------------------------------------
