@@ -18,4 +18,7 @@ void add_account_commands(CLI::App& app, const std::string& config_path, int& ex
 // each. False when a required one cannot be reached.
 bool check_connections(const Config& config);
 
+// `energyhub status`: one screen of what runs and what arrives; 1 when something required is down.
+int print_status(const Config& config);
+
 }  // namespace energyhub::app

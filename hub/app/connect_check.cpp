@@ -86,9 +86,15 @@ bool check_ollama(const Config& c) {
     ollama::OllamaClient client(c.ollama, nullptr);
     std::string error;
     auto models = client.list_models(&error);
-    // Optional: insights fall back to rules, so an unreachable model is reported, not fatal.
-    report("ollama", where(c.ollama.url), models.has_value(), error + "; insights will use rules", "unreachable");
-    return true;
+    // An unreachable server may come up later (insights use rules until then): reported, not
+    // fatal. A server without the model will not get it by itself.
+    if (!models) {
+        report("ollama", where(c.ollama.url), false, error + "; insights will use rules", "unreachable");
+        return true;
+    }
+    return report("ollama", where(c.ollama.url) + ", model " + c.ollama.model, client.has_model(*models),
+                  "the model is not there: run 'ollama pull " + c.ollama.model +
+                      "' on the Ollama host; until then insights use the built-in rules");
 }
 
 }  // namespace

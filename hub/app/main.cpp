@@ -79,6 +79,9 @@ int main(int argc, char** argv) {
         if (check_connect && !app::check_connections(config)) exit_code = 1;
     });
 
+    auto* status = app.add_subcommand("status", "One screen: daemons up or down, readings, silent devices, alerts, spool, insight");
+    status->callback([&] { exit_code = app::print_status(load_config(config_path)); });
+
     app::add_registry_commands(app, config_path, exit_code);
     app::add_account_commands(app, config_path, exit_code);
 

@@ -127,4 +127,13 @@ expect_rules unreachable "Couldn't connect"
 log "unreachable: rules after $RUN_MS ms"
 
 [[ $(q "SELECT count(*) FROM insights WHERE user_id = '$user'") == 14 ]] || fail "expected 14 insights, one per run"
+
+# check-config --connect: a model the server has is OK; one it lacks fails and says how to get it.
+out=$("$ENERGYHUB_BIN" check-config "$WORK_DIR/good.yaml" --connect 2>&1) || fail "check-config --connect failed with the model there: $out"
+grep -q "^ollama: ok (.*, model good)" <<<"$out" || fail "check-config --connect did not check the model: $out"
+sed 's/^  model: good$/  model: notpulled/' "$WORK_DIR/good.yaml" >"$WORK_DIR/notpulled.yaml"
+out=$("$ENERGYHUB_BIN" check-config "$WORK_DIR/notpulled.yaml" --connect 2>&1) && fail "check-config --connect passed without the model: $out"
+grep -q "^ollama: FAILED (.*, model notpulled): the model is not there: run 'ollama pull notpulled'" <<<"$out" ||
+    fail "check-config --connect did not say how to get the model: $out"
+log "check-config --connect: the model present is ok; a missing one fails with 'ollama pull notpulled'"
 log "ok"

@@ -1,5 +1,6 @@
 #include "ollama/ollama_client.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <mutex>
 #include <stdexcept>
@@ -261,6 +262,12 @@ ChatResult OllamaClient::chat(const ChatRequest& request) {
         if (!sleep_unless_stopped(backoff, stop_)) return finish(ChatStatus::stopped, "stopped");
         backoff *= 2;
     }
+}
+
+bool OllamaClient::has_model(const std::vector<std::string>& models) const {
+    return std::any_of(models.begin(), models.end(), [&](const std::string& name) {
+        return name == config_.model || name == config_.model + ":latest";
+    });
 }
 
 std::optional<std::vector<std::string>> OllamaClient::list_models(std::string* error) {

@@ -36,6 +36,10 @@ public:
     // for the whole request); nullopt with `error` set when it cannot say.
     std::optional<std::vector<std::string>> list_models(std::string* error = nullptr);
 
+    // Whether `models` (from list_models) has the configured model; "deepseek-r1" is there as
+    // "deepseek-r1:latest" too.
+    bool has_model(const std::vector<std::string>& models) const;
+
     // The JSON body of a chat request, as sent.
     std::string request_body(const ChatRequest& request) const;
 

@@ -37,10 +37,7 @@ void check_model(ollama::OllamaClient& client, const OllamaConfig& config) {
         log->warn("{} is not reachable now ({}); insights use the built-in rules until it is", redact(config.url), redact(error));
         return;
     }
-    const bool found = std::any_of(models->begin(), models->end(), [&](const std::string& name) {
-        return name == config.model || name == config.model + ":latest";
-    });
-    if (found) log->info("{} serves {}", redact(config.url), config.model);
+    if (client.has_model(*models)) log->info("{} serves {}", redact(config.url), config.model);
     else log->warn("{} does not have the model {} (ollama pull {}); insights use the built-in rules", redact(config.url),
                    config.model, config.model);
 }
