@@ -24,6 +24,7 @@
 #include "ack_log.hpp"
 #include "config/config.hpp"
 #include "domain/ids.hpp"
+#include "util/duration.hpp"
 #include "fleet.hpp"
 #include "log.hpp"
 #include "publisher.hpp"
@@ -48,6 +49,8 @@ struct Options {
     std::string format = "native";
     std::string profile = "mixed";
     int pv_noon_hour = 12;
+    std::string history;  // "7d": publish the past first
+    std::string history_step = "15m";
     int qos = 1;
     int threads = 0;  // 0: min(devices, 4)
     std::string uri = "tcp://127.0.0.1:1883";
@@ -120,6 +123,10 @@ void add_flags(CLI::App& app, Options& o) {
     app.add_option("--pv-noon", o.pv_noon_hour, "House profile: the UTC hour at which the solar production peaks")
         ->check(CLI::Range(0, 23))
         ->capture_default_str();
+    app.add_option("--history", o.history,
+                   "First publish the past this long (e.g. 7d, within the hub's backfill window), one reading per "
+                   "device every --history-step, dated in the past: native format, or the house profile as native or shelly");
+    app.add_option("--history-step", o.history_step, "Interval of the --history readings")->capture_default_str();
     app.add_option("--qos", o.qos, "MQTT QoS of the readings")->check(CLI::IsMember({0, 1}))->capture_default_str();
     app.add_option("--threads", o.threads, "MQTT clients, one thread each (default: min(devices, 4))")
         ->check(CLI::Range(1, kMaxThreads));
@@ -153,7 +160,16 @@ void add_flags(CLI::App& app, Options& o) {
 // Checks that need more than one flag. Returns an error message, or empty.
 std::string validate(Options& o) {
     if (o.register_only) o.do_register = true;
-    else if (o.duration_s <= 0 && o.count == 0) return "set --duration or --count (or both)";
+    else if (o.duration_s <= 0 && o.count == 0 && o.history.empty()) return "set --duration, --count or --history";
+    if (!o.history.empty()) {
+        const auto history = energyhub::parse_duration(o.history), step = energyhub::parse_duration(o.history_step);
+        if (!history || history->count() <= 0) return "--history must be a duration such as 7d";
+        if (!step || step->count() < 1000) return "--history-step must be a duration of 1s or more";
+        // Only these payloads carry a time the hub stores (Tasmota's and Shelly's status are dated
+        // by the hub on arrival).
+        const bool dated = o.format == "native" || (o.profile == "house" && o.format == "shelly");
+        if (!dated) return "--history needs --format native, or --profile house with --format native or shelly";
+    }
     if (o.users == 0) o.users = default_user_count(o.devices);
     if (o.topic_prefix.empty() || o.topic_prefix.find_first_of("+#") != std::string::npos)
         return "--topic-prefix must be a non-empty topic without '+' or '#'";
@@ -254,6 +270,10 @@ int run(const Options& o) {
     publish.count = o.count;
     publish.seed = o.seed;
     publish.pv_noon_hour = o.pv_noon_hour;
+    if (!o.history.empty()) {
+        publish.history_ms = energyhub::parse_duration(o.history)->count();
+        publish.history_step_ms = energyhub::parse_duration(o.history_step)->count();
+    }
     publish.max_inflight = o.max_inflight;
 
     std::vector<std::unique_ptr<Publisher>> publishers;

@@ -97,7 +97,8 @@ private:
     Delivery poll(const InFlight& message, std::chrono::milliseconds wait);
     bool wait_until(Clock::time_point due);  // false when a stop was requested
     bool make_room();                        // false when a stop was requested
-    void publish(std::size_t device);
+    void publish(std::size_t device, std::optional<std::int64_t> ts = std::nullopt);  // default: now
+    void publish_history();
     void reap(Clock::time_point now);
     void settle(const InFlight& message, Delivery outcome);
     void drain();
@@ -195,9 +196,14 @@ PublishStats Publisher::Impl::run(Clock::time_point start) {
     try {
         const std::size_t n = devices_.size();
         constexpr auto kUnlimited = std::numeric_limits<std::uint64_t>::max();
-        const std::uint64_t limit = options_.count > 0 && options_.count < kUnlimited / std::max<std::size_t>(n, 1)
-                                        ? options_.count * n
-                                        : kUnlimited;
+        std::uint64_t limit = options_.count > 0 && options_.count < kUnlimited / std::max<std::size_t>(n, 1)
+                                  ? options_.count * n
+                                  : kUnlimited;
+        if (options_.history_ms > 0) {
+            publish_history();
+            start = Clock::now();  // the live readings are paced from here
+            if (options_.count == 0 && options_.duration_s <= 0) limit = 0;  // the past only
+        }
         // Messages of this client are spread evenly over time, devices in turn, so device j of n
         // publishes at k/rate + j/(n*rate): every device at the requested rate, no bursts.
         const double interval_s = options_.rate > 0 ? 1.0 / (options_.rate * static_cast<double>(n)) : 0.0;
@@ -265,10 +271,25 @@ bool Publisher::Impl::make_room() {
     return true;
 }
 
-void Publisher::Impl::publish(std::size_t index) {
+// The past, in order: every device steps its model through [now - history, now) and publishes each
+// reading with its own time, as fast as the window allows, before the live readings begin.
+void Publisher::Impl::publish_history() {
+    const std::int64_t now = wall_clock_ms();
+    for (std::int64_t ts = now - options_.history_ms; ts < now && !stopping(); ts += options_.history_step_ms) {
+        for (std::size_t i = 0; i < devices_.size(); ++i) {
+            if (!make_room()) return;
+            publish(i, ts + static_cast<std::int64_t>(i % 1000));  // devices a millisecond apart
+            const auto t = Clock::now();
+            reap(t);
+            flush_acks(t, false);
+        }
+    }
+}
+
+void Publisher::Impl::publish(std::size_t index, std::optional<std::int64_t> at) {
     auto& device = devices_[index];
     // Strictly increasing per device: (device_id, ts) is the readings table's primary key.
-    const std::int64_t ts = std::max(wall_clock_ms(), device.last_ts_ms + 1);
+    const std::int64_t ts = std::max(at.value_or(wall_clock_ms()), device.last_ts_ms + 1);
     device.last_ts_ms = ts;
     std::string_view payload;
     if (device.house) {

@@ -26,6 +26,8 @@ struct PublishOptions {
     std::uint64_t count = 0;  // readings per device; 0 = no count limit
     std::uint64_t seed = 1;
     int pv_noon_hour = 12;  // house profile: the UTC hour of the sun's highest point
+    std::int64_t history_ms = 0;        // first publish the past this long, every history_step_ms
+    std::int64_t history_step_ms = 900'000;
     int max_inflight = 1000;  // unconfirmed messages per client; bounds memory at QoS 1
     std::chrono::milliseconds drain_timeout{10'000};
 };
