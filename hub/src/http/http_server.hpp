@@ -35,8 +35,9 @@ public:
     explicit HttpServer(const std::string& listen);
     ~HttpServer();
 
-    // GET routes; `pattern` is a regular expression over the whole (decoded) path, e.g.
-    // "/api/devices/([^/]+)". Handlers run on the worker pool and may block (database queries).
+    // GET routes; `pattern` is the whole (decoded) path, whose segments are literal or "([^/]+)"
+    // (captures one segment), e.g. "/api/devices/([^/]+)/usage". Handlers run on the worker pool
+    // and may block (database queries).
     void get(const std::string& pattern, Handler handler);
     // GET routes that answer from memory at once (health, metrics): run on the I/O thread.
     void probe(const std::string& pattern, Handler handler);
