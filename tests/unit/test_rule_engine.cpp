@@ -203,6 +203,14 @@ BOOST_AUTO_TEST_CASE(spike_against_the_moving_baseline) {
     BOOST_TEST(count(RuleKind::spike, AlertState::resolved) == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(no_spike_from_an_exporting_baseline) {
+    // A grid meter that exported through the afternoon: the evening's 500 W import is not a spike.
+    auto e = engine("  defaults: {spike: {factor: 4, baseline: 15m, min_watts: 100}}\n");
+    for (int i = 0; i <= 60; ++i) e.on_reading(reading(kT0 + i * kMin, -2000), "grid", out);
+    e.on_reading(reading(kT0 + 61 * kMin, 500), "grid", out);
+    BOOST_TEST(out.empty());
+}
+
 BOOST_AUTO_TEST_CASE(reloaded_thresholds_apply_to_the_next_reading) {
     auto e = engine("  defaults: {power_above: {watts: 3000}}\n");
     e.on_reading(reading(kT0, 2500), "kettle", out);

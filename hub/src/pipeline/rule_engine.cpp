@@ -187,7 +187,9 @@ void RuleEngine::eval_spike(const std::string& id, DeviceState& st, double p, st
         return;
     }
     const bool warmed_up = ts - st.baseline_start_ms >= rule.baseline.count();
-    if (warmed_up && p >= rule.min_watts && p >= rule.factor * std::max(0.0, st.baseline_w)) {
+    // A meter that has been exporting on average (solar) has no consumption to jump from: the
+    // evening's return to import is not a spike.
+    if (warmed_up && st.baseline_w > 0 && p >= rule.min_watts && p >= rule.factor * st.baseline_w) {
         transition(id, st, RuleKind::spike, AlertState::firing, p, st.baseline_w, ts, ts, out);
         return;
     }
