@@ -35,7 +35,8 @@ finish_stream() {
     sent=$(sed -n 's/.*sent=\([0-9]*\).*/\1/p' "$WORK_DIR/$name.sim.log")
     ((acked > 0)) || fail "$name: nothing was acknowledged: $(tail -3 "$WORK_DIR/$name.sim.log")"
     wait_for 120 "$name: every acknowledged reading stored" \
-        '(( $(q "SELECT count(*) FROM readings WHERE device_id LIKE '"'$name-%'"'") >= acked ))'
+        '(( $(q "SELECT count(*) FROM readings WHERE device_id LIKE '"'$name-%'"'") >= acked ))' \
+        'read -r _ s d l < <(count_against_acked "$WORK_DIR/$name.acked"); echo "acked $acked, stored $s, duplicated $d, lost $l"'
     sleep 1  # a late duplicate would show now
     read -r _ stored duplicated lost < <(count_against_acked "$WORK_DIR/$name.acked")
     printf '[%s] case=%s sent=%s acked=%s stored=%s duplicated=%s lost=%s\n' "$TEST_NAME" "$name" "${sent:-?}" "$acked" \

@@ -62,8 +62,9 @@ open(scratch + ".good", "w").write(str(good))
 PY
 total=$(wc -l <"$WORK_DIR/corpus.jsonl")
 good=$(cat "$WORK_DIR/msg.good")
-wait_for 60 "all good readings stored" '[[ $(q "SELECT count(*) FROM readings WHERE device_id = '"'$dev'"'") == $good ]]'
-wait_for 30 "every bad message refused" '(( $(rejected) - before >= total ))'
+wait_for 60 "all good readings stored" '[[ $(q "SELECT count(*) FROM readings WHERE device_id = '"'$dev'"'") == $good ]]' \
+    'echo "$(q "SELECT count(*) FROM readings WHERE device_id = '"'$dev'"'") of $good good readings stored"'
+wait_for 30 "every bad message refused" '(( $(rejected) - before >= total ))' 'echo "$(( $(rejected) - before )) of $total refused"'
 refused=$(( $(rejected) - before ))
 ((refused == total)) || fail "$refused refusals for $total hostile messages"
 wait_for 20 "a dead letter for each" '(( $(grep -c "^energyhub/deadletter " "$WORK_DIR/deadletter.txt") >= total ))'

@@ -68,11 +68,13 @@ trap cleanup EXIT
 q() { psql "$DB_DSN" -qAt -F $'\t' -v ON_ERROR_STOP=1 -c "$1"; }
 
 # wait_for SECONDS DESCRIPTION 'CONDITION': evaluate the shell CONDITION every 0.2 s until it holds.
+# wait_for SECONDS WHAT CONDITION [STATUS]: STATUS, shell code, says on a timeout where things
+# stood (counts stored, lost, duplicated...), so a failure says what broke.
 wait_for() {
-    local seconds=$1 what=$2 condition=$3
+    local seconds=$1 what=$2 condition=$3 status=${4:-}
     local deadline=$((SECONDS + seconds))
     until eval "$condition" >/dev/null 2>&1; do
-        ((SECONDS < deadline)) || fail "timed out after ${seconds}s waiting for: $what"
+        ((SECONDS < deadline)) || fail "timed out after ${seconds}s waiting for: $what${status:+ ($(eval "$status" 2>&1))}"
         sleep 0.2
     done
 }

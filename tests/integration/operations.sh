@@ -47,6 +47,9 @@ pub "energy/ops-00001/reading" '{"power_w":"bad"}'
 wait_for 10 "stored_total to move by 200" '(( $(metric energyhub_readings_stored_total) == before + 200 ))'
 wait_for 5 "rejected_total{reason=wrong_type} to move" '(( $(metric energyhub_readings_rejected_total reason=wrong_type) == 1 ))'
 (( $(metric energyhub_batch_size_count) > 0 )) || fail "batch size histogram is empty"
+# What used to be counted and never shown: none dropped or refused on a healthy run.
+[[ $(metric energyhub_outbox_dropped_total) == 0 && $(metric energyhub_mqtt_publish_failures_total) == 0 ]] ||
+    fail "outbox_dropped or publish_failures missing or not 0"
 log "metrics parse; stored_total went from $before to $(metric energyhub_readings_stored_total)"
 
 # Every series the Grafana dashboard queries exists on the hub's or the notifier's /metrics.

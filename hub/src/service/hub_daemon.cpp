@@ -73,7 +73,8 @@ int run_hub(const Config& config, const std::string& config_path) {
     HealthRegistry health;
     register_hub_health(health, metrics, spool, mqtt, !config.redis.uri.empty());
     auto http = start_http(
-        config.http, config.http.listen, health, [&] { return render_hub_metrics(metrics, spool.stats(), mqtt); },
+        config.http, config.http.listen, health,
+        [&] { return render_hub_metrics(metrics, spool.stats(), mqtt, outbox.dropped()); },
         [&](HttpServer& server) { add_dashboard_routes(server, config); });
 
     std::atomic<bool> stopping{false};

@@ -1,5 +1,6 @@
 #pragma once
 // The hub's /metrics page and health components.
+#include <cstdint>
 #include <string>
 
 #include "http/health.hpp"
@@ -9,7 +10,9 @@
 
 namespace energyhub {
 
-std::string render_hub_metrics(const IngestMetrics& m, const SpoolStats& spool, const MqttClient& mqtt);
+// `outbox_dropped`: messages the worker's outbox dropped when full (service/outbox.hpp).
+std::string render_hub_metrics(const IngestMetrics& m, const SpoolStats& spool, const MqttClient& mqtt,
+                               std::uint64_t outbox_dropped);
 
 void register_hub_health(HealthRegistry& health, const IngestMetrics& m, const Spool& spool, const MqttClient& mqtt,
                          bool redis_configured);
