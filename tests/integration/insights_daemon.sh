@@ -68,6 +68,8 @@ grep -q "runs were missed since" "$WORK_DIR/hub.log" || fail "the catch-up was n
 (( $(grep -c "insight run done" "$WORK_DIR/hub.log") == 1 )) || fail "more than one run for the missed slots"
 [[ $(q "SELECT last_slot > now() - interval '1 day' FROM insight_schedule") == t ]] || fail "the last slot was not moved forward"
 log "three missed slots made up by one run: $(scheduled) insights"
+# Liveness (and the systemd watchdog) follow the scheduler's own heartbeat.
+[[ $(http_get hub /health/liveness) == 200 ]] || fail "liveness is not 200 while the scheduler turns"
 
 # A firing power alert: one on-demand insight about the device, published retained.
 alert "$alice" "kettle_$$" power_above firing

@@ -13,7 +13,6 @@ namespace energyhub::insights {
 
 namespace {
 
-constexpr std::int64_t kMaxWaitMs = 30'000;  // re-read the clock at least this often
 constexpr std::int64_t kRetryMinMs = 1'000;
 constexpr std::int64_t kRetryMaxMs = 60'000;
 
@@ -31,7 +30,8 @@ InsightScheduler::InsightScheduler(const InsightsConfig& config, InsightReposito
       zone_(zone),
       clock_(clock),
       on_storage_error_(std::move(on_storage_error)),
-      schedule_(CronSchedule::parse(config.schedule)) {}
+      schedule_(CronSchedule::parse(config.schedule)),
+      heartbeat_ms_(clock.steady_ms()) {}
 
 CycleResult InsightScheduler::run_cycle(const std::string& only_user, const std::atomic<bool>& stop) {
     CycleResult result;
@@ -43,6 +43,7 @@ CycleResult InsightScheduler::run_cycle(const std::string& only_user, const std:
     }
     generator_.retry_model();
     for (const auto& user : users) {
+        heartbeat_ms_ = clock_.steady_ms();
         if (stop) {
             log()->warn("stopping: {} of {} users got no insight in this run", users.size() - static_cast<std::size_t>(result.users),
                         users.size());
@@ -139,6 +140,7 @@ void InsightScheduler::run(const std::atomic<bool>& stop) {
     log()->info("insight schedule '{}' in {}", schedule_.text(), config_.timezone);
 
     while (!stop) {
+        heartbeat_ms_ = clock_.steady_ms();
         std::int64_t now = clock_.now_ms();
         if (now >= retry_at) {
             std::pair<std::string, std::string> item;
@@ -160,6 +162,7 @@ void InsightScheduler::run(const std::atomic<bool>& stop) {
                         log()->info("next insight run at {}", when(next));
                 }
                 while (!stop && pop_alert(item)) {
+                    heartbeat_ms_ = clock_.steady_ms();
                     holding = true;
                     handle_alert(item.first, item.second);
                     holding = false;
@@ -184,7 +187,7 @@ void InsightScheduler::run(const std::atomic<bool>& stop) {
             }
         }
         now = clock_.now_ms();
-        std::int64_t wait_ms = std::min(kMaxWaitMs, next * 1000 - now);
+        std::int64_t wait_ms = std::min(kSchedulerMaxWaitMs, next * 1000 - now);
         if (now < retry_at) wait_ms = std::min(wait_ms, retry_at - now);
         wait_ms = std::max<std::int64_t>(wait_ms, 10);
         std::unique_lock lock(mutex_);

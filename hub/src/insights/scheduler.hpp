@@ -39,6 +39,9 @@ struct CycleResult {
     bool unknown_user = false;  // the one user asked for does not exist
 };
 
+// The daemon's loop turns at least this often, and between insights of a cycle.
+constexpr std::int64_t kSchedulerMaxWaitMs = 30'000;
+
 class InsightScheduler {
 public:
     // `on_storage_error` runs after a repository call threw (e.g. to drop a broken connection).
@@ -51,6 +54,10 @@ public:
     // The daemon: until `stop` is set (then call wake()).
     void run(const std::atomic<bool>& stop);
     void wake();
+
+    // When the scheduler last showed it was turning (steady clock): each loop turn and each
+    // insight. The daemon's liveness, and so the systemd watchdog, follow it.
+    std::int64_t heartbeat_ms() const { return heartbeat_ms_.load(); }
 
     // From the MQTT thread: queue an alert event. Never throws, never blocks for long.
     void offer_alert(std::string_view topic, std::string_view payload) noexcept;
@@ -74,6 +81,7 @@ private:
     std::condition_variable wakeup_;
     std::deque<std::pair<std::string, std::string>> alerts_;
     std::uint64_t dropped_alerts_ = 0;
+    std::atomic<std::int64_t> heartbeat_ms_{0};
 };
 
 }  // namespace energyhub::insights

@@ -114,6 +114,12 @@ int run_insights(const Config& config, bool once, const std::string& user) {
 
     HealthRegistry health;
     health.add("mqtt", true, [&] { return ComponentHealth{mqtt.connected(), "{}"}; });
+    health.liveness([&] {
+        // The scheduler turns at least every kSchedulerMaxWaitMs and between insights; one insight
+        // may wait for the model up to ollama.timeout. Longer means the scheduler is stuck.
+        const auto limit = 2 * insights::kSchedulerMaxWaitMs + config.ollama.timeout.count() + 60'000;
+        return ComponentHealth{clock.steady_ms() - scheduler.heartbeat_ms() < limit, "{}"};
+    });
     auto http = start_http(config.http, config.http.insights_listen, health, [&] {
         PrometheusText p;
         p.counter("energyhub_insights_published_total", "Insights stored and published", static_cast<double>(published.load()))
@@ -136,7 +142,7 @@ int run_insights(const Config& config, bool once, const std::string& user) {
             }
         });
         systemd::ready("scheduling insights");
-        watchdog_loop(stop, [] { return true; });
+        watchdog_loop(stop, [&] { return health.alive().status == 200; });
         work.join();
     }
     signal_thread.join();
