@@ -41,6 +41,21 @@ struct DecodeContext {
     std::int64_t now_ms = 0;       // the accepted time window is centred here
 };
 
+// What an adapter remembers of a (sub-)device whose values arrive in separate messages (Shelly's
+// live values and counters, Gen1's one value per topic): each reading carries them all.
+struct Measurements {
+    std::optional<double> power_w, voltage_v, current_a, energy_wh, energy_export_wh;
+
+    bool has_measurement() const { return power_w || energy_wh || energy_export_wh; }
+    void copy_to(Reading& r) const {
+        r.power_w = power_w;
+        r.voltage_v = voltage_v;
+        r.current_a = current_a;
+        r.energy_wh = energy_wh;
+        r.energy_export_wh = energy_export_wh;
+    }
+};
+
 struct Presence {
     std::string device_id;  // the registered device (never a channel)
     bool online = false;

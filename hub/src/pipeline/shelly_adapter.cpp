@@ -258,10 +258,8 @@ std::optional<Reject> ShellyAdapter::component(std::string_view device, std::str
     return std::nullopt;
 }
 
-std::optional<Reject> ShellyAdapter::apply(std::string_view sub_device, const Component& fresh, unsigned owns,
-                                           Merge merge, std::int64_t ts_ms, const DecodeContext& ctx,
-                                           DecodedMessage& out) {
-    const std::string id(sub_device);
+std::optional<Reject> ShellyAdapter::apply(const std::string& id, const Component& fresh, unsigned owns, Merge merge,
+                                           std::int64_t ts_ms, const DecodeContext& ctx, DecodedMessage& out) {
     Component merged;
     if (auto* known = cache_.find(id)) merged = *known;
     for (unsigned f = 0; f < kFields; ++f) {
@@ -272,7 +270,7 @@ std::optional<Reject> ShellyAdapter::apply(std::string_view sub_device, const Co
         if (merge == Merge::replace) into = from;  // a full status says what is no longer there
         else if (from) into = from;
     }
-    if (!merged.power_w && !merged.energy_wh && !merged.energy_export_wh) {  // a switch without a meter
+    if (!merged.has_measurement()) {  // a switch without a meter
         cache_.put(id, merged);
         return std::nullopt;
     }
@@ -287,11 +285,7 @@ std::optional<Reject> ShellyAdapter::apply(std::string_view sub_device, const Co
         r->device_id = id;
         r->ts_ms = ts_ms;
     }
-    r->power_w = merged.power_w;
-    r->voltage_v = merged.voltage_v;
-    r->current_a = merged.current_a;
-    r->energy_wh = merged.energy_wh;
-    r->energy_export_wh = merged.energy_export_wh;
+    merged.copy_to(*r);
     // A refused status is not remembered: later changes are not merged onto it.
     if (auto problem = check_reading(*r, ctx, limits_)) {
         if (added) out.drop_last();

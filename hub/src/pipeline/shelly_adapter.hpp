@@ -56,9 +56,7 @@ public:
     std::size_t cached() const { return cache_.size(); }
 
 private:
-    struct Component {
-        std::optional<double> power_w, voltage_v, current_a, energy_wh, energy_export_wh;
-    };
+    using Component = Measurements;
     enum class Merge { replace, overlay };
     // What one component status says about up to four sub-devices (a meter and its phases).
     struct Parsed {
@@ -76,7 +74,7 @@ private:
     // sub-device it names that has power or energy.
     std::optional<Reject> component(std::string_view device, std::string_view name, simdjson::dom::element value,
                                     Merge merge, std::int64_t ts_ms, const DecodeContext& ctx, DecodedMessage& out);
-    std::optional<Reject> apply(std::string_view sub_device, const Component& fresh, unsigned owns, Merge merge,
+    std::optional<Reject> apply(const std::string& id, const Component& fresh, unsigned owns, Merge merge,
                                 std::int64_t ts_ms, const DecodeContext& ctx, DecodedMessage& out);
 
     ParserLimits limits_;

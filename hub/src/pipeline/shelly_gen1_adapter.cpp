@@ -54,7 +54,7 @@ std::optional<Reject> ShellyGen1Adapter::decode(std::string_view, const TopicFil
     key_.assign(where.device);
     key_ += ':';
     key_.append(channel);
-    Channel merged;
+    Measurements merged;
     if (auto* known = cache_.find(key_)) merged = *known;
     switch (what) {
         case What::power: merged.power_w = number; break;
@@ -73,11 +73,7 @@ std::optional<Reject> ShellyGen1Adapter::decode(std::string_view, const TopicFil
     auto& r = out.add_reading();
     r.device_id = key_;
     r.ts_ms = ctx.received_ms;
-    r.power_w = merged.power_w;
-    r.energy_wh = merged.energy_wh;
-    r.energy_export_wh = merged.energy_export_wh;
-    r.voltage_v = merged.voltage_v;
-    r.current_a = merged.current_a;
+    merged.copy_to(r);
     if (auto problem = check_reading(r, ctx, limits_)) return problem;
     cache_.put(key_, merged);
     return std::nullopt;

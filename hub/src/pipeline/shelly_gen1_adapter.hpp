@@ -33,12 +33,8 @@ public:
                                  const DecodeContext& ctx, DecodedMessage& out) override;
 
 private:
-    struct Channel {
-        std::optional<double> power_w, energy_wh, energy_export_wh, voltage_v, current_a;
-    };
-
     ParserLimits limits_;
-    LruCache<std::string, Channel> cache_;  // sub-device id -> last known values
+    LruCache<std::string, Measurements> cache_;  // sub-device id -> last known values
     std::string key_;
 };
 

@@ -76,7 +76,7 @@ insights::UsageData InsightRepository::usage(const std::string& user_id, std::in
     for (const auto& r : tx.exec_params(kUsage, user_id, d.previous_start_ms, d.period_start_ms, d.yesterday_start_ms, d.tz,
                                         d.period_end_ms)) {
         d.rows.push_back({r[0].as<std::string>(), static_cast<insights::Bucket>(r[1].as<int>()), r[2].as<int>(),
-                          r[3].is_null() ? 0.0 : r[3].as<double>(), r[4].is_null() ? 0.0 : r[4].as<double>()});
+                          r[3].as<double>(0.0), r[4].as<double>(0.0)});
     }
     for (const auto& r : tx.exec_params(kNight, user_id, d.period_start_ms, d.period_end_ms, d.tz, insights::kNightFirstHour,
                                         insights::kNightEndHour))

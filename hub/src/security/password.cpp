@@ -14,11 +14,8 @@ namespace {
 constexpr std::size_t kSaltBytes = 12;  // as mosquitto_passwd
 constexpr std::size_t kHashBytes = 64;  // SHA-512 output
 
-std::string base64(const unsigned char* data, std::size_t len) {
-    std::string out(4 * ((len + 2) / 3), '\0');
-    int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(len));
-    out.resize(static_cast<std::size_t>(n));
-    return out;
+std::string base64_of(const unsigned char* data, std::size_t len) {
+    return base64(std::string_view(reinterpret_cast<const char*>(data), len));
 }
 
 std::optional<std::vector<unsigned char>> unbase64(std::string_view text) {
@@ -41,10 +38,18 @@ std::vector<unsigned char> pbkdf2(std::string_view password, const std::vector<u
 
 }  // namespace
 
+std::string base64(std::string_view bytes) {
+    std::string out(4 * ((bytes.size() + 2) / 3), '\0');
+    const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                  reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
+    out.resize(static_cast<std::size_t>(n));
+    return out;
+}
+
 std::string generate_secret() {
     unsigned char raw[32];
     if (RAND_bytes(raw, sizeof raw) != 1) throw std::runtime_error("no randomness available");
-    std::string s = base64(raw, sizeof raw);
+    std::string s = base64_of(raw, sizeof raw);
     for (char& c : s) {
         if (c == '+') c = '-';
         else if (c == '/') c = '_';
@@ -57,7 +62,7 @@ std::string hash_password(std::string_view password, int iterations) {
     std::vector<unsigned char> salt(kSaltBytes);
     if (RAND_bytes(salt.data(), static_cast<int>(salt.size())) != 1) throw std::runtime_error("no randomness available");
     auto hash = pbkdf2(password, salt, iterations);
-    return "$7$" + std::to_string(iterations) + "$" + base64(salt.data(), salt.size()) + "$" + base64(hash.data(), hash.size());
+    return "$7$" + std::to_string(iterations) + "$" + base64_of(salt.data(), salt.size()) + "$" + base64_of(hash.data(), hash.size());
 }
 
 bool verify_password(std::string_view password, std::string_view encoded) {

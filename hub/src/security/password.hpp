@@ -8,6 +8,9 @@
 
 namespace energyhub {
 
+// Padded standard base64 (RFC 4648), as mosquitto_passwd and MIME encoded words write it.
+std::string base64(std::string_view bytes);
+
 // 32 random bytes as 43 URL-safe characters.
 std::string generate_secret();
 

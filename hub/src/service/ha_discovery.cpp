@@ -103,11 +103,11 @@ std::string ha_discovery_payload(const HaDiscoverySettings& s, const DeviceRecor
         name = "Channel " + std::string(device_id.substr(parent.size() + 1)) + " " + what;
     }
     nlohmann::json availability = nlohmann::json::array();
-    if (!s.hub_status_topic.empty())
-        availability.push_back({{"topic", s.hub_status_topic}, {"payload_available", "online"}, {"payload_not_available", "offline"}});
-    availability.push_back({{"topic", device_availability_topic(s.state_prefix, device.user_id, parent)},
-                            {"payload_available", "online"},
-                            {"payload_not_available", "offline"}});
+    auto available_while_online = [&](const std::string& topic) {
+        availability.push_back({{"topic", topic}, {"payload_available", "online"}, {"payload_not_available", "offline"}});
+    };
+    if (!s.hub_status_topic.empty()) available_while_online(s.hub_status_topic);
+    available_while_online(device_availability_topic(s.state_prefix, device.user_id, parent));
     nlohmann::json config = {
         {"name", name},
         {"unique_id", "energyhub_" + ha_object_id(device_id) + "_" + std::string(sp.name)},

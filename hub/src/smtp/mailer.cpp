@@ -1,7 +1,6 @@
 #include "smtp/mailer.hpp"
 
 #include <curl/curl.h>
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include <cstring>
@@ -10,6 +9,7 @@
 #include <stdexcept>
 
 #include "domain/text.hpp"
+#include "security/password.hpp"
 
 namespace energyhub {
 
@@ -27,14 +27,6 @@ constexpr std::size_t kQpLine = 76;      // RFC 2045's limit for quoted-printabl
 // Encoded words are at most 75 characters (RFC 2047); 42 bytes make "=?UTF-8?B?" + 56 base64
 // characters + "?=", which fits a first line after "Subject: " too.
 constexpr std::size_t kEncodedWordBytes = 42;
-
-std::string base64(std::string_view bytes) {
-    std::string out(4 * ((bytes.size() + 2) / 3), '\0');
-    const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                  reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
-    out.resize(static_cast<std::size_t>(n));
-    return out;
-}
 
 // A header value: as it is when it is short printable ASCII, else RFC 2047 encoded words of whole
 // UTF-8 characters, folded onto continuation lines, so no stored text can exceed a line or add a
