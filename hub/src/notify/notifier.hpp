@@ -6,7 +6,7 @@
 #include <cstdint>
 
 #include "config/config.hpp"
-#include "postgres/alert_queue.hpp"
+#include "notify/notification_queue.hpp"
 #include "smtp/mailer.hpp"
 
 namespace energyhub {
@@ -23,17 +23,17 @@ struct NotifierMetrics {
 
 class Notifier {
 public:
-    Notifier(const Config& config, postgres::AlertQueue& queue, Mailer& mailer, NotifierMetrics& metrics)
+    Notifier(const Config& config, NotificationQueue& queue, Mailer& mailer, NotifierMetrics& metrics)
         : config_(config), queue_(queue), mailer_(mailer), metrics_(metrics) {}
 
-    // Throws pqxx exceptions when the database is unreachable.
+    // Throws when the queue's store is unreachable.
     void run_once();
 
 private:
     void deliver(const std::vector<PendingAlert>& alerts, const Email& email);
 
     const Config& config_;
-    postgres::AlertQueue& queue_;
+    NotificationQueue& queue_;
     Mailer& mailer_;
     NotifierMetrics& metrics_;
 };

@@ -5,31 +5,20 @@
 #include <vector>
 
 #include "config/config.hpp"
-#include "notify/alert_email.hpp"
+#include "notify/notification_queue.hpp"
 #include "postgres/session.hpp"
 
 namespace energyhub::postgres {
 
-struct UserQueue {
-    std::vector<PendingAlert> alerts;
-    bool quiet = false;           // inside the user's quiet hours now
-    int emails_last_hour = 0;     // for the per-user rate limit
-};
-
-class AlertQueue {
+class AlertQueue final : public NotificationQueue {
 public:
     AlertQueue(Session& session, const NotifierConfig& config) : session_(session), config_(config) {}
 
-    // Alerts not yet emailed and due for an attempt, grouped by user. Throws pqxx exceptions.
-    std::vector<UserQueue> due();
-
-    // Locks the alerts for sending; returns false if another notifier has them or they were sent.
-    // Then exactly one of sent()/failed() must follow, which commits.
-    bool claim(const std::vector<PendingAlert>& alerts);
-    void sent(const std::string& message_id);
-    // retry: schedule another attempt (or give up after the budget); otherwise give up now.
-    // Returns true when the alerts were given up.
-    bool failed(const std::string& error, bool retry);
+    std::vector<UserQueue> due() override;  // throws pqxx exceptions
+    // The claim holds a transaction with the rows locked; sent()/failed() commit it.
+    bool claim(const std::vector<PendingAlert>& alerts) override;
+    void sent(const std::string& message_id) override;
+    bool failed(const std::string& error, bool retry) override;
 
 private:
     Session& session_;
