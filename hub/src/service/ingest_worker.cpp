@@ -116,7 +116,8 @@ void IngestWorker::run() {
         if (stopping_) {
             bool finished = !pending_ && batch_.empty() && spool_.drained();
             if (finished || now >= drain_until_ms_) {
-                if (handled_) spool_.commit(*handled_);
+                // handled_ lies past the batch's records: committed only once they are stored.
+                if (handled_ && batch_.empty()) spool_.commit(*handled_);
                 if (!finished) log()->warn("stopping with unstored readings; they stay spooled for the next start");
                 return;
             }
