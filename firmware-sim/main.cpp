@@ -29,6 +29,7 @@
 #include "log.hpp"
 #include "publisher.hpp"
 #include "registration.hpp"
+#include "secrets.hpp"
 
 namespace {
 
@@ -40,6 +41,7 @@ constexpr int kExitUsage = 2;
 constexpr std::uint64_t kMaxDevices = 10'000'000;
 constexpr int kMaxThreads = 256;
 constexpr int kDefaultMaxThreads = 4;
+constexpr std::uint64_t kMaxOwnLogins = 1000;  // --secrets: one connection and thread per device
 
 struct Options {
     std::uint64_t devices = 10;
@@ -56,6 +58,7 @@ struct Options {
     std::string uri = "tcp://127.0.0.1:1883";
     std::string username;
     std::string password;
+    std::string secrets_path;  // devices log in as themselves with the secrets registration wrote
     std::string prefix = "sim";
     std::string topic_prefix = "energy";
     std::uint64_t users = 0;  // 0: max(1, devices / 5)
@@ -132,7 +135,14 @@ void add_flags(CLI::App& app, Options& o) {
         ->check(CLI::Range(1, kMaxThreads));
     app.add_option("--uri", o.uri, "Broker URI")->envname("ENERGYHUB_MQTT_URI")->capture_default_str();
     auto* username = app.add_option("--username", o.username, "MQTT user name");
-    app.add_option("--password", o.password, "MQTT password")->needs(username);
+    auto* password = app.add_option("--password", o.password, "MQTT password")->needs(username);
+    app.add_option("--secrets", o.secrets_path,
+                   "Device secrets file ('device_id<TAB>secret', mode 0600). With --register(-only): written with "
+                   "the secret of every device of the fleet (new devices as registered, known ones missing from "
+                   "the file get a new secret). When publishing: each device logs in as itself, client id and "
+                   "username its id, password from the file (at most 1000 devices)")
+        ->excludes(username)
+        ->excludes(password);
     app.add_option("--device-prefix", o.prefix, "Device ids are <prefix>-<5-digit index>")->capture_default_str();
     app.add_option("--topic-prefix", o.topic_prefix, "Readings go to <topic-prefix>/<device_id>/reading")
         ->capture_default_str();
@@ -170,6 +180,8 @@ std::string validate(Options& o) {
         const bool dated = o.format == "native" || (o.profile == "house" && o.format == "shelly");
         if (!dated) return "--history needs --format native, or --profile house with --format native or shelly";
     }
+    if (!o.secrets_path.empty() && !o.register_only && o.devices > kMaxOwnLogins)
+        return "--secrets: at most " + std::to_string(kMaxOwnLogins) + " devices log in as themselves";
     if (o.users == 0) o.users = default_user_count(o.devices);
     if (o.topic_prefix.empty() || o.topic_prefix.find_first_of("+#") != std::string::npos)
         return "--topic-prefix must be a non-empty topic without '+' or '#'";
@@ -245,10 +257,13 @@ int run(const Options& o) {
     auto fleet = make_fleet(o.prefix, o.start_index, o.devices, o.users,
                             o.profile == "house" ? std::optional<Profile>(Profile::house) : std::nullopt);
 
+    DeviceSecrets secrets;
+    if (!o.secrets_path.empty()) secrets = read_secrets(o.secrets_path);
     if (o.do_register) {
         const auto path = o.config_path.empty() ? energyhub::default_config_path() : o.config_path;
         const auto config = energyhub::load_config(path);
-        register_fleet(config.postgres.dsn, fleet);
+        register_fleet(config.postgres.dsn, fleet, o.secrets_path.empty() ? nullptr : &secrets);
+        if (!o.secrets_path.empty()) write_secrets(o.secrets_path, secrets);
         if (o.register_only) {
             std::cout << "registered " << fleet.size() << " devices\n";
             return 0;
@@ -277,11 +292,27 @@ int run(const Options& o) {
     publish.max_inflight = o.max_inflight;
 
     std::vector<std::unique_ptr<Publisher>> publishers;
-    const auto pid = std::to_string(::getpid());
-    auto slices = split(std::move(fleet), static_cast<std::size_t>(o.threads));
-    for (std::size_t t = 0; t < slices.size(); ++t) {
-        publishers.push_back(std::make_unique<Publisher>("firmware-sim-" + pid + "-" + std::to_string(t), publish,
-                                                         std::move(slices[t]), acked_log.get(), g_stop));
+    if (!o.secrets_path.empty()) {
+        // As real devices do: each its own connection, logged in with its id and secret.
+        for (auto& device : fleet) {
+            auto it = secrets.find(device.device_id);
+            if (it == secrets.end())
+                throw std::runtime_error("no secret for device " + device.device_id + " in '" + o.secrets_path +
+                                         "' (register it with --register-only --secrets)");
+            PublishOptions own = publish;
+            own.username = device.device_id;
+            own.password = it->second;
+            auto id = device.device_id;
+            publishers.push_back(std::make_unique<Publisher>(id, own, std::vector<DeviceSpec>{std::move(device)},
+                                                             acked_log.get(), g_stop));
+        }
+    } else {
+        const auto pid = std::to_string(::getpid());
+        auto slices = split(std::move(fleet), static_cast<std::size_t>(o.threads));
+        for (std::size_t t = 0; t < slices.size(); ++t) {
+            publishers.push_back(std::make_unique<Publisher>("firmware-sim-" + pid + "-" + std::to_string(t), publish,
+                                                             std::move(slices[t]), acked_log.get(), g_stop));
+        }
     }
     install_signal_handlers();
     for (auto& p : publishers) p->start_connect();

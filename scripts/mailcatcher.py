@@ -21,6 +21,10 @@ does not know it yet, which a test uses to stop the client in between.
 Any AUTH PLAIN/LOGIN credentials are accepted without TLS (this is a test server), and the
 user name is recorded, so a client configured with credentials works unchanged.
 
+With --http-port, the caught mail can be read in a browser: / lists it (newest first),
+/messages/NAME shows one message's text part, /messages/NAME.eml the message as received, and
+/messages.json the stored metadata, like a Mailpit inbox. Loopback only, no JavaScript.
+
 Uses aiosmtpd's threaded Controller (Debian python3-aiosmtpd 1.4). Runs in the foreground until
 SIGTERM or SIGINT; --pidfile is written once the port accepts connections and removed on exit.
 """
@@ -30,6 +34,8 @@ import asyncio
 import datetime
 import email.parser
 import email.policy
+import html
+import http.server
 import itertools
 import json
 import logging
@@ -155,6 +161,78 @@ class MailFolderHandler:
         return "250 OK stored as %s" % name
 
 
+NAME_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+def stored_messages(mail_dir):
+    """Metadata of every stored message, newest first, each with its file name stem."""
+    out = []
+    for entry in sorted(os.listdir(mail_dir), reverse=True):
+        if entry.endswith(".json") and not entry.startswith("."):
+            try:
+                with open(os.path.join(mail_dir, entry)) as f:
+                    meta = json.load(f)
+            except (OSError, ValueError):
+                continue
+            meta["name"] = entry[:-len(".json")]
+            out.append(meta)
+    return out
+
+
+def readable_text(raw):
+    """The text/plain part of a message (or its HTML part), decoded."""
+    msg = email.parser.BytesParser(policy=email.policy.default).parsebytes(raw)
+    part = msg.get_body(preferencelist=("plain", "html"))
+    return part.get_content() if part is not None else raw.decode("utf-8", errors="replace")
+
+
+def inbox_handler(mail_dir):
+    class Inbox(http.server.BaseHTTPRequestHandler):
+        def log_message(self, fmt, *args):  # requests are not worth a log line each
+            pass
+
+        def send(self, status, content_type, body):
+            data = body.encode() if isinstance(body, str) else body
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(data)))
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self):
+            path = self.path.split("?", 1)[0]
+            if path == "/":
+                rows = "".join(
+                    "<tr><td>%s</td><td>%s</td><td>%s</td><td><a href=\"/messages/%s\">%s</a></td></tr>" % (
+                        html.escape(m.get("received", "")), html.escape(m.get("mail_from", "")),
+                        html.escape(", ".join(m.get("rcpt_tos", []))), html.escape(m["name"]),
+                        html.escape(m.get("subject") or "(no subject)"))
+                    for m in stored_messages(mail_dir))
+                page = ("<!doctype html><meta charset=utf-8><title>energyhub mail</title>"
+                        "<style>body{font:14px sans-serif;margin:2em}td,th{padding:4px 10px;text-align:left}"
+                        "tr:nth-child(even){background:#f3f3f3}</style><h1>Caught mail</h1>"
+                        "<table><tr><th>received</th><th>from</th><th>to</th><th>subject</th></tr>%s</table>"
+                        % (rows or "<tr><td colspan=4>nothing yet</td></tr>"))
+                return self.send(200, "text/html; charset=utf-8", page)
+            if path == "/messages.json":
+                return self.send(200, "application/json", json.dumps(stored_messages(mail_dir), indent=1))
+            if path.startswith("/messages/"):
+                name = path[len("/messages/"):]
+                raw_wanted = name.endswith(".eml")
+                stem = name[:-len(".eml")] if raw_wanted else name
+                eml = os.path.join(mail_dir, stem + ".eml")
+                if NAME_RE.match(stem) and not stem.startswith(".") and os.path.isfile(eml):
+                    with open(eml, "rb") as f:
+                        raw = f.read()
+                    if raw_wanted:
+                        return self.send(200, "message/rfc822", raw)
+                    return self.send(200, "text/plain; charset=utf-8", readable_text(raw))
+            self.send(404, "text/plain; charset=utf-8", "not found\n")
+
+    return Inbox
+
+
 def accept_any_login(server, session, envelope, mechanism, auth_data):
     return AuthResult(success=True, auth_data=auth_data)
 
@@ -180,6 +258,7 @@ def main():
     parser.add_argument("--mail-dir", required=True, help="folder the .eml and .json files are written to")
     parser.add_argument("--fail-file", help="control file holding an SMTP reply for DATA (default MAIL_DIR/.fail)")
     parser.add_argument("--pidfile", help="write the process id here once listening")
+    parser.add_argument("--http-port", type=int, default=0, help="serve the caught mail over HTTP here (0: no)")
     args = parser.parse_args()
 
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
@@ -208,6 +287,16 @@ def main():
     except Exception as e:
         log.error("cannot listen on %s:%d: %s", args.host, args.port, e)
         return 1
+    inbox = None
+    if args.http_port:
+        try:
+            inbox = http.server.ThreadingHTTPServer((args.host, args.http_port), inbox_handler(mail_dir))
+        except OSError as e:
+            controller.stop()
+            log.error("cannot serve the inbox on %s:%d: %s", args.host, args.http_port, e)
+            return 1
+        threading.Thread(target=inbox.serve_forever, daemon=True).start()
+        log.info("inbox at http://%s:%d/", args.host, args.http_port)
     if args.pidfile:
         write_pidfile(args.pidfile)
     log.info("listening on %s:%d, storing mail in %s (control file %s)", args.host, args.port, mail_dir, fail_file)
@@ -215,6 +304,8 @@ def main():
         while not stop.wait(3600):
             pass
     finally:
+        if inbox:
+            inbox.shutdown()
         controller.stop()
         if args.pidfile:
             remove_pidfile(args.pidfile)

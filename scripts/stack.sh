@@ -20,6 +20,10 @@
 #   ENERGYHUB_PG_PORT      PostgreSQL port (default 15432)
 #   ENERGYHUB_REDIS_PORT   Redis port (default 16379)
 #   ENERGYHUB_SMTP_PORT    mail catcher port (default 10025)
+#   ENERGYHUB_BROKER_PLUGIN  energyhub_broker.so: Mosquitto loads it against the stack's database
+#                          (which must be migrated first); devices and daemons must then log in
+#   ENERGYHUB_BROKER_PLUGIN_DSN  the plugin's database (default: the stack's energyhub database)
+#   ENERGYHUB_MAIL_HTTP_PORT  the caught mail over HTTP (default: the SMTP port + 1)
 #   ENERGYHUB_PG_BIN       PostgreSQL server programs (default /usr/lib/postgresql/15/bin)
 #   ENERGYHUB_PYTHON       Python with aiosmtpd (default /usr/bin/python3)
 #
@@ -41,6 +45,7 @@ MQTT_PORT=${ENERGYHUB_MQTT_PORT:-18830}
 PG_PORT=${ENERGYHUB_PG_PORT:-15432}
 REDIS_PORT=${ENERGYHUB_REDIS_PORT:-16379}
 SMTP_PORT=${ENERGYHUB_SMTP_PORT:-10025}
+MAIL_HTTP_PORT=${ENERGYHUB_MAIL_HTTP_PORT:-$((SMTP_PORT + 1))}
 
 PG_BIN=${ENERGYHUB_PG_BIN:-/usr/lib/postgresql/15/bin}
 # Debian's own python3: a python3 earlier on PATH (pyenv, a virtualenv) usually lacks the
@@ -191,6 +196,13 @@ start_mosquitto() {
         -e "s|@RUN_DIR@|$(sed_escape "$RUN_DIR")|g" \
         -e "s|@USER@|$(sed_escape "$(id -un)")|g" \
         "$template" >"$MQTT_CONF.tmp"
+    if [[ -n "${ENERGYHUB_BROKER_PLUGIN:-}" ]]; then
+        # The broker as deployed: the energyhub plugin logs everyone in against the registry.
+        [[ -r "$ENERGYHUB_BROKER_PLUGIN" ]] || die "mosquitto: cannot read the plugin $ENERGYHUB_BROKER_PLUGIN"
+        sed -i 's/^allow_anonymous true$/allow_anonymous false/' "$MQTT_CONF.tmp"
+        printf 'plugin %s\nplugin_opt_postgres_dsn %s\n' "$ENERGYHUB_BROKER_PLUGIN" \
+            "${ENERGYHUB_BROKER_PLUGIN_DSN:-postgresql://energyhub@127.0.0.1:$PG_PORT/energyhub}" >>"$MQTT_CONF.tmp"
+    fi
     mv -f "$MQTT_CONF.tmp" "$MQTT_CONF"
     rm -f "$MQTT_PID"
 
@@ -492,6 +504,7 @@ start_smtp() {
     fi
     [[ -z "${pid:-}" ]] || die_with_log "$SMTP_LOG" "smtp (pid $pid) runs but does not listen on port $SMTP_PORT; try: $0 restart-one smtp"
     require_free_port smtp "$SMTP_PORT" SMTP
+    require_free_port smtp "$MAIL_HTTP_PORT" MAIL_HTTP
     "$PYTHON" -c 'import aiosmtpd' 2>/dev/null ||
         die "smtp: $PYTHON cannot import aiosmtpd; run scripts/install-deps.sh or set ENERGYHUB_PYTHON"
 
@@ -500,13 +513,13 @@ start_smtp() {
     # Own session and no inherited terminal or pipes, so the catcher outlives this script
     # and a caller reading our output, e.g. $(stack.sh start), does not wait for it.
     without_extra_fds setsid "$PYTHON" "$SCRIPT_DIR/mailcatcher.py" --host 127.0.0.1 --port "$SMTP_PORT" \
-        --mail-dir "$MAIL_DIR" --pidfile "$SMTP_PID" </dev/null >>"$SMTP_LOG" 2>&1 &
+        --http-port "$MAIL_HTTP_PORT" --mail-dir "$MAIL_DIR" --pidfile "$SMTP_PID" </dev/null >>"$SMTP_LOG" 2>&1 &
     local child=$!
     if ! wait_for "$START_TIMEOUT" smtp_ready; then
         kill -TERM "$child" 2>/dev/null || true
         die_with_log "$SMTP_LOG" "smtp catcher did not listen on port $SMTP_PORT within ${START_TIMEOUT}s"
     fi
-    say "smtp started (pid $(smtp_pid), port $SMTP_PORT, mail in $MAIL_DIR)"
+    say "smtp started (pid $(smtp_pid), port $SMTP_PORT, mail in $MAIL_DIR, inbox at http://127.0.0.1:$MAIL_HTTP_PORT/)"
 }
 
 stop_smtp() {
@@ -551,7 +564,8 @@ print_env() {
         "ENERGYHUB_PG_DSN=postgresql://energyhub@127.0.0.1:$PG_PORT/energyhub" \
         "ENERGYHUB_REDIS_URI=redis://127.0.0.1:$REDIS_PORT" \
         "ENERGYHUB_SMTP_URL=smtp://127.0.0.1:$SMTP_PORT" \
-        "ENERGYHUB_MAIL_DIR=$MAIL_DIR"; do
+        "ENERGYHUB_MAIL_DIR=$MAIL_DIR" \
+        "ENERGYHUB_MAIL_URL=http://127.0.0.1:$MAIL_HTTP_PORT/"; do
         printf 'export %s=%q\n' "${line%%=*}" "${line#*=}"
     done
 }
@@ -605,6 +619,7 @@ main() {
     check_port_number ENERGYHUB_PG_PORT "$PG_PORT"
     check_port_number ENERGYHUB_REDIS_PORT "$REDIS_PORT"
     check_port_number ENERGYHUB_SMTP_PORT "$SMTP_PORT"
+    check_port_number ENERGYHUB_MAIL_HTTP_PORT "$MAIL_HTTP_PORT"
 
     local cmd=${1:-}
     case "$cmd" in

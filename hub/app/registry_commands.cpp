@@ -113,6 +113,16 @@ void add_registry_commands(CLI::App& app, const std::string& config_path, int& e
                       << "mqtt password: " << secret << "   (shown once; only its hash is stored)\n";
         });
     });
+    auto* device_secret = device->add_subcommand("secret", "Issue a new MQTT secret for a device; prints it once");
+    device_secret->add_option("device_id", args->id, "Device id")->required();
+    device_secret->callback([&, args] {
+        with_registry(config_path, exit_code, [&](postgres::Registry& r, pqxx::connection&, const Config&) {
+            auto secret = r.new_device_secret(args->id);
+            std::cout << "new secret for device " << args->id << " (the old one no longer works)\n"
+                      << "mqtt username: " << args->id << '\n'
+                      << "mqtt password: " << secret << "   (shown once; only its hash is stored)\n";
+        });
+    });
     auto* device_list = device->add_subcommand("list", "List devices");
     device_list->add_option("--user", args->user, "Only this user's devices");
     device_list->callback([&, args] {

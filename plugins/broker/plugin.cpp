@@ -281,6 +281,7 @@ int on_reload(int, void*, void* userdata) {
         auto& p = *static_cast<Plugin*>(userdata);
         p.refresher.request_full_reload();
         mosquitto_log_printf(MOSQ_LOG_INFO, "energyhub: reloading the registry (options are read only at start)");
+        p.summary(true);  // the counters on demand, e.g. for a status check
     } catch (...) {
     }
     return MOSQ_ERR_SUCCESS;

@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Loads the hub's dashboard in headless Chromium through chromedriver (the W3C WebDriver protocol,
 spoken with the standard library only), waits until a device's live power changes on the page,
-checks the alerts and insight panels, and saves a screenshot.
+checks the alerts and insight panels, switches one device's chart to 7 days and counts its daily
+bars, and saves a screenshot.
 
 Usage: dashboard_check.py --driver http://127.0.0.1:PORT --url URL --screenshot FILE
-                          --profile DIR [--alert TEXT] [--insight TEXT] [--timeout S]
+                          --profile DIR [--alert TEXT] [--insight TEXT] [--week DEVICE] [--timeout S]
 Exits 0 when every check passed; prints one line per step.
 """
 import argparse
@@ -81,6 +82,7 @@ def main():
     p.add_argument("--profile", required=True)
     p.add_argument("--alert", default="")
     p.add_argument("--insight", default="")
+    p.add_argument("--week", default="", help="a device with a week of history: its 7 d view must show 7 daily bars")
     p.add_argument("--timeout", type=float, default=40)
     a = p.parse_args()
 
@@ -113,6 +115,20 @@ def main():
             text = wait("the insight", a.timeout,
                         lambda: (t := d.run("return document.getElementById('insights').innerText")) and a.insight in t and t)
             print("insight panel:", " | ".join(text.split("\n"))[:200])
+
+        if a.week:
+            card = f"article.device[data-device='{a.week}']"
+            clicked = d.run(f"const b = document.querySelector(\"{card} button[data-range='7']\");"
+                            " if (!b) return false; b.click(); return true;")
+            if not clicked:
+                raise RuntimeError(f"no 7 d button on the card of {a.week}")
+            days = wait("7 daily bars", a.timeout, lambda: (n := d.run(
+                f"return Array.from(document.querySelectorAll(\"{card} svg rect.day\")).map(r => r.dataset.day);"))
+                and len(n) == 7 and n)
+            if len(set(days)) != 7:
+                raise RuntimeError(f"the daily bars are not 7 different days: {days}")
+            label = d.run(f"return document.querySelector(\"{card} .peak\").textContent")
+            print(f"7 d view of {a.week}: {len(days)} daily bars, {days[0]} .. {days[-1]}; {label}")
 
         status = d.run("return document.getElementById('status-text').textContent")
         if not status.startswith("live"):

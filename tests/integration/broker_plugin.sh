@@ -163,6 +163,28 @@ wait_for 10 "a new device to log in" 'connects "plugC_$$" "$PC"'
 eh account remove "dash_$$" >/dev/null
 wait_for 10 "a removed account to be refused" '! connects "dash_$$" "$DASH"'
 log "a removed device is disconnected; a new device logged in after $((SECONDS - start))s; a removed account is refused"
+PC_OLD=$PC
+PC=$(eh device secret "plugC_$$" | secret_of)
+[[ ${#PC} -ge 32 && "$PC" != "$PC_OLD" ]] || fail "device secret printed no new secret"
+wait_for 10 "the new secret to log in" 'connects "plugC_$$" "$PC"'
+! connects "plugC_$$" "$PC_OLD" || fail "the old secret still logs in after device secret"
+log "device secret: the new secret logs in, the old one is refused"
+
+# --- firmware-sim devices log in as themselves, with the secrets registration wrote --------
+secrets="$WORK_DIR/sim-secrets"
+"$FIRMWARE_SIM_BIN" --register-only --config "$CONFIG" --secrets "$secrets" --devices 3 --users 1 \
+    --device-prefix "own$$" >/dev/null 2>&1 || fail "firmware-sim could not register with --secrets"
+[[ $(stat -c %a "$secrets") == 600 && $(wc -l <"$secrets") == 3 ]] || fail "the secrets file is not 3 lines of mode 600"
+wait_for 10 "the simulated devices known to the broker" 'connects "own$$-00002" "$(sed -n "3s/.*\t//p" "$secrets")"'
+"$FIRMWARE_SIM_BIN" --uri "tcp://127.0.0.1:$BROKER_PORT" --secrets "$secrets" --devices 3 --users 1 \
+    --device-prefix "own$$" --count 2 --rate 0 --log-level warn >"$WORK_DIR/own.txt" 2>&1 ||
+    fail "devices with their own secrets were not all acknowledged: $(cat "$WORK_DIR/own.txt")"
+grep -q "sent=6 acked=6 failed=0" "$WORK_DIR/own.txt" || fail "firmware-sim report: $(cat "$WORK_DIR/own.txt")"
+wait_for 10 "the simulated readings at the hub" '(( $(grep -c "^energy/own$$-0000[0-2]/reading " "$WORK_DIR/hub.txt") == 6 ))'
+sed -i '1s/\t.*/\twrong/' "$secrets"
+! "$FIRMWARE_SIM_BIN" --uri "tcp://127.0.0.1:$BROKER_PORT" --secrets "$secrets" --devices 3 --users 1 \
+    --device-prefix "own$$" --count 1 --log-level off >/dev/null 2>&1 || fail "a device with a wrong secret got in"
+log "firmware-sim: 3 devices registered with a secrets file (mode 600), each logged in as itself; a wrong secret refused"
 
 # --- Mosquitto's own password_file accepts energyhub's hashes ------------------------------
 printf 'plugC_%s:%s\n' "$$" "$(q "SELECT secret_hash FROM devices WHERE device_id = 'plugC_$$'")" >"$WORK_DIR/passwd"

@@ -98,6 +98,7 @@ run_model huge
 expect_rules huge "larger than max_answer_bytes"
 run_model missing-model
 expect_rules missing-model "HTTP 404"
+[[ "$OUT" == *"ollama pull missing-model"* ]] || fail "missing-model: the warning does not say how to get the model: $OUT"
 (( $(requests_for missing-model) == 1 )) || fail "a 404 must not be retried"
 log "think-only, badjson, huge, missing-model: rules with a warning"
 

@@ -5,9 +5,14 @@
 #include "config/config.hpp"
 #include "insights/advice.hpp"
 #include "insights/facts.hpp"
+#include "insights/generator.hpp"
 #include "insights/rules.hpp"
 #include "insights/usage.hpp"
 #include "ollama/think.hpp"
+#include "util/clock.hpp"
+
+#include <spdlog/sinks/ringbuffer_sink.h>
+#include <spdlog/spdlog.h>
 
 using namespace energyhub;
 using namespace energyhub::insights;
@@ -339,6 +344,96 @@ BOOST_AUTO_TEST_CASE(config_sections) {
     BOOST_TEST(config_error("ollama:\n  keep_alive: soon\n") ==
                "test.yaml:2: ollama.keep_alive: must be a duration such as 30m, 0s, or -1 for forever");
     BOOST_TEST(config_error("ollama:\n  retries: 50\n") == "test.yaml:2: ollama.retries: must be between 0 and 10");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+namespace {
+
+class OneUserRepository final : public InsightRepository {
+public:
+    std::vector<std::string> users(const std::string&) override { return {"alice"}; }
+    UsageData usage(const std::string&, std::int64_t) override { return sample_usage(); }
+    std::vector<Alert> alerts(const std::string&, std::int64_t, std::int64_t, std::size_t) override { return {}; }
+    void store(Insight& insight) override { insight.id = ++stored; }
+    bool claim_on_demand(const Alert&, int, std::int64_t) override { return true; }
+    std::optional<std::int64_t> last_slot(const std::string&) override { return std::nullopt; }
+    void init_slot(const std::string&, std::int64_t) override {}
+    bool claim_slot(const std::string&, std::int64_t) override { return true; }
+    void prune(std::int64_t) override {}
+    std::int64_t stored = 0;
+};
+
+// Answers with the queued results, then with kAdvice.
+class ScriptedModel final : public ollama::ChatClient {
+public:
+    std::vector<ollama::ChatResult> script;
+    int calls = 0;
+    ollama::ChatResult chat(const ollama::ChatRequest&) override {
+        ++calls;
+        if (!script.empty()) {
+            auto r = script.front();
+            script.erase(script.begin());
+            return r;
+        }
+        ollama::ChatResult ok;
+        ok.status = ollama::ChatStatus::ok;
+        ok.content = kAdvice;
+        return ok;
+    }
+    std::string source() const override { return "ollama:test-model"; }
+};
+
+ollama::ChatResult failed(long http_status, ollama::ChatStatus status = ollama::ChatStatus::error) {
+    ollama::ChatResult r;
+    r.status = status;
+    r.http_status = http_status;
+    r.error = "HTTP " + std::to_string(http_status);
+    return r;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(insight_generator)
+
+BOOST_AUTO_TEST_CASE(fallbacks_are_counted_by_reason_and_logged_once_per_episode) {
+    auto sink = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(64);
+    auto log = spdlog::get("insights");
+    const auto level = log->level();
+    const auto sinks = log->sinks();
+    log->sinks() = {sink};  // only the test's
+    log->set_level(spdlog::level::debug);
+
+    InsightsConfig config;
+    OneUserRepository repository;
+    ScriptedModel model;
+    ManualClock clock;
+    InsightGenerator generator(config, repository, &model, [](const std::string&, const std::string&) { return true; }, clock);
+    // Two runs with the model missing (404), one that times out, then the model answers.
+    model.script = {failed(404), failed(404), failed(0, ollama::ChatStatus::timeout)};
+    for (int run = 0; run < 4; ++run) {
+        generator.retry_model();
+        auto insight = generator.generate("alice", nullptr);
+        BOOST_TEST(insight.advice.source == (run < 3 ? "rules" : "ollama:test-model"));
+        generator.generate("alice", nullptr);  // the rest of a run skips a model that failed
+    }
+    BOOST_TEST(model.calls == 5);
+    BOOST_TEST(generator.fallbacks(FallbackReason::model_missing) == 4u);
+    BOOST_TEST(generator.fallbacks(FallbackReason::timeout) == 2u);
+    BOOST_TEST(generator.fallbacks(FallbackReason::unreachable) == 0u);
+
+    std::vector<std::string> warnings, infos;
+    for (const auto& line : sink->last_formatted()) {
+        if (line.find("[warning]") != std::string::npos) warnings.push_back(line);
+        if (line.find("answers again") != std::string::npos) infos.push_back(line);
+    }
+    log->sinks() = sinks;
+    log->set_level(level);
+    BOOST_REQUIRE_EQUAL(warnings.size(), 1u);  // the episode's first failure only
+    BOOST_TEST(warnings[0].find("model_missing") != std::string::npos);
+    BOOST_TEST(warnings[0].find("ollama pull test-model") != std::string::npos);
+    BOOST_REQUIRE_EQUAL(infos.size(), 1u);
+    BOOST_TEST(infos[0].find("after 6 insight(s)") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -21,6 +21,8 @@ constexpr std::size_t kMaxAlerts = 200;
 constexpr std::size_t kMaxInsights = 20;
 constexpr std::int64_t kMaxUsageMs = 31LL * 86'400'000;
 constexpr std::int64_t kMinUsageMs = 3'600'000;
+constexpr int kDefaultDays = 7;
+constexpr int kMaxDays = 31;
 
 using nlohmann::json;
 
@@ -136,6 +138,39 @@ void add_dashboard_routes(HttpServer& server, const Config& config) {
                                 {"total_wh", total},
                                 {"total_export_wh", total_export},
                                 {"hours", std::move(rows)}});
+    });
+
+    // Daily bars: import and export per local day, and its cost when a tariff is configured.
+    const Tariff tariff = config.insights.tariff;
+    server.get("/api/devices/([^/]+)/daily", [db, tariff](const HttpRequest& req) {
+        const auto& id = req.captures.at(0);
+        if (!is_valid_reading_device_id(id)) return problem(400, "device id must match [A-Za-z0-9_.-]{1,64}, optionally :<channel>");
+        int days = kDefaultDays;
+        if (auto text = query(req, "days"); !text.empty()) {
+            auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), days);
+            if (ec != std::errc{} || end != text.data() + text.size() || days < 1 || days > kMaxDays)
+                return problem(400, "days must be 1.." + std::to_string(kMaxDays));
+        }
+        auto rows = db->daily(id, days);
+        if (!rows) return problem(404, "no such device");
+        const bool priced = tariff.configured();
+        json out = json::array();
+        double total = 0, total_export = 0, total_cost = 0;
+        for (const auto& d : *rows) {
+            double cost = 0;
+            for (int h = 0; h < 24; ++h) cost += d.energy_by_hour_wh[static_cast<std::size_t>(h)] / 1000.0 * tariff.price_at_hour(h);
+            total += d.energy_wh;
+            total_export += d.export_wh;
+            total_cost += cost;
+            out.push_back({{"day", d.day}, {"energy_wh", d.energy_wh}, {"export_wh", d.export_wh},
+                           {"cost", priced ? json(cost) : json(nullptr)}});
+        }
+        return answer(200, json{{"device_id", id},
+                                {"currency", priced ? json(tariff.currency) : json(nullptr)},
+                                {"total_wh", total},
+                                {"total_export_wh", total_export},
+                                {"total_cost", priced ? json(total_cost) : json(nullptr)},
+                                {"days", std::move(out)}});
     });
 
     server.get("/api/alerts", [db](const HttpRequest& req) {

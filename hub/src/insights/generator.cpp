@@ -28,6 +28,35 @@ nlohmann::json insight_message(const Insight& insight) {
     return j;
 }
 
+const char* fallback_reason_name(FallbackReason reason) {
+    switch (reason) {
+        case FallbackReason::unreachable: return "unreachable";
+        case FallbackReason::timeout: return "timeout";
+        case FallbackReason::model_missing: return "model_missing";
+        case FallbackReason::server_error: return "server_error";
+        case FallbackReason::bad_answer: return "bad_answer";
+    }
+    return "unknown";
+}
+
+namespace {
+
+FallbackReason reason_of(const ollama::ChatResult& r) {
+    if (r.status == ollama::ChatStatus::timeout) return FallbackReason::timeout;
+    if (r.http_status == 404) return FallbackReason::model_missing;  // Ollama: model not found, never pulled
+    if (r.http_status >= 500) return FallbackReason::server_error;
+    if (r.http_status == 0) return FallbackReason::unreachable;
+    return FallbackReason::bad_answer;
+}
+
+// source() is "ollama:<model>".
+std::string pull_hint(const std::string& source) {
+    const auto colon = source.find(':');
+    return " (the model is not on the server: ollama pull " + source.substr(colon == std::string::npos ? 0 : colon + 1) + ")";
+}
+
+}  // namespace
+
 InsightGenerator::InsightGenerator(const InsightsConfig& config, InsightRepository& repository, ollama::ChatClient* model,
                                    Publish publish, const Clock& clock)
     : config_(config), repository_(repository), model_(model), publish_(std::move(publish)), clock_(clock) {}
@@ -52,9 +81,15 @@ Insight InsightGenerator::generate(const std::string& user_id, const Alert* focu
     }
 
     bool advised = false;
-    if (model_ && !model_failed_ && aggregates.kwh_week > 0) {
+    const bool wants_model = model_ && aggregates.kwh_week > 0;
+    if (wants_model && !model_failed_) {
         const auto result = model_->chat(build_prompt(insight.facts, focus));
         if (result.status == ollama::ChatStatus::ok) {
+            if (episode_) {
+                log->info("{} answers again, after {} insight(s) from the built-in rules", model_->source(),
+                          episode_fallbacks_);
+                episode_.reset();
+            }
             std::string problem;
             if (auto advice = parse_model_answer(result.content, &problem)) {
                 insight.advice = std::move(*advice);
@@ -66,10 +101,20 @@ Insight InsightGenerator::generate(const std::string& user_id, const Alert* focu
             }
         } else if (result.status != ollama::ChatStatus::stopped) {
             model_failed_ = true;
-            log->warn("{} gave no advice for {} ({} after {} attempt(s) in {} ms: {}); using the built-in rules",
-                      model_->source(), user_id, ollama::to_string(result.status), result.attempts, result.elapsed_ms,
-                      result.error);
+            run_failure_ = reason_of(result);
+            // Once per episode: a model that stays away for days is not news every run.
+            const auto level = episode_ ? spdlog::level::debug : spdlog::level::warn;
+            log->log(level, "{} gave no advice for {} ({}: {} after {} attempt(s) in {} ms: {}); using the built-in rules{}",
+                     model_->source(), user_id, fallback_reason_name(run_failure_), ollama::to_string(result.status),
+                     result.attempts, result.elapsed_ms, result.error,
+                     run_failure_ == FallbackReason::model_missing ? pull_hint(model_->source()) : std::string());
+            if (!episode_) episode_fallbacks_ = 0;
+            episode_ = run_failure_;
         }
+    }
+    if (wants_model && !advised && model_failed_) {
+        ++fallbacks_[static_cast<std::size_t>(run_failure_)];
+        ++episode_fallbacks_;
     }
     if (!advised) insight.advice = rules_advice(aggregates, alerts, focus);
     price_savings(insight.advice, aggregates);

@@ -1,7 +1,11 @@
 #pragma once
 // Makes one insight: aggregates from the repository, advice from the model or else from the
 // rules, then stores it and publishes it retained on <topic_prefix>/<user_id>.
+#include <array>
+#include <atomic>
+#include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "config/insights_config.hpp"
@@ -13,6 +17,11 @@ namespace energyhub::insights {
 
 // Publishes a retained message; false if the client refused it.
 using Publish = std::function<bool(const std::string& topic, const std::string& payload)>;
+
+// Why an insight came from the rules although a model is configured.
+enum class FallbackReason { unreachable, timeout, model_missing, server_error, bad_answer };
+inline constexpr std::size_t kFallbackReasonCount = 5;
+const char* fallback_reason_name(FallbackReason reason);
 
 class InsightGenerator {
 public:
@@ -29,6 +38,11 @@ public:
     void retry_model() { model_failed_ = false; }
     bool model_failed() const { return model_failed_; }
 
+    // Insights the rules made because the model failed, by reason (any thread).
+    std::uint64_t fallbacks(FallbackReason reason) const {
+        return fallbacks_[static_cast<std::size_t>(reason)].load(std::memory_order_relaxed);
+    }
+
 private:
     const InsightsConfig& config_;
     InsightRepository& repository_;
@@ -36,6 +50,11 @@ private:
     Publish publish_;
     const Clock& clock_;
     bool model_failed_ = false;
+    FallbackReason run_failure_ = FallbackReason::unreachable;  // why, in this run
+    // From the first failure until the model answers again: logged once, at its start and end.
+    std::optional<FallbackReason> episode_;
+    std::uint64_t episode_fallbacks_ = 0;
+    std::array<std::atomic<std::uint64_t>, kFallbackReasonCount> fallbacks_{};
 };
 
 }  // namespace energyhub::insights

@@ -69,7 +69,11 @@ std::optional<Reject> check_reading(const Reading& r, const DecodeContext& ctx, 
         if (*v && !std::isfinite(**v)) return Reject{RejectReason::non_finite, "measurement is not finite"};
     if ((r.energy_wh && *r.energy_wh < 0) || (r.energy_export_wh && *r.energy_export_wh < 0))
         return Reject{RejectReason::negative_energy, "energy counter is negative"};
-    if (r.ts_ms < ctx.now_ms - limits.backfill_window_ms || r.ts_ms > ctx.now_ms + limits.future_tolerance_ms)
+    return check_time_window(r.ts_ms, ctx.now_ms, limits);
+}
+
+std::optional<Reject> check_time_window(std::int64_t ts_ms, std::int64_t now_ms, const ParserLimits& limits) {
+    if (ts_ms < now_ms - limits.backfill_window_ms || ts_ms > now_ms + limits.future_tolerance_ms)
         return Reject{RejectReason::timestamp_out_of_window, "time outside the accepted window"};
     return std::nullopt;
 }

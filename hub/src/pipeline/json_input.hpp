@@ -32,6 +32,9 @@ std::optional<Reject> read_number(simdjson::dom::element value, std::optional<do
 // True if `e` nests deeper than `limit` levels.
 bool deeper_than(simdjson::dom::element e, std::size_t limit);
 
+// A reading's time inside [now - backfill window, now + future tolerance], for every format.
+std::optional<Reject> check_time_window(std::int64_t ts_ms, std::int64_t now_ms, const ParserLimits& limits);
+
 // The checks every reading passes whatever its format: power or energy present, finite numbers,
 // a counter that is not negative, a time inside [now - backfill window, now + future tolerance].
 std::optional<Reject> check_reading(const Reading& r, const DecodeContext& ctx, const ParserLimits& limits);

@@ -91,9 +91,7 @@ std::optional<Reject> ReadingParser::parse(std::string_view topic, std::string_v
     if (out.energy_wh && *out.energy_wh < 0) return Reject{RejectReason::negative_energy, "energy_wh counter is negative"};
     if (out.energy_export_wh && *out.energy_export_wh < 0)
         return Reject{RejectReason::negative_energy, "energy_export_wh counter is negative"};
-    if (out.ts_ms < now_ms - limits_.backfill_window_ms || out.ts_ms > now_ms + limits_.future_tolerance_ms)
-        return Reject{RejectReason::timestamp_out_of_window, "ts outside the accepted window"};
-    return std::nullopt;
+    return check_time_window(out.ts_ms, now_ms, limits_);
 }
 
 }  // namespace energyhub

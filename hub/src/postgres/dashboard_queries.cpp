@@ -1,5 +1,7 @@
 #include "postgres/dashboard_queries.hpp"
 
+#include <algorithm>
+
 namespace energyhub::postgres {
 
 namespace {
@@ -65,6 +67,26 @@ ORDER BY created_at DESC, id DESC
 LIMIT $2
 )SQL";
 
+// Days and local hours in the owner's zone; $2 days ending today.
+constexpr const char* kDaysSql = R"SQL(
+SELECT to_char(day, 'YYYY-MM-DD')
+FROM devices d JOIN users u ON u.user_id = d.user_id,
+     generate_series((now() AT TIME ZONE u.tz)::date - ($2::int - 1), (now() AT TIME ZONE u.tz)::date, interval '1 day') AS day
+WHERE d.device_id = split_part($1, ':', 1)
+ORDER BY 1
+)SQL";
+
+constexpr const char* kDailySql = R"SQL(
+SELECT to_char(h.hour AT TIME ZONE u.tz, 'YYYY-MM-DD'), extract(hour FROM h.hour AT TIME ZONE u.tz)::int,
+       sum(h.energy_wh), sum(h.export_wh)
+FROM readings_hourly h
+JOIN devices d ON d.device_id = split_part(h.device_id, ':', 1)
+JOIN users u ON u.user_id = d.user_id
+WHERE h.device_id = $1
+  AND h.hour >= ((now() AT TIME ZONE u.tz)::date - ($2::int - 1))::timestamp AT TIME ZONE u.tz
+GROUP BY 1, 2
+)SQL";
+
 }  // namespace
 
 // One query at a time on the shared session; a broken connection is reopened for the next call.
@@ -121,6 +143,26 @@ std::optional<std::vector<HourView>> DashboardQueries::usage(const std::string& 
             h.energy_wh = r[6].as<double>();
             h.export_wh = r[7].as<double>();
             out.push_back(h);
+        }
+        return out;
+    });
+}
+
+std::optional<std::vector<DayView>> DashboardQueries::daily(const std::string& device_id, int days) {
+    return with_connection([&](pqxx::connection& conn) -> std::optional<std::vector<DayView>> {
+        pqxx::read_transaction tx(conn);
+        std::vector<DayView> out;
+        for (const auto& r : tx.exec_params(kDaysSql, device_id, days)) out.push_back(DayView{r[0].as<std::string>()});
+        if (out.empty()) return std::nullopt;  // no such device
+        for (const auto& r : tx.exec_params(kDailySql, device_id, days)) {
+            const auto day = r[0].as<std::string>();
+            auto it = std::lower_bound(out.begin(), out.end(), day, [](const DayView& d, const std::string& v) { return d.day < v; });
+            if (it == out.end() || it->day != day) continue;
+            const auto hour = r[1].as<int>();
+            const auto wh = r[2].as<double>();
+            it->energy_wh += wh;
+            it->export_wh += r[3].as<double>();
+            if (hour >= 0 && hour < 24) it->energy_by_hour_wh[static_cast<std::size_t>(hour)] += wh;
         }
         return out;
     });

@@ -3,6 +3,7 @@
 // threads while a libpq connection is not thread-safe: one session, used under a mutex, reopened
 // after a failure. Every query is a short read-only transaction.
 #include <cstdint>
+#include <array>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -34,6 +35,14 @@ struct HourView {
     double export_wh = 0;
 };
 
+// One local day of a device's use, in its owner's time zone.
+struct DayView {
+    std::string day;  // "2026-11-23"
+    double energy_wh = 0;
+    double export_wh = 0;
+    std::array<double, 24> energy_by_hour_wh{};  // import per local hour, for time-of-use prices
+};
+
 struct AlertView {
     std::string id, user_id, device_id, rule, state, message;
     double value = 0, threshold = 0;
@@ -57,6 +66,10 @@ public:
 
     // Hourly rollup rows of a (sub-)device since `since_ms`; nullopt if its device is not registered.
     std::optional<std::vector<HourView>> usage(const std::string& device_id, std::int64_t since_ms);
+
+    // The last `days` local days of a (sub-)device, today included, each present (zero when
+    // nothing was used); nullopt if its device is not registered.
+    std::optional<std::vector<DayView>> daily(const std::string& device_id, int days);
 
     // Alerts whose latest transition is "firing"; `user` empty: all.
     std::vector<AlertView> open_alerts(const std::string& user, std::size_t limit);

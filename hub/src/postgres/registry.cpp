@@ -73,6 +73,17 @@ std::string Registry::add_device(const DeviceRecord& device) {
     return secret;
 }
 
+std::string Registry::new_device_secret(const std::string& device_id) {
+    require_id("device", device_id);
+    auto secret = generate_secret();
+    pqxx::work tx(conn_);
+    auto r = tx.exec_params("UPDATE devices SET secret_hash = $2 WHERE device_id = $1 RETURNING 1", device_id,
+                            hash_password(secret));
+    if (r.empty()) throw RegistryError("no device '" + device_id + "'");
+    tx.commit();  // the change log tells the broker plugin, which closes the device's sessions
+    return secret;
+}
+
 bool Registry::remove_device(const std::string& device_id) {
     require_id("device", device_id);
     pqxx::work tx(conn_);

@@ -35,6 +35,8 @@ public:
     // Returns the device's MQTT secret; only its hash is stored.
     std::string add_device(const DeviceRecord& device);
     bool remove_device(const std::string& device_id);
+    // A new MQTT secret for a known device (the old one stops working); returns it.
+    std::string new_device_secret(const std::string& device_id);
     std::vector<DeviceRecord> devices(const std::string& user_id = {});
     std::optional<DeviceRecord> find_device(const std::string& device_id);
 

@@ -59,7 +59,8 @@ int run_insights(const Config& config, bool once, const std::string& user) {
     MqttConfig mqtt_config = config.mqtt;
     // A one-shot run must not take over the daemon's session on the broker.
     mqtt_config.client_id = once ? config.insights.client_id + "-once" : config.insights.client_id;
-    MqttClient mqtt(mqtt_config, once ? "insights-once" : "insights", "");
+    // Its status topic is then energyhub/status/insights/<client id>, which the insights account may use.
+    MqttClient mqtt(mqtt_config, "insights", "");
 
     std::unique_ptr<ollama::OllamaClient> model;
     if (!config.ollama.url.empty()) {
@@ -122,6 +123,13 @@ int run_insights(const Config& config, bool once, const std::string& user) {
     });
     auto http = start_http(config.http, config.http.insights_listen, health, [&] {
         PrometheusText p;
+        p.family("energyhub_insights_fallbacks_total",
+                 "Insights the built-in rules made because the configured model failed, by reason", "counter");
+        for (std::size_t i = 0; i < insights::kFallbackReasonCount; ++i) {
+            const auto reason = static_cast<insights::FallbackReason>(i);
+            p.sample("energyhub_insights_fallbacks_total", static_cast<double>(generator.fallbacks(reason)),
+                     std::string("reason=\"") + insights::fallback_reason_name(reason) + "\"");
+        }
         p.counter("energyhub_insights_published_total", "Insights stored and published", static_cast<double>(published.load()))
             .counter("energyhub_mqtt_reconnects_total", "Reconnections to the broker", static_cast<double>(mqtt.reconnects()))
             .gauge("energyhub_mqtt_connected", "1 while connected to the broker", mqtt.connected() ? 1 : 0);
