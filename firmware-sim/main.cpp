@@ -59,6 +59,7 @@ struct Options {
     std::string username;
     std::string password;
     std::string secrets_path;  // devices log in as themselves with the secrets registration wrote
+    energyhub::TlsConfig tls;
     std::string prefix = "sim";
     std::string topic_prefix = "energy";
     std::uint64_t users = 0;  // 0: max(1, devices / 5)
@@ -136,6 +137,13 @@ void add_flags(CLI::App& app, Options& o) {
     app.add_option("--uri", o.uri, "Broker URI")->envname("ENERGYHUB_MQTT_URI")->capture_default_str();
     auto* username = app.add_option("--username", o.username, "MQTT user name");
     auto* password = app.add_option("--password", o.password, "MQTT password")->needs(username);
+    app.add_option("--ca-file", o.tls.ca_file, "TLS (ssl:// or mqtts:// URI): the CA that signed the broker's certificate")
+        ->check(CLI::ExistingFile);
+    auto* cert = app.add_option("--cert", o.tls.cert_file, "TLS: a client certificate (PEM) to log in with")
+        ->check(CLI::ExistingFile);
+    app.add_option("--key", o.tls.key_file, "TLS: the client certificate's private key (PEM)")
+        ->check(CLI::ExistingFile)
+        ->needs(cert);
     app.add_option("--secrets", o.secrets_path,
                    "Device secrets file ('device_id<TAB>secret', mode 0600). With --register(-only): written with "
                    "the secret of every device of the fleet (new devices as registered, known ones missing from "
@@ -277,6 +285,7 @@ int run(const Options& o) {
     publish.uri = o.uri;
     publish.username = o.username;
     publish.password = o.password;
+    publish.tls = o.tls;
     publish.topic_prefix = o.topic_prefix;
     publish.format = o.format;
     publish.qos = o.qos;

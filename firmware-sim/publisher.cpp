@@ -10,6 +10,8 @@
 
 #include <mqtt/async_client.h>
 
+#include "mqtt/paho_settings.hpp"
+
 #include "ack_log.hpp"
 #include "log.hpp"
 #include "payload.hpp"
@@ -133,7 +135,7 @@ Publisher::Impl::Impl(std::string client_id, const PublishOptions& options, std:
       options_(options),
       acked_log_(acked_log),
       stop_(stop),
-      client_(options.uri, client_id_, create_options(options.max_inflight)) {
+      client_(energyhub::paho_uri(options.uri), client_id_, create_options(options.max_inflight)) {
     devices_.reserve(devices.size());
     for (auto& spec : devices) {
         const auto format = format_of(options.format, spec.index).value_or(Format::native);
@@ -154,6 +156,13 @@ Publisher::Impl::Impl(std::string client_id, const PublishOptions& options, std:
                        .automatic_reconnect(kReconnectMin, kReconnectMax)
                        .max_inflight(options.max_inflight);
     if (!options.username.empty()) builder.user_name(options.username).password(options.password);
+    if (energyhub::is_tls_uri(options.uri))
+        builder.ssl(energyhub::paho_ssl_options(options.tls, [this](const std::string& what) {
+            try {
+                logger()->error("{}: {}", client_id_, what);
+            } catch (...) {
+            }
+        }));
     connect_options_ = builder.finalize();
 
     // These run on the client library's thread: nothing may escape them.

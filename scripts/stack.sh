@@ -24,6 +24,8 @@
 #                          (which must be migrated first); devices and daemons must then log in
 #   ENERGYHUB_BROKER_PLUGIN_DSN  the plugin's database (default: the stack's energyhub database)
 #   ENERGYHUB_MAIL_HTTP_PORT  the caught mail over HTTP (default: the SMTP port + 1)
+#   ENERGYHUB_MQTTS_PORT   Mosquitto's TLS listener (default: the MQTT port + 5000)
+#   ENERGYHUB_MQTT_CERT_PORT  its TLS listener for client certificates (default: the MQTT port + 5001)
 #   ENERGYHUB_PG_BIN       PostgreSQL server programs (default /usr/lib/postgresql/15/bin)
 #   ENERGYHUB_PYTHON       Python with aiosmtpd (default /usr/bin/python3)
 #
@@ -46,6 +48,8 @@ PG_PORT=${ENERGYHUB_PG_PORT:-15432}
 REDIS_PORT=${ENERGYHUB_REDIS_PORT:-16379}
 SMTP_PORT=${ENERGYHUB_SMTP_PORT:-10025}
 MAIL_HTTP_PORT=${ENERGYHUB_MAIL_HTTP_PORT:-$((SMTP_PORT + 1))}
+MQTTS_PORT=${ENERGYHUB_MQTTS_PORT:-$((MQTT_PORT + 5000))}
+MQTT_CERT_PORT=${ENERGYHUB_MQTT_CERT_PORT:-$((MQTT_PORT + 5001))}
 
 PG_BIN=${ENERGYHUB_PG_BIN:-/usr/lib/postgresql/15/bin}
 # Debian's own python3: a python3 earlier on PATH (pyenv, a virtualenv) usually lacks the
@@ -186,6 +190,9 @@ start_mosquitto() {
     fi
     [[ -z "${pid:-}" ]] || die_with_log "$MQTT_LOG" "mosquitto (pid $pid) runs but does not listen on port $MQTT_PORT; try: $0 restart-one mosquitto"
     require_free_port mosquitto "$MQTT_PORT" MQTT
+    require_free_port mosquitto "$MQTTS_PORT" MQTTS
+    require_free_port mosquitto "$MQTT_CERT_PORT" MQTT_CERT
+    ensure_certs
 
     local template=$REPO_DIR/config/mosquitto.conf
     [[ -r "$template" ]] || die "missing $template"
@@ -193,6 +200,9 @@ start_mosquitto() {
     # When started as root mosquitto would switch to the "mosquitto" account, which may not be
     # able to write the run folder; "user root" (or any non-root user) keeps the account.
     sed -e "s|@PORT@|$(sed_escape "$MQTT_PORT")|g" \
+        -e "s|@TLS_PORT@|$(sed_escape "$MQTTS_PORT")|g" \
+        -e "s|@CERT_PORT@|$(sed_escape "$MQTT_CERT_PORT")|g" \
+        -e "s|@TLS_DIR@|$(sed_escape "$TLS_DIR")|g" \
         -e "s|@RUN_DIR@|$(sed_escape "$RUN_DIR")|g" \
         -e "s|@USER@|$(sed_escape "$(id -un)")|g" \
         "$template" >"$MQTT_CONF.tmp"
@@ -231,6 +241,31 @@ stop_mosquitto() {
 status_mosquitto() { status_line mosquitto "$MQTT_PORT" "$(mosquitto_pid || true)"; }
 
 # ---------------------------------------------------------------------------------------------
+# A private CA (ca.crt, ca.key) and a server certificate for localhost and 127.0.0.1 signed by it,
+# made once per run folder with openssl: Mosquitto's TLS listeners and PostgreSQL use them, and
+# `energyhub device add --cert` may issue device certificates from the CA. Tests that need other
+# certificates (another CA, an expired one) make their own.
+TLS_DIR=$RUN_DIR/tls
+
+ensure_certs() {
+    [[ -s "$TLS_DIR/ca.crt" && -s "$TLS_DIR/server.crt" && -s "$TLS_DIR/server.key" ]] && return 0
+    mkdir -p "$TLS_DIR"
+    local log=$TLS_DIR/openssl.log
+    (
+        cd "$TLS_DIR" && umask 077 &&
+        openssl req -x509 -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -keyout ca.key -out ca.crt \
+            -days 3650 -subj "/CN=energyhub stack CA" -addext "basicConstraints=critical,CA:TRUE" \
+            -addext "keyUsage=critical,keyCertSign,cRLSign" &&
+        openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -keyout server.key -out server.csr \
+            -subj "/CN=localhost" &&
+        printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' >server.ext &&
+        openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 825 -sha256 \
+            -extfile server.ext -out server.crt &&
+        chmod 644 ca.crt server.crt && rm -f server.csr server.ext
+    ) >"$log" 2>&1 || die_with_log "$log" "tls: cannot make the stack's certificates with openssl"
+    say "tls: made a private CA and a certificate for localhost in $TLS_DIR"
+}
+
 # PostgreSQL 15: a private cluster made with initdb, run with pg_ctl.
 
 # initdb and postgres refuse to run as root. As root we run them as the "postgres" account of
@@ -374,7 +409,16 @@ full_page_writes = on
 log_timezone = 'UTC'
 timezone = 'UTC'
 log_line_prefix = '%m [%p] %q%u@%d '
+# TLS for clients that ask for it (sslmode=verify-full with the stack's ca.crt); plain TCP stays
+# allowed on loopback.
+ssl = on
+ssl_cert_file = 'server.crt'
+ssl_key_file = 'server.key'
 EOF
+    # The server reads its key as its own account, which must own it with mode 0600.
+    as_pg tee "$PG_DATA/server.crt" <"$TLS_DIR/server.crt" >/dev/null
+    as_pg tee "$PG_DATA/server.key" <"$TLS_DIR/server.key" >/dev/null
+    as_pg chmod 600 "$PG_DATA/server.key"
 }
 
 # The energyhub role and database, created once; superuser is fine on a private instance
@@ -404,6 +448,7 @@ start_postgres() {
     require_free_port postgres "$PG_PORT" PG
 
     init_postgres
+    ensure_certs
     write_postgres_conf
     (cd / && without_extra_fds "${AS_PG[@]}" "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" \
         -w -t "$START_TIMEOUT" start </dev/null >>"$PG_LOG" 2>&1) ||
@@ -565,7 +610,10 @@ print_env() {
         "ENERGYHUB_REDIS_URI=redis://127.0.0.1:$REDIS_PORT" \
         "ENERGYHUB_SMTP_URL=smtp://127.0.0.1:$SMTP_PORT" \
         "ENERGYHUB_MAIL_DIR=$MAIL_DIR" \
-        "ENERGYHUB_MAIL_URL=http://127.0.0.1:$MAIL_HTTP_PORT/"; do
+        "ENERGYHUB_MAIL_URL=http://127.0.0.1:$MAIL_HTTP_PORT/" \
+        "ENERGYHUB_MQTTS_URI=mqtts://localhost:$MQTTS_PORT" \
+        "ENERGYHUB_MQTT_CERT_URI=mqtts://localhost:$MQTT_CERT_PORT" \
+        "ENERGYHUB_TLS_DIR=$TLS_DIR"; do
         printf 'export %s=%q\n' "${line%%=*}" "${line#*=}"
     done
 }
@@ -603,7 +651,7 @@ clean() {
     for entry in "$RUN_DIR"/* "$RUN_DIR"/.[!.]*; do
         [[ -e "$entry" || -L "$entry" ]] || continue
         case "${entry##*/}" in
-        .stack.lock | mosquitto | mosquitto.* | redis | redis.* | smtp.* | mail | postgres | postgres.log) ;;
+        .stack.lock | mosquitto | mosquitto.* | redis | redis.* | smtp.* | mail | postgres | postgres.log | tls | demo) ;;
         *) die "not removing $RUN_DIR: it holds $entry, which scripts/stack.sh did not create" ;;
         esac
     done
@@ -620,6 +668,8 @@ main() {
     check_port_number ENERGYHUB_REDIS_PORT "$REDIS_PORT"
     check_port_number ENERGYHUB_SMTP_PORT "$SMTP_PORT"
     check_port_number ENERGYHUB_MAIL_HTTP_PORT "$MAIL_HTTP_PORT"
+    check_port_number ENERGYHUB_MQTTS_PORT "$MQTTS_PORT"
+    check_port_number ENERGYHUB_MQTT_CERT_PORT "$MQTT_CERT_PORT"
 
     local cmd=${1:-}
     case "$cmd" in

@@ -3,11 +3,13 @@
 
 #include <iostream>
 #include <memory>
+#include <stdexcept>
 
 #include <mqtt/async_client.h>
 #include <pqxx/pqxx>
 
 #include "commands.hpp"
+#include "mqtt/paho_settings.hpp"
 #include "ollama/ollama_client.hpp"
 #include "redis/device_cache.hpp"
 #include "util/clock.hpp"
@@ -53,12 +55,18 @@ bool check_postgres(const Config& c) {
 bool check_mqtt(const Config& c) {
     try {
         // A throwaway clean session: the daemons' own sessions are left alone.
-        mqtt::async_client client(c.mqtt.uri.rfind("mqtt://", 0) == 0 ? "tcp://" + c.mqtt.uri.substr(7) : c.mqtt.uri,
-                                  c.mqtt.client_id + "-check");
+        mqtt::async_client client(paho_uri(c.mqtt.uri), c.mqtt.client_id + "-check");
         auto options = mqtt::connect_options_builder().clean_session(true).connect_timeout(std::chrono::seconds(5)).finalize();
         if (!c.mqtt.username.empty()) options.set_user_name(c.mqtt.username);
         if (!c.mqtt.password.empty()) options.set_password(c.mqtt.password);
-        client.connect(options)->wait();
+        std::string tls_error;
+        if (is_tls_uri(c.mqtt.uri))
+            options.set_ssl(paho_ssl_options(c.mqtt.tls, [&](const std::string& what) { tls_error = what; }));
+        try {
+            client.connect(options)->wait();
+        } catch (const std::exception& e) {
+            throw std::runtime_error(tls_error.empty() ? e.what() : tls_error);
+        }
         client.disconnect()->wait();
         return report("mqtt", where(c.mqtt.uri), true, "");
     } catch (const std::exception& e) {

@@ -1,12 +1,20 @@
 // user add/list, device add/list/remove, usage.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
+#include <optional>
+#include <stdexcept>
 
 #include <pqxx/pqxx>
 
 #include "commands.hpp"
 #include "config/config.hpp"
 #include "postgres/registry.hpp"
+#include "security/device_certificate.hpp"
 #include "redis/device_cache.hpp"
 #include "util/clock.hpp"
 #include "util/duration.hpp"
@@ -19,6 +27,7 @@ struct RegistryArgs {
     std::string id;
     std::string email;
     std::string name;
+    std::string cert_dir;  // device add --cert: write <id>.crt and <id>.key here
     std::string tz = "UTC";
     std::string user;
     std::string type = "plug";
@@ -37,6 +46,19 @@ void with_registry(const std::string& config_path, int& exit_code, Fn fn) {
     } catch (const postgres::RegistryError& e) {
         std::cerr << "energyhub: " << e.what() << '\n';
         exit_code = 2;
+    }
+}
+
+// Written whole or not at all; a key is the device's to keep, readable by its owner only.
+void write_private_file(const std::string& path, const std::string& text, mode_t mode = 0600) {
+    const auto tmp = path + ".tmp";
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    bool ok = fd >= 0 && ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+    if (fd >= 0) ok = ::close(fd) == 0 && ok;
+    if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
+        const std::string why = std::strerror(errno);
+        ::unlink(tmp.c_str());
+        throw std::runtime_error("cannot write " + path + ": " + why);
     }
 }
 
@@ -105,9 +127,27 @@ void add_registry_commands(CLI::App& app, const std::string& config_path, int& e
     device_add->add_option("--user", args->user, "Owner's user id")->required();
     device_add->add_option("--type", args->type, "Device type (plug, meter, heatpump, ...)")->capture_default_str();
     device_add->add_option("--name", args->name, "Display name");
+    device_add->add_option("--cert", args->cert_dir,
+                           "Also issue a client certificate from device_ca (CN = the device id) into DIR/<id>.crt and "
+                           "DIR/<id>.key, for the broker's certificate listener")
+        ->check(CLI::ExistingDirectory);
     device_add->callback([&, args] {
-        with_registry(config_path, exit_code, [&](postgres::Registry& r, pqxx::connection&, const Config&) {
+        with_registry(config_path, exit_code, [&](postgres::Registry& r, pqxx::connection&, const Config& config) {
+            std::optional<DeviceCertificate> cert;
+            if (!args->cert_dir.empty()) {
+                if (config.device_ca.cert_file.empty())
+                    throw postgres::RegistryError("--cert needs device_ca.cert_file and device_ca.key_file in the config");
+                cert = issue_device_certificate(args->id, config.device_ca.cert_file, config.device_ca.key_file,
+                                                config.device_ca.days);
+            }
             auto secret = r.add_device({args->id, args->user, args->type, args->name});
+            if (cert) {
+                const auto base = args->cert_dir + "/" + args->id;
+                write_private_file(base + ".key", cert->key_pem);
+                write_private_file(base + ".crt", cert->cert_pem, 0644);
+                std::cout << "client certificate: " << base << ".crt (key " << base << ".key, valid "
+                          << config.device_ca.days << " days)\n";
+            }
             std::cout << "added device " << args->id << " for " << args->user << '\n'
                       << "mqtt username: " << args->id << '\n'
                       << "mqtt password: " << secret << "   (shown once; only its hash is stored)\n";

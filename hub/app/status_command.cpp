@@ -38,7 +38,16 @@ struct Answer {
     std::string error;
 };
 
-Answer get(const std::string& url, const std::string& token) {
+// The daemons' listeners as this machine reaches them: the token, and for HTTPS whom to trust. A
+// listener asked on loopback is this machine's own: its certificate names the host it serves
+// others under, not 127.0.0.1, so it is not checked there.
+struct Listener {
+    std::string token;
+    const TlsConfig* tls = nullptr;  // https when it has a certificate
+};
+
+Answer get(const std::string& url, const Listener& to) {
+    const std::string& token = to.token;
     Answer a;
     std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
     if (!curl) return {0, "", "cannot create a curl handle"};
@@ -51,6 +60,12 @@ Answer get(const std::string& url, const std::string& token) {
     curl_easy_setopt(curl.get(), CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, collect);
     curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &a.body);
+    if (url.rfind("https://", 0) == 0) {
+        const bool loopback = url.find("//127.0.0.1:") != std::string::npos || url.find("//[::1]:") != std::string::npos;
+        curl_easy_setopt(curl.get(), CURLOPT_SSL_VERIFYPEER, loopback ? 0L : 1L);
+        curl_easy_setopt(curl.get(), CURLOPT_SSL_VERIFYHOST, loopback ? 0L : 2L);
+        if (to.tls && !to.tls->ca_file.empty()) curl_easy_setopt(curl.get(), CURLOPT_CAINFO, to.tls->ca_file.c_str());
+    }
     const auto rc = curl_easy_perform(curl.get());
     if (rc == CURLE_OK) curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &a.status);
     else a.error = curl_easy_strerror(rc);
@@ -59,22 +74,22 @@ Answer get(const std::string& url, const std::string& token) {
 }
 
 // "http://host:port" of a listen address; the wildcard addresses are asked on loopback.
-std::string base_url(const std::string& listen) {
+std::string base_url(const std::string& listen, const Listener& to) {
     auto [host, port] = parse_listen_address(listen);
     if (host == "0.0.0.0" || host.empty()) host = "127.0.0.1";
     if (host == "::") host = "::1";
     if (host.find(':') != std::string::npos) host = "[" + host + "]";
-    return "http://" + host + ":" + std::to_string(port);
+    return std::string(to.tls && !to.tls->cert_file.empty() ? "https://" : "http://") + host + ":" + std::to_string(port);
 }
 
 // One daemon's line; true when it is UP (or not configured).
-bool daemon_line(const char* name, const std::string& listen, const std::string& token, std::string* metrics) {
+bool daemon_line(const char* name, const std::string& listen, const Listener& to, std::string* metrics) {
     if (listen.empty()) {
         std::printf("%-9s %-5s no http listener configured\n", name, "-");
         return true;
     }
-    const auto url = base_url(listen);
-    const auto health = get(url + "/health", token);
+    const auto url = base_url(listen, to);
+    const auto health = get(url + "/health", to);
     if (health.status == 0) {
         std::printf("%-9s %-5s %s/health: %s\n", name, "DOWN", url.c_str(), health.error.c_str());
         return false;
@@ -91,7 +106,7 @@ bool daemon_line(const char* name, const std::string& listen, const std::string&
         up = false;
     }
     std::printf("%-9s %-5s %s%s%s\n", name, up ? "UP" : "DOWN", url.c_str(), parts.empty() ? "" : "  ", parts.c_str());
-    if (metrics) *metrics = get(url + "/metrics", token).body;
+    if (metrics) *metrics = get(url + "/metrics", to).body;
     return up;
 }
 
@@ -157,9 +172,10 @@ bool database_lines(const Config& c) {
 int print_status(const Config& c) {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     std::string hub_metrics;
-    bool ok = daemon_line("hub", c.http.listen, c.http.token, &hub_metrics);
-    ok = daemon_line("notifier", c.http.notifier_listen, c.http.token, nullptr) && ok;
-    ok = daemon_line("insights", c.http.insights_listen, c.http.token, nullptr) && ok;
+    const Listener to{c.http.token, &c.http.tls};
+    bool ok = daemon_line("hub", c.http.listen, to, &hub_metrics);
+    ok = daemon_line("notifier", c.http.notifier_listen, to, nullptr) && ok;
+    ok = daemon_line("insights", c.http.insights_listen, to, nullptr) && ok;
     if (const double backlog = sample(hub_metrics, "energyhub_spool_bytes"); backlog >= 0)
         std::printf("%-9s %.0f bytes waiting to be stored\n", "spool", backlog);
     ok = database_lines(c) && ok;

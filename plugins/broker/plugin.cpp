@@ -8,6 +8,8 @@
 #include <mosquitto_broker.h>
 #pragma GCC visibility push(default)
 #include <mosquitto_plugin.h>
+#include <openssl/objects.h>
+#include <openssl/x509.h>
 #pragma GCC visibility pop
 
 #include <cctype>
@@ -155,6 +157,20 @@ std::optional<Identity> identify(const Plugin& p, const Directory& dir, const ch
     return Identity{who->role, who->policy_id(username)};
 }
 
+// A device on a listener with require_certificate and use_identity_as_username logs in without a
+// password: Mosquitto verified its certificate against the listener's cafile, and the user name
+// is the certificate's common name. The name is checked against the certificate here too, so a
+// listener without use_identity_as_username cannot be used to log in as another device.
+bool certified_device(mosquitto* client, const char* username, const Principal& who) {
+    if (who.role != Role::device) return false;
+    auto* cert = static_cast<X509*>(mosquitto_client_certificate(client));
+    if (!cert) return false;
+    char cn[256] = {0};
+    const int n = X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof cn);
+    X509_free(cert);
+    return n > 0 && static_cast<std::size_t>(n) < sizeof cn && std::strcmp(cn, username) == 0;
+}
+
 int on_basic_auth(int, void* event_data, void* userdata) {
     try {
         auto& p = *static_cast<Plugin*>(userdata);
@@ -180,7 +196,7 @@ int on_basic_auth(int, void* event_data, void* userdata) {
         const char* reason = nullptr;
         if (!who) reason = p.refresher.loaded() ? "unknown username" : "registry not loaded yet";
         else if (who->conflict) reason = "name is both a device and an account";
-        else if (!ed->password) reason = "no password";
+        else if (!ed->password) reason = certified_device(ed->client, ed->username, *who) ? nullptr : "no password";
         else if (!p.auth.check(ed->username, ed->password, who->secret_hash)) reason = "wrong password";
         else reason = p.client_ids.claim(client_id ? client_id : "", ed->username, who->role);
         if (!reason) {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -27,6 +29,26 @@ namespace {
 void read_client_id(Section& s, const char* path, std::string& out) {
     s.string("client_id", out);
     if (!is_valid_id(out)) s.fail(s.child("client_id"), path, "must match [A-Za-z0-9_.-]{1,64}");
+}
+
+// A file named in the config must be readable now: the error names its key, not a later TLS failure.
+// with_trust: also ca_file and verify (a connection), not only a certificate and its key.
+void read_tls(Section& s, TlsConfig& c, bool with_trust = true) {
+    for (auto [key, value] : {std::pair{"ca_file", &c.ca_file}, std::pair{"cert_file", &c.cert_file},
+                              std::pair{"key_file", &c.key_file}}) {
+        if (!with_trust && value == &c.ca_file) continue;
+        s.string(key, *value);
+        if (value->empty()) continue;
+        std::ifstream in(*value);
+        if (!in) s.fail(s.child(key), s.key_path(key), "cannot read '" + *value + "': " + std::strerror(errno));
+    }
+    if (with_trust) {
+        s.boolean("verify", c.verify);
+        s.reject_unknown();
+    }
+    if (c.cert_file.empty() != c.key_file.empty())
+        s.fail(s.child(c.cert_file.empty() ? "key_file" : "cert_file"), s.key_path(c.cert_file.empty() ? "key_file" : "cert_file"),
+               "cert_file and key_file go together");
 }
 
 void read_mqtt(Section s, MqttConfig& c) {
@@ -62,10 +84,14 @@ void read_mqtt(Section s, MqttConfig& c) {
     topics.reject_unknown();
     s.number("deadletter_rate", c.deadletter_rate, 0);
     read_time_zone(s, "tasmota_timezone", c.tasmota_timezone);
+    auto tls = s.section("tls");
+    read_tls(tls, c.tls);
     s.reject_unknown();
     if (c.uri.rfind("tcp://", 0) != 0 && c.uri.rfind("ssl://", 0) != 0 && c.uri.rfind("mqtt://", 0) != 0 &&
         c.uri.rfind("mqtts://", 0) != 0)
         s.fail(s.child("uri"), "mqtt.uri", "must start with tcp://, ssl://, mqtt:// or mqtts://");
+    if (tls.node().IsDefined() && !tls.node().IsNull() && c.uri.rfind("ssl://", 0) != 0 && c.uri.rfind("mqtts://", 0) != 0)
+        s.fail(tls.node(), "mqtt.tls", "needs an ssl:// or mqtts:// mqtt.uri");
     // Paho refuses a user name in the URI; and a password there would end up in logs.
     if (has_userinfo(c.uri))
         s.fail(s.child("uri"), "mqtt.uri", "must not carry a user name or password: set mqtt.username and mqtt.password");
@@ -164,6 +190,10 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
     read_postgres(top.section("postgres"), c.postgres);
     read_redis(top.section("redis"), c.redis);
     auto http = top.section("http");
+    auto http_tls = http.section("tls");
+    read_tls(http_tls, c.http.tls);
+    if (c.http.tls.cert_file.empty() && !c.http.tls.ca_file.empty())
+        http_tls.fail(http_tls.child("ca_file"), "http.tls.ca_file", "a listener needs cert_file and key_file, not ca_file");
     for (auto [key, value] : {std::pair{"listen", &c.http.listen}, std::pair{"notifier_listen", &c.http.notifier_listen},
                               std::pair{"insights_listen", &c.http.insights_listen}}) {
         http.string(key, *value);
@@ -174,10 +204,14 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
         } catch (const std::invalid_argument&) {
             http.fail(http.child(key), http.key_path(key), "must be host:port, e.g. 127.0.0.1:8080");
         }
-        if (host != "127.0.0.1" && host != "::1" && host != "localhost" && c.http.token.empty()) {
+        if (host != "127.0.0.1" && host != "::1" && host != "localhost") {
             std::string token;
             http.string("token", token);
             if (token.empty()) http.fail(http.child(key), http.key_path(key), "a non-loopback address needs http.token");
+            // The token must not cross a network in clear: HTTPS, or a TLS proxy in front on loopback.
+            if (c.http.tls.cert_file.empty())
+                http.fail(http.child(key), http.key_path(key),
+                          "a non-loopback address needs http.tls (cert_file, key_file), or listen on loopback behind a TLS proxy");
         }
     }
     http.string("token", c.http.token);
@@ -199,6 +233,14 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
     read_notifier(top.section("notifier"), c.notifier);
     read_ollama_config(top.section("ollama"), c.ollama);
     read_insights_config(top.section("insights"), c.insights);
+    auto device_ca = top.section("device_ca");
+    TlsConfig ca_files;
+    ca_files.cert_file = c.device_ca.cert_file;
+    read_tls(device_ca, ca_files, /*with_trust=*/false);
+    c.device_ca.cert_file = ca_files.cert_file;
+    c.device_ca.key_file = ca_files.key_file;
+    device_ca.integer("days", c.device_ca.days, 1, 3650);
+    device_ca.reject_unknown();
     top.reject_unknown();
     return c;
 }

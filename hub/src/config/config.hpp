@@ -20,6 +20,23 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+// PEM files for one side of a TLS connection; every path given was readable when the config was
+// loaded.
+struct TlsConfig {
+    std::string ca_file;    // whom to trust; empty: the system's certificate authorities
+    std::string cert_file;  // our own certificate (a client certificate, or a listener's)
+    std::string key_file;   // its private key
+    bool verify = true;     // check the peer's certificate and, for a client, the host name
+};
+
+// The CA that `energyhub device add --cert` issues device certificates from (the broker's
+// certificate listener trusts it).
+struct DeviceCaConfig {
+    std::string cert_file;
+    std::string key_file;
+    int days = 825;  // validity of an issued certificate
+};
+
 struct MqttConfig {
     std::string uri = "tcp://127.0.0.1:1883";
     std::string client_id = "energyhub-hub";
@@ -39,6 +56,7 @@ struct MqttConfig {
     std::vector<DeviceTopic> device_topics;          // Tasmota, Shelly...: config/device_topics.hpp
     std::string tasmota_timezone;                    // zone of Tasmota's Time; empty: hub receive time
     std::string discovery_prefix = "homeassistant";  // Home Assistant discovery; empty: none
+    TlsConfig tls;                                   // for ssl:// and mqtts:// URIs
 };
 
 struct PostgresConfig {
@@ -58,6 +76,7 @@ struct HttpConfig {
     std::string notifier_listen = "127.0.0.1:8081";  // empty: no HTTP listener
     std::string insights_listen = "127.0.0.1:8082";
     std::string token;                                // required unless every listener is on loopback
+    TlsConfig tls;  // cert_file and key_file: every listener speaks HTTPS (required off loopback)
 };
 
 struct HubConfig {
@@ -115,6 +134,7 @@ struct Config {
     NotifierConfig notifier;
     OllamaConfig ollama;
     InsightsConfig insights;
+    DeviceCaConfig device_ca;
 };
 
 // Reads and validates a YAML file. ${VAR} and ${VAR:-default} in string values are replaced from

@@ -8,10 +8,13 @@
 #include <set>
 #include <stdexcept>
 #include <thread>
+#include <type_traits>
 
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 
 namespace energyhub {
 
@@ -137,6 +140,8 @@ struct HttpServer::Impl {
     std::set<std::string> public_paths;
     std::vector<Route> routes;
 
+    std::optional<net::ssl::context> tls;  // set: every connection is HTTPS
+
     net::io_context io{1};
     tcp::acceptor acceptor{io};
     net::thread_pool workers{kWorkers};
@@ -150,10 +155,24 @@ struct HttpServer::Impl {
 
 namespace {
 
-class Session : public std::enable_shared_from_this<Session> {
+// One connection: plain (beast::tcp_stream) or HTTPS (beast::ssl_stream over it).
+template <class Stream>
+class Session : public std::enable_shared_from_this<Session<Stream>> {
 public:
-    Session(HttpServer::Impl& server, tcp::socket socket, net::ip::address client)
-        : server_(server), stream_(std::move(socket)), client_(std::move(client)) {}
+    template <class... TlsContext>
+    Session(HttpServer::Impl& server, tcp::socket socket, net::ip::address client, TlsContext&... tls)
+        : server_(server), stream_(std::move(socket), tls...), client_(std::move(client)) {}
+
+    void start() {
+        if constexpr (kTls) {
+            layer().expires_after(kRequestDeadline);  // the handshake counts against the request's time
+            stream_.async_handshake(net::ssl::stream_base::server, [self = this->shared_from_this()](beast::error_code ec) {
+                if (!ec) self->read();
+            });
+        } else {
+            read();
+        }
+    }
 
     ~Session() {
         // Runs on the I/O thread: the last handler holding the session returns there.
@@ -162,17 +181,20 @@ public:
             server_.per_client.erase(it);
     }
 
+private:
+    static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+    beast::tcp_stream& layer() { return beast::get_lowest_layer(stream_); }
+
     void read() {
         parser_.emplace();
         parser_->header_limit(kHeaderLimit);
         parser_->body_limit(0);
-        stream_.expires_after(kRequestDeadline);
-        bhttp::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        layer().expires_after(kRequestDeadline);
+        bhttp::async_read(stream_, buffer_, *parser_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
             if (!ec) self->dispatch();
         });
     }
 
-private:
     void dispatch() {
         const auto& req = parser_->get();
         keep_alive_ = req.keep_alive() && ++requests_ < kMaxRequestsPerConnection;
@@ -195,7 +217,7 @@ private:
             if (server_.queued.load() >= kMaxQueued) return respond({503, "application/json", R"({"error":"busy"})"});
             ++server_.queued;
             // The session goes back to the I/O thread with the answer: it is never released here.
-            net::post(server_.workers, [self = shared_from_this(), handler = &route.handler, r = std::move(r)]() mutable {
+            net::post(server_.workers, [self = this->shared_from_this(), handler = &route.handler, r = std::move(r)]() mutable {
                 auto out = run(*handler, r);
                 --self->server_.queued;
                 auto executor = self->stream_.get_executor();
@@ -222,17 +244,21 @@ private:
         response_.keep_alive(keep_alive_);
         response_.body() = out.body;
         response_.prepare_payload();
-        stream_.expires_after(kWriteDeadline);
-        bhttp::async_write(stream_, response_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        layer().expires_after(kWriteDeadline);
+        bhttp::async_write(stream_, response_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
             if (ec) return;
             if (self->keep_alive_) return self->read();
-            beast::error_code ignored;
-            self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+            if constexpr (kTls) {
+                self->stream_.async_shutdown([self](beast::error_code) {});  // close_notify, then the socket goes
+            } else {
+                beast::error_code ignored;
+                self->layer().socket().shutdown(tcp::socket::shutdown_send, ignored);
+            }
         });
     }
 
     HttpServer::Impl& server_;
-    beast::tcp_stream stream_;
+    Stream stream_;
     net::ip::address client_;
     beast::flat_buffer buffer_;
     std::optional<bhttp::request_parser<bhttp::empty_body>> parser_;
@@ -256,7 +282,10 @@ void HttpServer::Impl::accept() {
             } else {
                 ++open;
                 ++mine;
-                std::make_shared<Session>(*this, std::move(socket), client)->read();
+                if (tls)
+                    std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(*this, std::move(socket), client, *tls)->start();
+                else
+                    std::make_shared<Session<beast::tcp_stream>>(*this, std::move(socket), client)->start();
             }
         }
         accept();
@@ -291,6 +320,20 @@ void HttpServer::probe(const std::string& pattern, Handler handler) {
 void HttpServer::require_token(std::string token) { impl_->token = std::move(token); }
 
 void HttpServer::public_path(std::string path) { impl_->public_paths.insert(std::move(path)); }
+
+void HttpServer::use_tls(const std::string& cert_file, const std::string& key_file) {
+    net::ssl::context ctx(net::ssl::context::tls_server);
+    ctx.set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 | net::ssl::context::no_sslv3 |
+                    net::ssl::context::no_tlsv1 | net::ssl::context::no_tlsv1_1 | net::ssl::context::single_dh_use);
+    beast::error_code ec;
+    ctx.use_certificate_chain_file(cert_file, ec);
+    if (ec) throw std::runtime_error("http.tls.cert_file '" + cert_file + "': " + ec.message());
+    ctx.use_private_key_file(key_file, net::ssl::context::pem, ec);
+    if (ec) throw std::runtime_error("http.tls.key_file '" + key_file + "': " + ec.message());
+    impl_->tls.emplace(std::move(ctx));
+}
+
+bool HttpServer::tls() const { return impl_->tls.has_value(); }
 
 void HttpServer::start() {
     beast::error_code ec;

@@ -46,6 +46,10 @@ public:
     void require_token(std::string token);
     // An exact path served without the token (a static page that holds no data). Before start().
     void public_path(std::string path);
+    // Serve HTTPS only, with this certificate (chain) and key, PEM files. Before start(); throws
+    // std::runtime_error naming the file that cannot be used.
+    void use_tls(const std::string& cert_file, const std::string& key_file);
+    bool tls() const;
 
     // Binds and serves on a background thread; throws std::runtime_error if it cannot bind.
     void start();

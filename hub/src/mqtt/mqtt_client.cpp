@@ -5,19 +5,13 @@
 #include <mqtt/async_client.h>
 
 #include "mqtt/session_store.hpp"
+#include "mqtt/paho_settings.hpp"
 #include "util/redact.hpp"
 #include <spdlog/spdlog.h>
 
 namespace energyhub {
 
 namespace {
-
-// Paho understands tcp:// and ssl://; accept the mqtt:// spellings users know from other tools.
-std::string paho_uri(const std::string& uri) {
-    if (uri.rfind("mqtt://", 0) == 0) return "tcp://" + uri.substr(7);
-    if (uri.rfind("mqtts://", 0) == 0) return "ssl://" + uri.substr(8);
-    return uri;
-}
 
 std::shared_ptr<spdlog::logger> log() { return spdlog::get("hub.mqtt"); }
 
@@ -116,6 +110,8 @@ bool MqttClient::connect(const std::function<bool()>& give_up) {
     }
     if (!config_.username.empty()) options.set_user_name(config_.username);
     if (!config_.password.empty()) options.set_password(config_.password);
+    if (is_tls_uri(config_.uri))
+        options.set_ssl(paho_ssl_options(config_.tls, [](const std::string& what) { log()->error("{}", what); }));
     auto delay = std::chrono::milliseconds(250);
     for (;;) {
         try {

@@ -15,13 +15,14 @@ std::unique_ptr<HttpServer> start_http(const HttpConfig& config, const std::stri
     if (listen.empty()) return nullptr;
     auto http = std::make_unique<HttpServer>(listen);
     if (!config.token.empty()) http->require_token(config.token);
+    if (!config.tls.cert_file.empty()) http->use_tls(config.tls.cert_file, config.tls.key_file);
     add_health_routes(*http, health);
     http->probe("/metrics", [metrics = std::move(metrics)](const HttpRequest&) {
         return HttpResponse{200, kPrometheusContentType, metrics()};
     });
     if (routes) routes(*http);
     http->start();
-    spdlog::get("energyhub")->info("http listening on {}:{}", http->host(), http->port());
+    spdlog::get("energyhub")->info("http listening on {}:{}{}", http->host(), http->port(), http->tls() ? " (https)" : "");
     return http;
 }
 

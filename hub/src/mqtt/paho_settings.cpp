@@ -1,0 +1,34 @@
+#include "mqtt/paho_settings.hpp"
+
+namespace energyhub {
+
+bool is_tls_uri(const std::string& uri) { return uri.rfind("ssl://", 0) == 0 || uri.rfind("mqtts://", 0) == 0; }
+
+std::string paho_uri(const std::string& uri) {
+    if (uri.rfind("mqtt://", 0) == 0) return "tcp://" + uri.substr(7);
+    if (uri.rfind("mqtts://", 0) == 0) return "ssl://" + uri.substr(8);
+    return uri;
+}
+
+mqtt::ssl_options paho_ssl_options(const TlsConfig& tls, std::function<void(const std::string&)> on_error) {
+    mqtt::ssl_options ssl;
+    if (!tls.ca_file.empty()) ssl.set_trust_store(tls.ca_file);
+    if (!tls.cert_file.empty()) ssl.set_key_store(tls.cert_file);
+    if (!tls.key_file.empty()) ssl.set_private_key(tls.key_file);
+    ssl.set_enable_server_cert_auth(tls.verify);
+    ssl.set_verify(tls.verify);  // the host name too
+    ssl.set_ssl_version(MQTT_SSL_VERSION_TLS_1_2);  // or newer
+    if (on_error) {
+        const std::string trusted = tls.ca_file.empty() ? "the system's certificate authorities" : "mqtt.tls.ca_file " + tls.ca_file;
+        ssl.set_error_handler([on_error = std::move(on_error), trusted](const std::string& what) {
+            std::string line = "TLS: " + what;
+            while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
+            if (what.find("certificate verify failed") != std::string::npos)
+                line += " (the broker's certificate was checked against " + trusted + ")";
+            on_error(line);
+        });
+    }
+    return ssl;
+}
+
+}  // namespace energyhub

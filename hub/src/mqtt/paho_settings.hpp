@@ -1,0 +1,23 @@
+#pragma once
+// What Paho needs from the mqtt section (URI spelling, TLS), shared by the daemons, check-config
+// and firmware-sim.
+#include <functional>
+#include <string>
+
+#include <mqtt/ssl_options.h>
+
+#include "config/config.hpp"
+
+namespace energyhub {
+
+// Verification is on unless tls.verify is false: the broker's certificate must chain to ca_file
+// (or the system's authorities) and name the host of the URI. `on_error` gets each TLS error,
+// already explained (which file was used to check what).
+mqtt::ssl_options paho_ssl_options(const TlsConfig& tls, std::function<void(const std::string&)> on_error);
+
+bool is_tls_uri(const std::string& uri);
+
+// Paho understands tcp:// and ssl://; the mqtt:// and mqtts:// spellings users know are mapped.
+std::string paho_uri(const std::string& uri);
+
+}  // namespace energyhub
