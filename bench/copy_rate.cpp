@@ -1,5 +1,5 @@
 // bench_copy_rate: the PostgreSQL limit of the ingest path, with no MQTT at all. Drives
-// postgres::ReadingStore::write (COPY into the staging table, INSERT ... ON CONFLICT into the
+// postgres::ReadingStore::write_or_throw (COPY into the staging table, INSERT ... ON CONFLICT into the
 // partitioned readings table, hourly rollup, one transaction per batch) with synthetic batches,
 // exactly as the hub's worker does, and prints the rows per second it reached.
 //
@@ -75,7 +75,7 @@ int main(int argc, char** argv) {
             }
         };
         fill(batch.size());
-        store.write(batch);
+        store.write_or_throw(batch);
 
         const double cpu0 = process_cpu_ms();
         const auto t0 = std::chrono::steady_clock::now();
@@ -83,7 +83,7 @@ int main(int argc, char** argv) {
         while (written < readings) {
             const std::size_t n = std::min(batch.size(), readings - written);
             fill(n);
-            auto result = store.write(std::span<const energyhub::EnrichedReading>(batch.data(), n));
+            auto result = store.write_or_throw(std::span<const energyhub::EnrichedReading>(batch.data(), n));
             if (result.inserted != n) {
                 std::fprintf(stderr, "bench_copy_rate: %zu of %zu rows were new\n", result.inserted, n);
                 return 1;

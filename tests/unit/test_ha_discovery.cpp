@@ -8,8 +8,8 @@
 #include <nlohmann/json.hpp>
 
 #include "config/config.hpp"
-#include "service/device_announcer.hpp"
-#include "service/ha_discovery.hpp"
+#include "pipeline/device_announcer.hpp"
+#include "pipeline/ha_discovery.hpp"
 
 using namespace energyhub;
 

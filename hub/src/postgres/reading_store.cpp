@@ -78,7 +78,19 @@ void ReadingStore::encode(std::span<const EnrichedReading> batch) {
     }
 }
 
-StoreResult ReadingStore::write(std::span<const EnrichedReading> batch, std::span<const Alert> alerts) {
+StoreOutcome ReadingStore::write(std::span<const EnrichedReading> batch, std::span<const Alert> alerts) {
+    StoreOutcome out;
+    try {
+        out.result = write_or_throw(batch, alerts);
+        out.stored = true;
+    } catch (const std::exception& e) {
+        session_.reset();
+        out.error = e.what();
+    }
+    return out;
+}
+
+StoreResult ReadingStore::write_or_throw(std::span<const EnrichedReading> batch, std::span<const Alert> alerts) {
     StoreResult result;
     if (batch.empty() && alerts.empty()) return result;
     auto& conn = session_.conn();

@@ -10,24 +10,21 @@
 
 #include "domain/alert.hpp"
 #include "domain/reading.hpp"
+#include "pipeline/reading_store_port.hpp"
 #include "postgres/partitions.hpp"
 #include "postgres/session.hpp"
 
 namespace energyhub::postgres {
 
-struct StoreResult {
-    std::size_t inserted = 0;
-    std::size_t duplicates = 0;
-    std::vector<std::size_t> new_alerts;  // indexes of the alerts stored for the first time
-};
-
-class ReadingStore {
+class ReadingStore final : public ReadingStorePort {
 public:
     explicit ReadingStore(Session& session) : session_(session) {}
 
-    // Readings and the alert transitions they caused, in one transaction. Throws pqxx exceptions;
-    // the caller keeps both and retries.
-    StoreResult write(std::span<const EnrichedReading> batch, std::span<const Alert> alerts = {});
+    // A database that cannot answer is `stored == false` with its message (the session is reset).
+    StoreOutcome write(std::span<const EnrichedReading> batch, std::span<const Alert> alerts) override;
+
+    // The same, throwing pqxx exceptions (for tools that stop at the first error).
+    StoreResult write_or_throw(std::span<const EnrichedReading> batch, std::span<const Alert> alerts = {});
 
     PartitionManager& partitions() { return partitions_; }
 

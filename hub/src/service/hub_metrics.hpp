@@ -6,7 +6,7 @@
 #include "http/health.hpp"
 #include "mqtt/mqtt_client.hpp"
 #include "pipeline/spool.hpp"
-#include "service/metrics.hpp"
+#include "pipeline/ingest_metrics.hpp"
 
 namespace energyhub {
 

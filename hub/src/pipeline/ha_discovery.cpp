@@ -1,4 +1,4 @@
-#include "service/ha_discovery.hpp"
+#include "pipeline/ha_discovery.hpp"
 
 #include <nlohmann/json.hpp>
 

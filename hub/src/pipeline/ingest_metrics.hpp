@@ -4,7 +4,7 @@
 #include <atomic>
 #include <cstdint>
 
-#include "http/prometheus.hpp"
+#include "util/histogram.hpp"
 #include "pipeline/reject.hpp"
 
 namespace energyhub {

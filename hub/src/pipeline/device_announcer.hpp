@@ -1,7 +1,7 @@
 #pragma once
 // What the hub says about devices besides their readings, for dashboards and Home Assistant:
 //   <state_prefix>/<user>/<device>/availability   retained "online" / "offline"
-//   Home Assistant discovery configs (service/ha_discovery.hpp), retained
+//   Home Assistant discovery configs (pipeline/ha_discovery.hpp), retained
 // A device's configs are published the first time this hub run stores a reading of it (or of one
 // of its channels), one per sensor the readings carry; the availability is "online" on a reading
 // or when the device says so (Tasmota LWT, Shelly online), "offline" when it says so. A removed
@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "domain/reading.hpp"
-#include "service/ha_discovery.hpp"
-#include "service/message_sink.hpp"
+#include "pipeline/ha_discovery.hpp"
+#include "pipeline/message_sink.hpp"
 #include "util/lru_cache.hpp"
 
 namespace energyhub {

@@ -1,4 +1,4 @@
-#include "service/device_announcer.hpp"
+#include "pipeline/device_announcer.hpp"
 
 #include <algorithm>
 
