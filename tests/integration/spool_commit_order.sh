@@ -20,8 +20,11 @@ q "CREATE FUNCTION refuse_readings() RETURNS trigger LANGUAGE plpgsql AS \$\$
      BEGIN RAISE EXCEPTION 'refused by spool_commit_order'; END \$\$" >/dev/null
 refuse
 
+# Each reading with a time of its own: dated on arrival, two could share a millisecond (one row).
+base_ms=$(($(now_ms) - 60000))
+reading() { pub "energy/plug_$$/reading" "{\"ts\":$((base_ms + $1)),\"power_w\":$1}"; }
 start_hub
-for i in 1 2 3 4 5; do pub "energy/plug_$$/reading" "{\"power_w\":$i}"; done
+for i in 1 2 3 4 5; do reading "$i"; done
 wait_for 20 "two failed transactions" '(( $(failures) >= 2 ))' 'echo "store failures $(failures), stored $(count)"'
 [[ $(count) == 0 ]] || fail "a reading was stored while PostgreSQL refused them"
 kill9_hub
@@ -35,7 +38,7 @@ wait_for 20 "the five spooled readings stored after the restart" '[[ $(count) ==
 log "all five stored from the spool after the restart"
 
 refuse
-for i in 6 7 8; do pub "energy/plug_$$/reading" "{\"power_w\":$i}"; done
+for i in 6 7 8; do reading "$i"; done
 wait_for 20 "a failed transaction" '(( $(failures) >= 1 ))'
 stop_hub  # drains for up to 15 s, then exits with the readings unstored
 accept

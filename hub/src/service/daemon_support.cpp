@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "http/prometheus.hpp"
+#include "util/logging.hpp"
 #include "util/systemd.hpp"
 
 namespace energyhub {
@@ -36,6 +37,33 @@ void watchdog_loop(const std::atomic<bool>& stopping, const std::function<bool()
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
+}
+
+bool serve_until_stopped(ShutdownSignals& signals, MqttClient& mqtt, std::atomic<bool>& stopping, const DaemonHooks& hooks) {
+    std::thread signal_thread([&] {
+        const char* why = signals.wait([&] {
+            try {
+                auto fresh = load_config(hooks.config_path);
+                setup_logging(fresh.log.level, fresh.log.format);
+                if (hooks.reload) hooks.reload(fresh);
+                hooks.log->info("reloaded the configuration from {}", hooks.config_path);
+            } catch (const std::exception& e) {
+                hooks.log->error("reload failed, keeping the running configuration: {}", e.what());
+            }
+        });
+        hooks.log->info("received {}, shutting down", why);
+        stopping = true;
+        if (hooks.stop) hooks.stop();
+    });
+    const bool reached = mqtt.connect([&] { return stopping.load(); });
+    if (reached) {
+        if (hooks.connected) hooks.connected();
+        systemd::ready(hooks.ready_status);
+        watchdog_loop(stopping, hooks.alive);
+    }
+    signal_thread.join();
+    systemd::stopping();
+    return reached;
 }
 
 }  // namespace energyhub

@@ -77,31 +77,19 @@ int run_hub(const Config& config, const std::string& config_path) {
         [&] { return render_hub_metrics(metrics, spool.stats(), mqtt, outbox.dropped()); },
         [&](HttpServer& server) { add_dashboard_routes(server, config); });
 
-    std::atomic<bool> stopping{false};
-    std::thread signal_thread([&] {
-        const char* why = signals.wait([&] {
-            try {
-                auto fresh = load_config(config_path);
-                setup_logging(fresh.log.level, fresh.log.format);
-                worker.reload_thresholds(std::make_shared<const ThresholdsConfig>(fresh.thresholds));
-                log->info("reloaded log level and thresholds from {}", config_path);
-            } catch (const std::exception& e) {
-                log->error("reload failed, keeping the running configuration: {}", e.what());
-            }
-        });
-        log->info("received {}, shutting down", why);
-        stopping = true;
-    });
-
     log->info("hub starting: subscribing {} with QoS {}, spool {}", config.mqtt.reading_topic, config.mqtt.qos,
               (state / "spool").string());
     if (!config.hub.partition.empty()) log->info("handling the devices of partition {}", config.hub.partition);
-    if (mqtt.connect([&] { return stopping.load(); })) {
-        systemd::ready("receiving readings");
-        watchdog_loop(stopping, [&] { return health.alive().status == 200; });
-    }
-    signal_thread.join();
-    systemd::stopping();
+    std::atomic<bool> stopping{false};
+    DaemonHooks hooks;
+    hooks.log = log;
+    hooks.config_path = config_path;
+    hooks.ready_status = "receiving readings";
+    hooks.reload = [&](const Config& fresh) {
+        worker.reload_thresholds(std::make_shared<const ThresholdsConfig>(fresh.thresholds));
+    };
+    hooks.alive = [&] { return health.alive().status == 200; };
+    serve_until_stopped(signals, mqtt, stopping, hooks);
 
     // Take nothing more (a message arriving now stays unacknowledged, for the next start), store
     // everything that was spooled, then leave the broker.

@@ -98,21 +98,6 @@ int run_insights(const Config& config, bool once, const std::string& user) {
     mqtt.on_message([&](std::string_view topic, std::string_view payload, bool) { scheduler.offer_alert(topic, payload); });
     mqtt.subscribe(config.mqtt.alert_prefix + "/#", 1);
 
-    std::thread signal_thread([&] {
-        const char* name = signals->wait([&] {
-            try {
-                auto fresh = load_config(config.source);
-                setup_logging(fresh.log.level, fresh.log.format);
-                log->info("reloaded log level from {}", config.source);
-            } catch (const std::exception& e) {
-                log->error("reload failed, keeping the running configuration: {}", e.what());
-            }
-        });
-        log->info("received {}, shutting down", name);
-        stop = true;
-        scheduler.wake();
-    });
-
     HealthRegistry health;
     health.add("mqtt", true, [&] { return ComponentHealth{mqtt.connected(), "{}"}; });
     health.liveness([&] {
@@ -139,8 +124,14 @@ int run_insights(const Config& config, bool once, const std::string& user) {
     std::atomic<bool> failed{false};
     log->info("insights starting: schedule '{}' in {}, alerts from {}/#", config.insights.schedule, config.insights.timezone,
               config.mqtt.alert_prefix);
-    if (mqtt.connect([&] { return stop.load(); })) {
-        std::thread work([&] {
+    std::thread work;
+    DaemonHooks hooks;
+    hooks.log = log;
+    hooks.config_path = config.source;
+    hooks.ready_status = "scheduling insights";
+    hooks.stop = [&] { scheduler.wake(); };
+    hooks.connected = [&] {
+        work = std::thread([&] {
             try {
                 scheduler.run(stop);
             } catch (const std::exception& e) {
@@ -149,12 +140,10 @@ int run_insights(const Config& config, bool once, const std::string& user) {
                 ShutdownSignals::request_shutdown();
             }
         });
-        systemd::ready("scheduling insights");
-        watchdog_loop(stop, [&] { return health.alive().status == 200; });
-        work.join();
-    }
-    signal_thread.join();
-    systemd::stopping();
+    };
+    hooks.alive = [&] { return health.alive().status == 200; };
+    serve_until_stopped(*signals, mqtt, stop, hooks);
+    if (work.joinable()) work.join();
     if (http) http->stop();
     mqtt.disconnect(kDisconnectTimeout);
     log->info("insights stopped");

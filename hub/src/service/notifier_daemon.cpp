@@ -96,33 +96,19 @@ int run_notifier(const Config& config, const std::string& config_path) {
         return p.text();
     });
 
-    std::atomic<bool> shutdown{false};
-    std::thread signal_thread([&] {
-        const char* why = signals.wait([&] {
-            try {
-                auto fresh = load_config(config_path);
-                setup_logging(fresh.log.level, fresh.log.format);
-                log->info("reloaded log level from {}", config_path);
-            } catch (const std::exception& e) {
-                log->error("reload failed, keeping the running configuration: {}", e.what());
-            }
-        });
-        log->info("received {}, shutting down", why);
-        shutdown = true;
-    });
-
     log->info("notifier starting: alerts from {}/#, mail through {}", config.mqtt.alert_prefix, redact(config.smtp.url));
-    if (mqtt.connect([&] { return shutdown.load(); })) {
-        systemd::ready("sending alert emails");
-        watchdog_loop(shutdown, [&] { return health.alive().status == 200; });
-    }
-    signal_thread.join();
-    systemd::stopping();
-    {
+    std::atomic<bool> shutdown{false};
+    DaemonHooks hooks;
+    hooks.log = log;
+    hooks.config_path = config_path;
+    hooks.ready_status = "sending alert emails";
+    hooks.stop = [&] {
         std::lock_guard lock(mutex);
         stopping = true;
         wake.notify_one();
-    }
+    };
+    hooks.alive = [&] { return health.alive().status == 200; };
+    serve_until_stopped(signals, mqtt, shutdown, hooks);
     worker.join();
     if (http) http->stop();
     mqtt.disconnect(std::chrono::milliseconds(2000));
