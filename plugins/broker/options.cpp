@@ -66,7 +66,11 @@ Options parse_options(const std::vector<std::pair<std::string, std::string>>& pa
              if (v.empty()) bad(k, "must not be empty");
              o.postgres_dsn = v;
          }},
-        {"redis_uri", [&](const std::string&, const std::string& v) { o.redis_uri = v; }},
+        // Refused rather than ignored: registry changes reach the plugin through PostgreSQL's change
+        // logs within refresh_interval, and a setting that does nothing would say otherwise.
+        {"redis_uri", [&](const std::string& k, const std::string&) {
+             bad(k, "is not used by the plugin (registry changes arrive through PostgreSQL's change logs); remove it");
+         }},
         {"allow_anonymous", [&](const std::string& k, const std::string& v) { o.allow_anonymous = parse_bool(k, v); }},
         {"service_client_prefix", [&](const std::string&, const std::string& v) { o.service_client_prefix = v; }},
         {"max_payload", [&](const std::string& k, const std::string& v) {

@@ -21,7 +21,6 @@ public:
 
 struct Options {
     std::string postgres_dsn;  // required
-    std::string redis_uri;     // accepted for symmetry with the daemons; not used (see README)
 
     bool allow_anonymous = false;
     std::string service_client_prefix = "energyhub-";  // client ids only service accounts may use; "" = none

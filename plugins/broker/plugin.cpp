@@ -356,11 +356,10 @@ extern "C" int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, void** u
         }
         mosquitto_log_printf(MOSQ_LOG_INFO,
                              "energyhub: broker plugin ready: anonymous %s, max payload %zu bytes, rate limit %s, registry "
-                             "poll every %lld ms%s",
+                             "poll every %lld ms",
                              o.allow_anonymous ? "allowed" : "refused", o.max_payload,
                              o.rate_per_device > 0 ? (std::to_string(o.rate_per_device) + "/s per device").c_str() : "off",
-                             static_cast<long long>(o.refresh_interval.count()),
-                             o.redis_uri.empty() ? "" : " (redis_uri is accepted but not used)");
+                             static_cast<long long>(o.refresh_interval.count()));
         *userdata = plugin.release();
         return MOSQ_ERR_SUCCESS;
     } catch (const OptionError& e) {

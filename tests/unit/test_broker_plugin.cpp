@@ -159,7 +159,7 @@ BOOST_AUTO_TEST_CASE(defaults_and_overrides) {
     BOOST_TEST(o.full_reload_interval.count() == 60000);
     o = parse_options({{"postgres_dsn", "x"}, {"allow_anonymous", "true"}, {"max_payload", "4KB"},
                        {"rate_per_device", "2.5"}, {"rate_burst", "5"}, {"refresh_interval", "500ms"},
-                       {"full_reload_interval", "0s"}, {"discovery_prefix", ""}, {"redis_uri", "redis://x"}});
+                       {"full_reload_interval", "0s"}, {"discovery_prefix", ""}});
     BOOST_TEST(o.allow_anonymous);
     BOOST_TEST(o.max_payload == 4096u);
     BOOST_TEST(o.rate_per_device == 2.5);
@@ -179,6 +179,7 @@ BOOST_AUTO_TEST_CASE(mistakes_name_the_option) {
     };
     fails_with({}, "plugin_opt_postgres_dsn: is required");
     fails_with({{"postgres_dsn", "x"}, {"max_paylod", "1"}}, "plugin_opt_max_paylod: unknown option");
+    fails_with({{"postgres_dsn", "x"}, {"redis_uri", "redis://x"}}, "plugin_opt_redis_uri: is not used by the plugin");
     fails_with({{"postgres_dsn", "x"}, {"allow_anonymous", "yes"}}, "plugin_opt_allow_anonymous");
     fails_with({{"postgres_dsn", "x"}, {"refresh_interval", "1"}}, "plugin_opt_refresh_interval");
     fails_with({{"postgres_dsn", "x"}, {"refresh_interval", "0s"}}, "plugin_opt_refresh_interval");
