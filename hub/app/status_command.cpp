@@ -13,7 +13,7 @@
 #include <pqxx/pqxx>
 
 #include "commands.hpp"
-#include "http/listen_address.hpp"
+#include "util/listen_address.hpp"
 #include "util/timestamp.hpp"
 
 namespace energyhub::app {

@@ -9,8 +9,8 @@
 
 #include "config/config.hpp"
 #include "fuzz_check.hpp"
-#include "http/listen_address.hpp"
-#include "insights/cron.hpp"
+#include "util/listen_address.hpp"
+#include "util/cron.hpp"
 #include "pipeline/payload_decoder.hpp"
 
 using namespace energyhub;

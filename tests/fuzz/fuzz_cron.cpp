@@ -6,7 +6,7 @@
 #include <string_view>
 
 #include "fuzz_check.hpp"
-#include "insights/cron.hpp"
+#include "util/cron.hpp"
 
 using namespace energyhub;
 using energyhub::insights::CronError;

@@ -5,7 +5,7 @@
 #include <optional>
 #include <string>
 
-#include "insights/cron.hpp"
+#include "util/cron.hpp"
 #include "util/time_zone.hpp"
 #include "util/timestamp.hpp"
 

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "pipeline/device_partition.hpp"
+#include "domain/device_partition.hpp"
 
 using namespace energyhub;
 

@@ -8,7 +8,7 @@
 #include "insights/generator.hpp"
 #include "insights/rules.hpp"
 #include "insights/usage.hpp"
-#include "ollama/think.hpp"
+#include "insights/think.hpp"
 #include "util/clock.hpp"
 
 #include <spdlog/sinks/ringbuffer_sink.h>

@@ -1,7 +1,7 @@
 // Secrets in URIs and connection strings never reach a log line (util/redact.hpp).
 #include <boost/test/unit_test.hpp>
 
-#include "http/listen_address.hpp"
+#include "util/listen_address.hpp"
 #include "util/redact.hpp"
 
 using namespace energyhub;

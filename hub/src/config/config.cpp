@@ -16,9 +16,9 @@
 #include "config/device_topics.hpp"
 #include "config/section.hpp"
 #include "domain/ids.hpp"
-#include "http/listen_address.hpp"
-#include "pipeline/device_partition.hpp"
-#include "pipeline/topic_pattern.hpp"
+#include "util/listen_address.hpp"
+#include "domain/device_partition.hpp"
+#include "domain/topic_pattern.hpp"
 #include "util/redact.hpp"
 
 namespace energyhub {

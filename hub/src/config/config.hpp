@@ -91,7 +91,7 @@ struct HubConfig {
     std::size_t max_payload_bytes = 16 * 1024;
     int retention_days = 400;
     int partitions_ahead = 3;
-    std::string partition;  // "i/n": handle only the devices of partition i of n (pipeline/device_partition.hpp)
+    std::string partition;  // "i/n": handle only the devices of partition i of n (domain/device_partition.hpp)
 };
 
 struct SmtpConfig {

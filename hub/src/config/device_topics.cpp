@@ -2,7 +2,7 @@
 
 #include <stdexcept>
 
-#include "pipeline/topic_filter.hpp"
+#include "domain/topic_filter.hpp"
 #include "util/time_zone.hpp"
 
 namespace energyhub {

@@ -6,7 +6,7 @@
 
 #include "config/section.hpp"
 #include "domain/ids.hpp"
-#include "insights/cron.hpp"
+#include "util/cron.hpp"
 #include "util/duration.hpp"
 #include "util/time_zone.hpp"
 

@@ -1,6 +1,6 @@
 #include "http/http_server.hpp"
 
-#include "http/listen_address.hpp"
+#include "util/listen_address.hpp"
 
 #include <atomic>
 #include <map>

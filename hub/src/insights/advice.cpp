@@ -5,7 +5,7 @@
 
 #include "domain/ids.hpp"
 #include "insights/usage.hpp"
-#include "ollama/think.hpp"
+#include "insights/think.hpp"
 
 namespace energyhub::insights {
 

@@ -8,7 +8,7 @@
 #include "config/insights_config.hpp"
 #include "domain/alert.hpp"
 #include "insights/usage.hpp"
-#include "ollama/chat.hpp"
+#include "insights/chat_port.hpp"
 
 namespace energyhub::insights {
 

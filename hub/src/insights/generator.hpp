@@ -10,7 +10,7 @@
 
 #include "config/insights_config.hpp"
 #include "insights/repository.hpp"
-#include "ollama/chat.hpp"
+#include "insights/chat_port.hpp"
 #include "util/clock.hpp"
 
 namespace energyhub::insights {

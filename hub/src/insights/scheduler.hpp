@@ -17,7 +17,7 @@
 #include <utility>
 
 #include "config/insights_config.hpp"
-#include "insights/cron.hpp"
+#include "util/cron.hpp"
 #include "insights/generator.hpp"
 #include "insights/repository.hpp"
 #include "util/clock.hpp"

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "domain/alert.hpp"
-#include "smtp/mailer.hpp"
+#include "notify/mail_port.hpp"
 
 namespace energyhub {
 

@@ -7,7 +7,7 @@
 
 #include "config/config.hpp"
 #include "notify/notification_queue.hpp"
-#include "smtp/mailer.hpp"
+#include "notify/mail_port.hpp"
 
 namespace energyhub {
 

@@ -9,7 +9,7 @@
 #include <curl/curl.h>
 #include <spdlog/spdlog.h>
 
-#include "ollama/think.hpp"
+#include "insights/think.hpp"
 #include "util/redact.hpp"
 
 namespace energyhub::ollama {

@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "config/insights_config.hpp"
-#include "ollama/chat.hpp"
+#include "insights/chat_port.hpp"
 
 namespace energyhub::ollama {
 

@@ -16,7 +16,7 @@
 #include "config/config.hpp"
 #include "pipeline/batcher.hpp"
 #include "pipeline/device_announcer.hpp"
-#include "pipeline/device_partition.hpp"
+#include "domain/device_partition.hpp"
 #include "pipeline/enricher.hpp"
 #include "pipeline/ingest_metrics.hpp"
 #include "pipeline/message_sink.hpp"

@@ -21,7 +21,7 @@
 #include "domain/payload_format.hpp"
 #include "domain/reading.hpp"
 #include "pipeline/reject.hpp"
-#include "pipeline/topic_filter.hpp"
+#include "domain/topic_filter.hpp"
 
 namespace energyhub {
 

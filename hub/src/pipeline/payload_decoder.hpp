@@ -12,7 +12,7 @@
 #include "domain/payload_format.hpp"
 #include "pipeline/payload_adapter.hpp"
 #include "pipeline/reading_parser.hpp"
-#include "pipeline/topic_filter.hpp"
+#include "domain/topic_filter.hpp"
 #include "util/time_zone.hpp"
 
 namespace energyhub {

@@ -17,7 +17,7 @@
 #include "pipeline/json_input.hpp"
 #include "pipeline/payload_adapter.hpp"
 #include "pipeline/reject.hpp"
-#include "pipeline/topic_pattern.hpp"
+#include "domain/topic_pattern.hpp"
 
 namespace energyhub {
 

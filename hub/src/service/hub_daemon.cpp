@@ -6,7 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "http/dashboard_api.hpp"
+#include "service/dashboard_api.hpp"
 #include "http/health.hpp"
 #include "http/http_server.hpp"
 #include "mqtt/mqtt_client.hpp"

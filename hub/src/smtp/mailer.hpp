@@ -1,32 +1,13 @@
 #pragma once
-// Sending one email. The interface lets the notifier be tested without a network; the real one
-// speaks SMTP through libcurl (STARTTLS or SMTPS, optional login).
+// Sending one email over SMTP through libcurl (STARTTLS or SMTPS, optional login): the notifier's
+// mail port (notify/mail_port.hpp).
 #include <string>
 #include <vector>
 
 #include "config/config.hpp"
+#include "notify/mail_port.hpp"
 
 namespace energyhub {
-
-struct Email {
-    std::string from;
-    std::string to;
-    std::string subject;
-    std::string text;
-    std::string html;
-    std::string message_id;  // "<...@...>": the same id for the same alert, so clients can drop repeats
-};
-
-struct SendResult {
-    enum class Status { sent, retry, rejected } status = Status::sent;  // rejected: a 5xx answer, final
-    std::string error;
-};
-
-class Mailer {
-public:
-    virtual ~Mailer() = default;
-    virtual SendResult send(const Email& email) = 0;
-};
 
 class SmtpMailer final : public Mailer {
 public:

@@ -1,4 +1,4 @@
-#include "pipeline/topic_filter.hpp"
+#include "domain/topic_filter.hpp"
 
 #include <stdexcept>
 

@@ -1,4 +1,4 @@
-#include "http/dashboard_api.hpp"
+#include "service/dashboard_api.hpp"
 
 #include <charconv>
 #include <memory>

@@ -1,4 +1,4 @@
-#include "pipeline/topic_pattern.hpp"
+#include "domain/topic_pattern.hpp"
 
 #include <stdexcept>
 

@@ -1,4 +1,4 @@
-#include "http/listen_address.hpp"
+#include "util/listen_address.hpp"
 
 #include <charconv>
 #include <stdexcept>

@@ -1,4 +1,4 @@
-#include "pipeline/device_partition.hpp"
+#include "domain/device_partition.hpp"
 
 #include <charconv>
 

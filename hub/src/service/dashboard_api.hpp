@@ -24,7 +24,7 @@ namespace energyhub {
 // PostgreSQL session (postgres/dashboard_queries.hpp).
 void add_dashboard_routes(HttpServer& server, const Config& config);
 
-// The page (http/dashboard.html, compiled in).
+// The page (service/dashboard.html, compiled in).
 std::string_view dashboard_page();
 
 }  // namespace energyhub

@@ -1,4 +1,4 @@
-#include "ollama/think.hpp"
+#include "insights/think.hpp"
 
 namespace energyhub::ollama {
 

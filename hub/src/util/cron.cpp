@@ -1,4 +1,4 @@
-#include "insights/cron.hpp"
+#include "util/cron.hpp"
 
 #include <algorithm>
 #include <array>
