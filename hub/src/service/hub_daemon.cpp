@@ -28,6 +28,18 @@ constexpr auto kDisconnectTimeout = std::chrono::milliseconds(2000);
 constexpr auto kDrainDeadline = std::chrono::milliseconds(15000);
 constexpr std::size_t kOutboxCapacity = 100'000;
 
+// The outbox's way out: the MQTT client, which waits when too much is in flight.
+class PacedPublisher final : public MessageSink {
+public:
+    explicit PacedPublisher(MqttClient& mqtt) : mqtt_(mqtt) {}
+    void publish(const std::string& topic, std::string_view payload, int qos, bool retained) override {
+        mqtt_.publish_paced(topic, payload, qos, retained);
+    }
+
+private:
+    MqttClient& mqtt_;
+};
+
 }  // namespace
 
 int run_hub(const Config& config, const std::string& config_path) {
@@ -57,7 +69,8 @@ int run_hub(const Config& config, const std::string& config_path) {
     mqtt.subscribe(shared(config.mqtt.reading_topic), config.mqtt.qos);
     for (const auto& t : config.mqtt.device_topics) mqtt.subscribe(shared(t.filter), config.mqtt.qos);  // Tasmota, Shelly
 
-    Outbox outbox(mqtt, kOutboxCapacity);
+    PacedPublisher paced(mqtt);
+    Outbox outbox(paced, kOutboxCapacity);
     IngestWorker worker(config, spool, outbox, metrics, clock);
     std::atomic<bool> failed{false};
     std::thread ingest([&] {

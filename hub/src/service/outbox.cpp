@@ -2,7 +2,7 @@
 
 namespace energyhub {
 
-Outbox::Outbox(MqttClient& client, std::size_t capacity) : client_(client), capacity_(capacity) {
+Outbox::Outbox(MessageSink& downstream, std::size_t capacity) : downstream_(downstream), capacity_(capacity) {
     thread_ = std::thread([this] { run(); });
 }
 
@@ -34,7 +34,7 @@ void Outbox::run() {
         Message m = std::move(queue_.front());
         queue_.pop_front();
         lock.unlock();
-        client_.publish_paced(m.topic, m.payload, m.qos, m.retained);
+        downstream_.publish(m.topic, m.payload, m.qos, m.retained);
         lock.lock();
     }
 }

@@ -5,20 +5,21 @@
 // that room. Bounded: when full, the oldest messages are dropped and counted (alerts are also in
 // the database, where the notifier reads them).
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
 #include <string>
 #include <thread>
 
-#include "mqtt/mqtt_client.hpp"
-#include "service/ingest_worker.hpp"
+#include "pipeline/message_sink.hpp"
 
 namespace energyhub {
 
 class Outbox final : public MessageSink {
 public:
-    Outbox(MqttClient& client, std::size_t capacity);
+    // `downstream` may block (the MQTT client, pacing itself); only the outbox's thread calls it.
+    Outbox(MessageSink& downstream, std::size_t capacity);
     ~Outbox() override;
 
     void publish(const std::string& topic, std::string_view payload, int qos, bool retained) override;
@@ -38,7 +39,7 @@ private:
     };
     void run();
 
-    MqttClient& client_;
+    MessageSink& downstream_;
     std::size_t capacity_;
     mutable std::mutex mutex_;
     std::condition_variable ready_;
