@@ -1,11 +1,15 @@
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
+#include <atomic>
+#include <stdexcept>
 #include <string>
 
 #include "config/config.hpp"
 #include "insights/advice.hpp"
 #include "insights/facts.hpp"
 #include "insights/generator.hpp"
+#include "insights/scheduler.hpp"
 #include "insights/rules.hpp"
 #include "insights/usage.hpp"
 #include "insights/think.hpp"
@@ -434,6 +438,79 @@ BOOST_AUTO_TEST_CASE(fallbacks_are_counted_by_reason_and_logged_once_per_episode
     BOOST_TEST(warnings[0].find("ollama pull test-model") != std::string::npos);
     BOOST_REQUIRE_EQUAL(infos.size(), 1u);
     BOOST_TEST(infos[0].find("after 6 insight(s)") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+namespace {
+
+// Users whose usage can be read, one whose storage fails.
+class ThreeUserRepository final : public InsightRepository {
+public:
+    std::vector<std::string> users(const std::string& only) override {
+        std::vector<std::string> all{"alice", "broken", "bob"};
+        if (only.empty()) return all;
+        return std::find(all.begin(), all.end(), only) != all.end() ? std::vector<std::string>{only}
+                                                                    : std::vector<std::string>{};
+    }
+    UsageData usage(const std::string& user, std::int64_t) override {
+        if (user == "broken") throw std::runtime_error("connection lost");
+        auto d = sample_usage();
+        d.user_id = user;
+        return d;
+    }
+    std::vector<Alert> alerts(const std::string&, std::int64_t, std::int64_t, std::size_t) override { return {}; }
+    void store(Insight& insight) override { stored.push_back(insight.user_id); }
+    bool claim_on_demand(const Alert&, int, std::int64_t) override { return true; }
+    std::optional<std::int64_t> last_slot(const std::string&) override { return std::nullopt; }
+    void init_slot(const std::string&, std::int64_t) override {}
+    bool claim_slot(const std::string&, std::int64_t) override { return true; }
+    void prune(std::int64_t) override { ++prunes; }
+    std::vector<std::string> stored;
+    int prunes = 0;
+};
+
+struct SchedulerFixture {
+    InsightsConfig config;
+    ThreeUserRepository repository;
+    ManualClock clock;
+    InsightGenerator generator{config, repository, nullptr, [](const std::string&, const std::string&) { return true; }, clock};
+    FixedOffset zone{0};
+    int storage_errors = 0;
+    InsightScheduler scheduler{config, repository, generator, zone, clock, [this] { ++storage_errors; }};
+    std::atomic<bool> stop{false};
+};
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(insight_scheduler, SchedulerFixture)
+
+BOOST_AUTO_TEST_CASE(a_cycle_covers_every_user_and_a_storage_error_spoils_only_its_user) {
+    const auto r = scheduler.run_cycle("", stop);
+    BOOST_TEST(r.users == 3);
+    BOOST_TEST(r.failed == 1);
+    BOOST_TEST(r.from_rules == 2);
+    BOOST_TEST(r.from_model == 0);
+    BOOST_TEST(storage_errors == 1);  // the connection is dropped and made again
+    const std::vector<std::string> want{"alice", "bob"};
+    BOOST_TEST(repository.stored == want, boost::test_tools::per_element());
+    BOOST_TEST(repository.prunes == 1);
+}
+
+BOOST_AUTO_TEST_CASE(one_user_on_request_and_an_unknown_one_said_so) {
+    auto r = scheduler.run_cycle("bob", stop);
+    BOOST_TEST(r.users == 1);
+    BOOST_TEST(repository.stored == std::vector<std::string>{"bob"}, boost::test_tools::per_element());
+    r = scheduler.run_cycle("carol", stop);
+    BOOST_TEST(r.unknown_user);
+    BOOST_TEST(r.users == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_stop_ends_the_cycle_before_the_next_user) {
+    stop = true;
+    const auto r = scheduler.run_cycle("", stop);
+    BOOST_TEST(r.users == 0);
+    BOOST_TEST(repository.stored.empty());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
