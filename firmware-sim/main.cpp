@@ -24,12 +24,12 @@
 #include "ack_log.hpp"
 #include "config/config.hpp"
 #include "domain/ids.hpp"
-#include "util/duration.hpp"
 #include "fleet.hpp"
 #include "log.hpp"
 #include "publisher.hpp"
 #include "registration.hpp"
 #include "secrets.hpp"
+#include "util/duration.hpp"
 
 namespace {
 
@@ -137,10 +137,11 @@ void add_flags(CLI::App& app, Options& o) {
     app.add_option("--uri", o.uri, "Broker URI")->envname("ENERGYHUB_MQTT_URI")->capture_default_str();
     auto* username = app.add_option("--username", o.username, "MQTT user name");
     auto* password = app.add_option("--password", o.password, "MQTT password")->needs(username);
-    app.add_option("--ca-file", o.tls.ca_file, "TLS (ssl:// or mqtts:// URI): the CA that signed the broker's certificate")
+    app.add_option("--ca-file", o.tls.ca_file,
+                   "TLS (ssl:// or mqtts:// URI): the CA that signed the broker's certificate")
         ->check(CLI::ExistingFile);
     auto* cert = app.add_option("--cert", o.tls.cert_file, "TLS: a client certificate (PEM) to log in with")
-        ->check(CLI::ExistingFile);
+                     ->check(CLI::ExistingFile);
     app.add_option("--key", o.tls.key_file, "TLS: the client certificate's private key (PEM)")
         ->check(CLI::ExistingFile)
         ->needs(cert);

@@ -160,8 +160,7 @@ Publisher::Impl::Impl(std::string client_id, const PublishOptions& options, std:
         builder.ssl(energyhub::paho_ssl_options(options.tls, [this](const std::string& what) {
             try {
                 logger()->error("{}: {}", client_id_, what);
-            } catch (...) {
-            }
+            } catch (...) {}
         }));
     connect_options_ = builder.finalize();
 

@@ -19,7 +19,7 @@ struct PublishOptions {
     std::string uri;
     std::string username;
     std::string password;
-    energyhub::TlsConfig tls;  // for ssl:// and mqtts:// URIs
+    energyhub::TlsConfig tls;             // for ssl:// and mqtts:// URIs
     std::string topic_prefix = "energy";  // readings go to <topic_prefix>/<device_id>/reading
     std::string format = "native";        // native | tasmota | shelly | mixed (vendor_payload.hpp)
     int qos = 1;

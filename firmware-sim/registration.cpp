@@ -62,7 +62,8 @@ RegistrationResult register_fleet(const std::string& dsn, const std::vector<Devi
         if (!devices.contains(spec.device_id)) {
             const auto type = std::string(profile_name(spec.profile));
             try {
-                auto secret = registry.add_device(DeviceRecord{spec.device_id, spec.user_id, type, "simulated " + type});
+                auto secret =
+                    registry.add_device(DeviceRecord{spec.device_id, spec.user_id, type, "simulated " + type});
                 if (secrets) (*secrets)[spec.device_id] = std::move(secret);
                 ++result.devices_added;
                 continue;

@@ -22,10 +22,14 @@ PACKAGES=(
     libsimdjson-dev nlohmann-json3-dev libcli11-dev libsystemd-dev libboost-dev libssl-dev
     # scripts: the SMTP mail catcher and the checks in scripts/stack.sh
     python3 python3-aiosmtpd python3-prometheus-client curl procps iproute2 systemd dpkg-dev
+    # scripts/stack.sh: the private CA and certificates of the TLS listeners
+    openssl
     # the dashboard test: headless Chromium driven through chromedriver
     chromium chromium-driver
     # scripts/fuzz.sh: clang with libFuzzer and the sanitizer runtimes
     clang-14 libclang-rt-14-dev
+    # scripts/lint.sh: the format and bug checks of a change
+    clang-format-14 clang-tidy-14
 )
 
 # Packages from PACKAGES that dpkg does not report as installed ("install ok installed").

@@ -18,8 +18,10 @@ if (($# > 0)); then
     ctest --test-dir "$BUILD_DIR" --output-on-failure "$@"
     exit
 fi
-# The whole suite: every tier but the 10-minute soak (ctest -L soak), then the sanitizer passes
-# and a short fuzzing run of every target (30 s each; scripts/fuzz.sh for longer ones).
+# The whole suite: the format and bug checks of the last commit, every tier but the 10-minute
+# soak (ctest -L soak), then the sanitizer passes and a short fuzzing run of every target (30 s
+# each; scripts/fuzz.sh for longer ones).
+scripts/lint.sh
 ctest --test-dir "$BUILD_DIR" --output-on-failure -LE soak
 scripts/sanitize.sh
 scripts/fuzz.sh

@@ -14,8 +14,8 @@
 #include "commands.hpp"
 #include "config/config.hpp"
 #include "postgres/registry.hpp"
-#include "security/device_certificate.hpp"
 #include "redis/device_cache.hpp"
+#include "security/device_certificate.hpp"
 #include "util/clock.hpp"
 #include "util/duration.hpp"
 
@@ -127,16 +127,18 @@ void add_registry_commands(CLI::App& app, const std::string& config_path, int& e
     device_add->add_option("--user", args->user, "Owner's user id")->required();
     device_add->add_option("--type", args->type, "Device type (plug, meter, heatpump, ...)")->capture_default_str();
     device_add->add_option("--name", args->name, "Display name");
-    device_add->add_option("--cert", args->cert_dir,
-                           "Also issue a client certificate from device_ca (CN = the device id) into DIR/<id>.crt and "
-                           "DIR/<id>.key, for the broker's certificate listener")
+    device_add
+        ->add_option("--cert", args->cert_dir,
+                     "Also issue a client certificate from device_ca (CN = the device id) into DIR/<id>.crt and "
+                     "DIR/<id>.key, for the broker's certificate listener")
         ->check(CLI::ExistingDirectory);
     device_add->callback([&, args] {
         with_registry(config_path, exit_code, [&](postgres::Registry& r, pqxx::connection&, const Config& config) {
             std::optional<DeviceCertificate> cert;
             if (!args->cert_dir.empty()) {
                 if (config.device_ca.cert_file.empty())
-                    throw postgres::RegistryError("--cert needs device_ca.cert_file and device_ca.key_file in the config");
+                    throw postgres::RegistryError(
+                        "--cert needs device_ca.cert_file and device_ca.key_file in the config");
                 cert = issue_device_certificate(args->id, config.device_ca.cert_file, config.device_ca.key_file,
                                                 config.device_ca.days);
             }

@@ -61,7 +61,8 @@ Answer get(const std::string& url, const Listener& to) {
     curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, collect);
     curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &a.body);
     if (url.rfind("https://", 0) == 0) {
-        const bool loopback = url.find("//127.0.0.1:") != std::string::npos || url.find("//[::1]:") != std::string::npos;
+        const bool loopback =
+            url.find("//127.0.0.1:") != std::string::npos || url.find("//[::1]:") != std::string::npos;
         curl_easy_setopt(curl.get(), CURLOPT_SSL_VERIFYPEER, loopback ? 0L : 1L);
         curl_easy_setopt(curl.get(), CURLOPT_SSL_VERIFYHOST, loopback ? 0L : 2L);
         if (to.tls && !to.tls->ca_file.empty()) curl_easy_setopt(curl.get(), CURLOPT_CAINFO, to.tls->ca_file.c_str());
@@ -79,7 +80,8 @@ std::string base_url(const std::string& listen, const Listener& to) {
     if (host == "0.0.0.0" || host.empty()) host = "127.0.0.1";
     if (host == "::") host = "::1";
     if (host.find(':') != std::string::npos) host = "[" + host + "]";
-    return std::string(to.tls && !to.tls->cert_file.empty() ? "https://" : "http://") + host + ":" + std::to_string(port);
+    return std::string(to.tls && !to.tls->cert_file.empty() ? "https://" : "http://") + host + ":" +
+           std::to_string(port);
 }
 
 // One daemon's line; true when it is UP (or not configured).

@@ -62,26 +62,33 @@ Options parse_options(const std::vector<std::pair<std::string, std::string>>& pa
         return [&field, empty_allowed](const std::string& k, const std::string& v) { field = parse_topic(k, v, empty_allowed); };
     };
     const std::map<std::string, Setter, std::less<>> setters = {
-        {"postgres_dsn", [&](const std::string& k, const std::string& v) {
+        {"postgres_dsn",
+         [&](const std::string& k, const std::string& v) {
              if (v.empty()) bad(k, "must not be empty");
              o.postgres_dsn = v;
          }},
         // Refused rather than ignored: registry changes reach the plugin through PostgreSQL's change
         // logs within refresh_interval, and a setting that does nothing would say otherwise.
-        {"redis_uri", [&](const std::string& k, const std::string&) {
+        {"redis_uri",
+         [&](const std::string& k, const std::string&) {
              bad(k, "is not used by the plugin (registry changes arrive through PostgreSQL's change logs); remove it");
          }},
         {"allow_anonymous", [&](const std::string& k, const std::string& v) { o.allow_anonymous = parse_bool(k, v); }},
         {"service_client_prefix", [&](const std::string&, const std::string& v) { o.service_client_prefix = v; }},
-        {"max_payload", [&](const std::string& k, const std::string& v) {
+        {"max_payload",
+         [&](const std::string& k, const std::string& v) {
              auto size = parse_byte_size(v);
-             if (!size || *size == 0 || *size > (256u << 20)) bad(k, "'" + v + "' is not a size between 1 and 256MB, e.g. 16KB");
+             if (!size || *size == 0 || *size > (256u << 20))
+                 bad(k, "'" + v + "' is not a size between 1 and 256MB, e.g. 16KB");
              o.max_payload = static_cast<std::size_t>(*size);
          }},
-        {"rate_per_device", [&](const std::string& k, const std::string& v) { o.rate_per_device = parse_rate(k, v, 0); }},
+        {"rate_per_device",
+         [&](const std::string& k, const std::string& v) { o.rate_per_device = parse_rate(k, v, 0); }},
         {"rate_burst", [&](const std::string& k, const std::string& v) { o.rate_burst = parse_rate(k, v, 1); }},
-        {"refresh_interval", [&](const std::string& k, const std::string& v) { o.refresh_interval = parse_interval(k, v, false); }},
-        {"full_reload_interval", [&](const std::string& k, const std::string& v) { o.full_reload_interval = parse_interval(k, v, true); }},
+        {"refresh_interval",
+         [&](const std::string& k, const std::string& v) { o.refresh_interval = parse_interval(k, v, false); }},
+        {"full_reload_interval",
+         [&](const std::string& k, const std::string& v) { o.full_reload_interval = parse_interval(k, v, true); }},
         {"db_timeout", [&](const std::string& k, const std::string& v) { o.db_timeout = parse_interval(k, v, false); }},
         {"reading_prefix", topic(o.reading_prefix)},
         {"state_prefix", topic(o.state_prefix)},
@@ -93,7 +100,8 @@ Options parse_options(const std::vector<std::pair<std::string, std::string>>& pa
         {"status_prefix", topic(o.status_prefix)},
         {"deadletter_topic", topic(o.deadletter_topic)},
         {"discovery_prefix", topic(o.discovery_prefix, true)},
-        {"dashboard_discovery", [&](const std::string& k, const std::string& v) { o.dashboard_discovery = parse_bool(k, v); }},
+        {"dashboard_discovery",
+         [&](const std::string& k, const std::string& v) { o.dashboard_discovery = parse_bool(k, v); }},
     };
 
     std::set<std::string, std::less<>> seen;

@@ -196,7 +196,8 @@ int on_basic_auth(int, void* event_data, void* userdata) {
         const char* reason = nullptr;
         if (!who) reason = p.refresher.loaded() ? "unknown username" : "registry not loaded yet";
         else if (who->conflict) reason = "name is both a device and an account";
-        else if (!ed->password) reason = certified_device(ed->client, ed->username, *who) ? nullptr : "no password";
+        else if (!ed->password)
+            reason = certified_device(ed->client, ed->username, *who) ? nullptr : "no password";
         else if (!p.auth.check(ed->username, ed->password, who->secret_hash)) reason = "wrong password";
         else reason = p.client_ids.claim(client_id ? client_id : "", ed->username, who->role);
         if (!reason) {
@@ -354,12 +355,13 @@ extern "C" int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, void** u
             }
             ++registered;
         }
-        mosquitto_log_printf(MOSQ_LOG_INFO,
-                             "energyhub: broker plugin ready: anonymous %s, max payload %zu bytes, rate limit %s, registry "
-                             "poll every %lld ms",
-                             o.allow_anonymous ? "allowed" : "refused", o.max_payload,
-                             o.rate_per_device > 0 ? (std::to_string(o.rate_per_device) + "/s per device").c_str() : "off",
-                             static_cast<long long>(o.refresh_interval.count()));
+        mosquitto_log_printf(
+            MOSQ_LOG_INFO,
+            "energyhub: broker plugin ready: anonymous %s, max payload %zu bytes, rate limit %s, registry "
+            "poll every %lld ms",
+            o.allow_anonymous ? "allowed" : "refused", o.max_payload,
+            o.rate_per_device > 0 ? (std::to_string(o.rate_per_device) + "/s per device").c_str() : "off",
+            static_cast<long long>(o.refresh_interval.count()));
         *userdata = plugin.release();
         return MOSQ_ERR_SUCCESS;
     } catch (const OptionError& e) {

@@ -9,9 +9,9 @@
 
 #include "config/config.hpp"
 #include "fuzz_check.hpp"
-#include "util/listen_address.hpp"
-#include "util/cron.hpp"
 #include "pipeline/payload_decoder.hpp"
+#include "util/cron.hpp"
+#include "util/listen_address.hpp"
 
 using namespace energyhub;
 

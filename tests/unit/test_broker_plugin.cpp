@@ -157,9 +157,14 @@ BOOST_AUTO_TEST_CASE(defaults_and_overrides) {
     BOOST_TEST(o.max_payload == 16384u);
     BOOST_TEST(o.refresh_interval.count() == 1000);
     BOOST_TEST(o.full_reload_interval.count() == 60000);
-    o = parse_options({{"postgres_dsn", "x"}, {"allow_anonymous", "true"}, {"max_payload", "4KB"},
-                       {"rate_per_device", "2.5"}, {"rate_burst", "5"}, {"refresh_interval", "500ms"},
-                       {"full_reload_interval", "0s"}, {"discovery_prefix", ""}});
+    o = parse_options({{"postgres_dsn", "x"},
+                       {"allow_anonymous", "true"},
+                       {"max_payload", "4KB"},
+                       {"rate_per_device", "2.5"},
+                       {"rate_burst", "5"},
+                       {"refresh_interval", "500ms"},
+                       {"full_reload_interval", "0s"},
+                       {"discovery_prefix", ""}});
     BOOST_TEST(o.allow_anonymous);
     BOOST_TEST(o.max_payload == 4096u);
     BOOST_TEST(o.rate_per_device == 2.5);

@@ -127,9 +127,12 @@ struct PipelineFixture {
         restart();
     }
     // A new pipeline, as after a hub restart: nothing in memory, the table as it was.
-    void restart() { pipeline = std::make_unique<IngestPipeline>(config, IngestPorts{registry, days, table, sink, clock}, metrics); }
+    void restart() {
+        pipeline = std::make_unique<IngestPipeline>(config, IngestPorts{registry, days, table, sink, clock}, metrics);
+    }
 
-    IngestPipeline::Offer offer(const std::string& device, double watts, std::int64_t ts_offset_ms, std::uint16_t flags = 0) {
+    IngestPipeline::Offer offer(const std::string& device, double watts, std::int64_t ts_offset_ms,
+                                std::uint16_t flags = 0) {
         const auto ts = clock.now_ms() + ts_offset_ms;
         return pipeline->offer(clock.now_ms(), "energy/" + device + "/reading",
                                "{\"ts\":" + std::to_string(ts) + ",\"power_w\":" + std::to_string(watts) + "}", flags);

@@ -9,10 +9,10 @@
 #include "insights/advice.hpp"
 #include "insights/facts.hpp"
 #include "insights/generator.hpp"
-#include "insights/scheduler.hpp"
 #include "insights/rules.hpp"
-#include "insights/usage.hpp"
+#include "insights/scheduler.hpp"
 #include "insights/think.hpp"
+#include "insights/usage.hpp"
 #include "util/clock.hpp"
 
 #include <spdlog/sinks/ringbuffer_sink.h>
@@ -412,7 +412,8 @@ BOOST_AUTO_TEST_CASE(fallbacks_are_counted_by_reason_and_logged_once_per_episode
     OneUserRepository repository;
     ScriptedModel model;
     ManualClock clock;
-    InsightGenerator generator(config, repository, &model, [](const std::string&, const std::string&) { return true; }, clock);
+    InsightGenerator generator(
+        config, repository, &model, [](const std::string&, const std::string&) { return true; }, clock);
     // Two runs with the model missing (404), one that times out, then the model answers.
     model.script = {failed(404), failed(404), failed(0, ollama::ChatStatus::timeout)};
     for (int run = 0; run < 4; ++run) {
@@ -474,7 +475,8 @@ struct SchedulerFixture {
     InsightsConfig config;
     ThreeUserRepository repository;
     ManualClock clock;
-    InsightGenerator generator{config, repository, nullptr, [](const std::string&, const std::string&) { return true; }, clock};
+    InsightGenerator generator{config, repository, nullptr, [](const std::string&, const std::string&) { return true; },
+                               clock};
     FixedOffset zone{0};
     int storage_errors = 0;
     InsightScheduler scheduler{config, repository, generator, zone, clock, [this] { ++storage_errors; }};

@@ -117,7 +117,7 @@ BOOST_AUTO_TEST_CASE(close_sends_what_it_can_before_its_deadline_and_counts_the_
     });
     box.close(200ms);
     later.join();
-    BOOST_TEST(box.dropped() == 2u);  // s/1 and s/2 were still queued at the deadline
+    BOOST_TEST(box.dropped() == 2u);       // s/1 and s/2 were still queued at the deadline
     box.publish("s/late", "x", 1, false);  // after close: ignored
     BOOST_TEST(stuck.wait_for(1).size() == 1u);
 }

@@ -1,9 +1,9 @@
 #include "config/config.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
-#include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <functional>
@@ -15,10 +15,10 @@
 
 #include "config/device_topics.hpp"
 #include "config/section.hpp"
-#include "domain/ids.hpp"
-#include "util/listen_address.hpp"
 #include "domain/device_partition.hpp"
+#include "domain/ids.hpp"
 #include "domain/topic_pattern.hpp"
+#include "util/listen_address.hpp"
 #include "util/redact.hpp"
 
 namespace energyhub {
@@ -34,8 +34,8 @@ void read_client_id(Section& s, const char* path, std::string& out) {
 // A file named in the config must be readable now: the error names its key, not a later TLS failure.
 // with_trust: also ca_file and verify (a connection), not only a certificate and its key.
 void read_tls(Section& s, TlsConfig& c, bool with_trust = true) {
-    for (auto [key, value] : {std::pair{"ca_file", &c.ca_file}, std::pair{"cert_file", &c.cert_file},
-                              std::pair{"key_file", &c.key_file}}) {
+    for (auto [key, value] :
+         {std::pair{"ca_file", &c.ca_file}, std::pair{"cert_file", &c.cert_file}, std::pair{"key_file", &c.key_file}}) {
         if (!with_trust && value == &c.ca_file) continue;
         s.string(key, *value);
         if (value->empty()) continue;
@@ -47,8 +47,8 @@ void read_tls(Section& s, TlsConfig& c, bool with_trust = true) {
         s.reject_unknown();
     }
     if (c.cert_file.empty() != c.key_file.empty())
-        s.fail(s.child(c.cert_file.empty() ? "key_file" : "cert_file"), s.key_path(c.cert_file.empty() ? "key_file" : "cert_file"),
-               "cert_file and key_file go together");
+        s.fail(s.child(c.cert_file.empty() ? "key_file" : "cert_file"),
+               s.key_path(c.cert_file.empty() ? "key_file" : "cert_file"), "cert_file and key_file go together");
 }
 
 void read_mqtt(Section s, MqttConfig& c) {
@@ -90,7 +90,8 @@ void read_mqtt(Section s, MqttConfig& c) {
     if (c.uri.rfind("tcp://", 0) != 0 && c.uri.rfind("ssl://", 0) != 0 && c.uri.rfind("mqtt://", 0) != 0 &&
         c.uri.rfind("mqtts://", 0) != 0)
         s.fail(s.child("uri"), "mqtt.uri", "must start with tcp://, ssl://, mqtt:// or mqtts://");
-    if (tls.node().IsDefined() && !tls.node().IsNull() && c.uri.rfind("ssl://", 0) != 0 && c.uri.rfind("mqtts://", 0) != 0)
+    if (tls.node().IsDefined() && !tls.node().IsNull() && c.uri.rfind("ssl://", 0) != 0 &&
+        c.uri.rfind("mqtts://", 0) != 0)
         s.fail(tls.node(), "mqtt.tls", "needs an ssl:// or mqtts:// mqtt.uri");
     // Paho refuses a user name in the URI; and a password there would end up in logs.
     if (has_userinfo(c.uri))
@@ -193,7 +194,8 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
     auto http_tls = http.section("tls");
     read_tls(http_tls, c.http.tls);
     if (c.http.tls.cert_file.empty() && !c.http.tls.ca_file.empty())
-        http_tls.fail(http_tls.child("ca_file"), "http.tls.ca_file", "a listener needs cert_file and key_file, not ca_file");
+        http_tls.fail(http_tls.child("ca_file"), "http.tls.ca_file",
+                      "a listener needs cert_file and key_file, not ca_file");
     for (auto [key, value] : {std::pair{"listen", &c.http.listen}, std::pair{"notifier_listen", &c.http.notifier_listen},
                               std::pair{"insights_listen", &c.http.insights_listen}}) {
         http.string(key, *value);
@@ -211,7 +213,8 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
             // The token must not cross a network in clear: HTTPS, or a TLS proxy in front on loopback.
             if (c.http.tls.cert_file.empty())
                 http.fail(http.child(key), http.key_path(key),
-                          "a non-loopback address needs http.tls (cert_file, key_file), or listen on loopback behind a TLS proxy");
+                          "a non-loopback address needs http.tls (cert_file, key_file), or listen on loopback behind a "
+                          "TLS proxy");
         }
     }
     http.string("token", c.http.token);

@@ -13,7 +13,8 @@ std::optional<DevicePartition> DevicePartition::parse(std::string_view text) {
     const auto* end = text.data() + text.size();
     auto [p1, e1] = std::from_chars(text.data(), text.data() + slash, index);
     auto [p2, e2] = std::from_chars(text.data() + slash + 1, end, count);
-    if (e1 != std::errc{} || p1 != text.data() + slash || e2 != std::errc{} || p2 != end || slash == 0) return std::nullopt;
+    if (e1 != std::errc{} || p1 != text.data() + slash || e2 != std::errc{} || p2 != end || slash == 0)
+        return std::nullopt;
     if (count == 0 || count > kMaxPartitions || index >= count) return std::nullopt;
     return DevicePartition(index, count);
 }

@@ -166,9 +166,10 @@ public:
     void start() {
         if constexpr (kTls) {
             layer().expires_after(kRequestDeadline);  // the handshake counts against the request's time
-            stream_.async_handshake(net::ssl::stream_base::server, [self = this->shared_from_this()](beast::error_code ec) {
-                if (!ec) self->read();
-            });
+            stream_.async_handshake(net::ssl::stream_base::server,
+                                    [self = this->shared_from_this()](beast::error_code ec) {
+                                        if (!ec) self->read();
+                                    });
         } else {
             read();
         }
@@ -190,9 +191,10 @@ private:
         parser_->header_limit(kHeaderLimit);
         parser_->body_limit(0);
         layer().expires_after(kRequestDeadline);
-        bhttp::async_read(stream_, buffer_, *parser_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-            if (!ec) self->dispatch();
-        });
+        bhttp::async_read(stream_, buffer_, *parser_,
+                          [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                              if (!ec) self->dispatch();
+                          });
     }
 
     void dispatch() {
@@ -217,12 +219,13 @@ private:
             if (server_.queued.load() >= kMaxQueued) return respond({503, "application/json", R"({"error":"busy"})"});
             ++server_.queued;
             // The session goes back to the I/O thread with the answer: it is never released here.
-            net::post(server_.workers, [self = this->shared_from_this(), handler = &route.handler, r = std::move(r)]() mutable {
-                auto out = run(*handler, r);
-                --self->server_.queued;
-                auto executor = self->stream_.get_executor();
-                net::post(executor, [self = std::move(self), out = std::move(out)] { self->respond(out); });
-            });
+            net::post(server_.workers,
+                      [self = this->shared_from_this(), handler = &route.handler, r = std::move(r)]() mutable {
+                          auto out = run(*handler, r);
+                          --self->server_.queued;
+                          auto executor = self->stream_.get_executor();
+                          net::post(executor, [self = std::move(self), out = std::move(out)] { self->respond(out); });
+                      });
             return;
         }
         respond({404, "application/json", R"({"error":"not found"})"});
@@ -283,7 +286,9 @@ void HttpServer::Impl::accept() {
                 ++open;
                 ++mine;
                 if (tls)
-                    std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(*this, std::move(socket), client, *tls)->start();
+                    std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(*this, std::move(socket), client,
+                                                                                    *tls)
+                        ->start();
                 else
                     std::make_shared<Session<beast::tcp_stream>>(*this, std::move(socket), client)->start();
             }

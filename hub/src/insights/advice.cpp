@@ -4,8 +4,8 @@
 #include <cstdlib>
 
 #include "domain/ids.hpp"
-#include "insights/usage.hpp"
 #include "insights/think.hpp"
+#include "insights/usage.hpp"
 
 namespace energyhub::insights {
 

@@ -7,8 +7,8 @@
 
 #include "config/insights_config.hpp"
 #include "domain/alert.hpp"
-#include "insights/usage.hpp"
 #include "insights/chat_port.hpp"
+#include "insights/usage.hpp"
 
 namespace energyhub::insights {
 

@@ -52,7 +52,8 @@ FallbackReason reason_of(const ollama::ChatResult& r) {
 // source() is "ollama:<model>".
 std::string pull_hint(const std::string& source) {
     const auto colon = source.find(':');
-    return " (the model is not on the server: ollama pull " + source.substr(colon == std::string::npos ? 0 : colon + 1) + ")";
+    return " (the model is not on the server: ollama pull " +
+           source.substr(colon == std::string::npos ? 0 : colon + 1) + ")";
 }
 
 }  // namespace
@@ -104,7 +105,8 @@ Insight InsightGenerator::generate(const std::string& user_id, const Alert* focu
             run_failure_ = reason_of(result);
             // Once per episode: a model that stays away for days is not news every run.
             const auto level = episode_ ? spdlog::level::debug : spdlog::level::warn;
-            log->log(level, "{} gave no advice for {} ({}: {} after {} attempt(s) in {} ms: {}); using the built-in rules{}",
+            log->log(level,
+                     "{} gave no advice for {} ({}: {} after {} attempt(s) in {} ms: {}); using the built-in rules{}",
                      model_->source(), user_id, fallback_reason_name(run_failure_), ollama::to_string(result.status),
                      result.attempts, result.elapsed_ms, result.error,
                      run_failure_ == FallbackReason::model_missing ? pull_hint(model_->source()) : std::string());

@@ -9,8 +9,8 @@
 #include <string>
 
 #include "config/insights_config.hpp"
-#include "insights/repository.hpp"
 #include "insights/chat_port.hpp"
+#include "insights/repository.hpp"
 #include "util/clock.hpp"
 
 namespace energyhub::insights {

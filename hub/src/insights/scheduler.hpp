@@ -17,10 +17,10 @@
 #include <utility>
 
 #include "config/insights_config.hpp"
-#include "util/cron.hpp"
 #include "insights/generator.hpp"
 #include "insights/repository.hpp"
 #include "util/clock.hpp"
+#include "util/cron.hpp"
 #include "util/time_zone.hpp"
 
 namespace energyhub::insights {

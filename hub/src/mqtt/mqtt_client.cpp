@@ -4,10 +4,10 @@
 
 #include <mqtt/async_client.h>
 
-#include "mqtt/session_store.hpp"
-#include "mqtt/paho_settings.hpp"
-#include "util/redact.hpp"
 #include <spdlog/spdlog.h>
+#include "mqtt/paho_settings.hpp"
+#include "mqtt/session_store.hpp"
+#include "util/redact.hpp"
 
 namespace energyhub {
 

@@ -16,10 +16,11 @@ mqtt::ssl_options paho_ssl_options(const TlsConfig& tls, std::function<void(cons
     if (!tls.cert_file.empty()) ssl.set_key_store(tls.cert_file);
     if (!tls.key_file.empty()) ssl.set_private_key(tls.key_file);
     ssl.set_enable_server_cert_auth(tls.verify);
-    ssl.set_verify(tls.verify);  // the host name too
+    ssl.set_verify(tls.verify);                     // the host name too
     ssl.set_ssl_version(MQTT_SSL_VERSION_TLS_1_2);  // or newer
     if (on_error) {
-        const std::string trusted = tls.ca_file.empty() ? "the system's certificate authorities" : "mqtt.tls.ca_file " + tls.ca_file;
+        const std::string trusted =
+            tls.ca_file.empty() ? "the system's certificate authorities" : "mqtt.tls.ca_file " + tls.ca_file;
         ssl.set_error_handler([on_error = std::move(on_error), trusted](const std::string& what) {
             std::string line = "TLS: " + what;
             while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();

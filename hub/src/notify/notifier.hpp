@@ -6,8 +6,8 @@
 #include <cstdint>
 
 #include "config/config.hpp"
-#include "notify/notification_queue.hpp"
 #include "notify/mail_port.hpp"
+#include "notify/notification_queue.hpp"
 
 namespace energyhub {
 

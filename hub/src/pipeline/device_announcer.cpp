@@ -31,15 +31,15 @@ DeviceAnnouncer::Known& DeviceAnnouncer::known(const DeviceRecord& device) {
 void DeviceAnnouncer::publish_availability(Known& k, const std::string& device_id, bool online) {
     if (k.availability == (online ? 1 : 0)) return;
     k.availability = online ? 1 : 0;
-    sink_.publish(device_availability_topic(settings_.state_prefix, k.user_id, device_id), online ? "online" : "offline",
-                  kControlQos, true);
+    sink_.publish(device_availability_topic(settings_.state_prefix, k.user_id, device_id),
+                  online ? "online" : "offline", kControlQos, true);
 }
 
 void DeviceAnnouncer::on_reading(const Reading& reading, const DeviceRecord& device) {
     Known& k = known(device);
     const std::string& id = reading.device_id;
-    if (id.size() != device.device_id.size() && std::find(k.channels.begin(), k.channels.end(), id) == k.channels.end() &&
-        k.channels.size() <= kMaxChannel)
+    if (id.size() != device.device_id.size() &&
+        std::find(k.channels.begin(), k.channels.end(), id) == k.channels.end() && k.channels.size() <= kMaxChannel)
         k.channels.push_back(id);
     publish_availability(k, device.device_id, true);
     if (!discovery_) return;
@@ -50,8 +50,8 @@ void DeviceAnnouncer::on_reading(const Reading& reading, const DeviceRecord& dev
     if ((has & ~before) == 0 || sink_.backlog() >= kAnnounceBacklog) return;
     for (auto sensor : kHaSensors) {
         if ((has & ~before) & ha_bit(sensor))
-            sink_.publish(ha_discovery_topic(settings_, id, sensor), ha_discovery_payload(settings_, device, id, sensor),
-                          kControlQos, true);
+            sink_.publish(ha_discovery_topic(settings_, id, sensor),
+                          ha_discovery_payload(settings_, device, id, sensor), kControlQos, true);
     }
     sensors_.put(id, before | has);
 }
@@ -76,7 +76,8 @@ void DeviceAnnouncer::on_removed(const std::string& device_id) {
             if (std::find(ids.begin(), ids.end(), c) == ids.end()) ids.push_back(c);
         // An empty retained message deletes the retained availability.
         if (k->availability != -1)
-            sink_.publish(device_availability_topic(settings_.state_prefix, k->user_id, device_id), "", kControlQos, true);
+            sink_.publish(device_availability_topic(settings_.state_prefix, k->user_id, device_id), "", kControlQos,
+                          true);
         devices_.erase(device_id);
     }
     for (const auto& id : ids) {

@@ -66,10 +66,14 @@ std::string ha_object_id(std::string_view device_id) {
     std::string out;
     out.reserve(device_id.size() + 4);
     for (char c : device_id) {
-        if (c == '_') out += "__";
-        else if (c == '.') out += "_d";
-        else if (c == ':') out += "_c";
-        else out += c;  // [A-Za-z0-9-]: ids allow nothing else
+        if (c == '_')
+            out += "__";
+        else if (c == '.')
+            out += "_d";
+        else if (c == ':')
+            out += "_c";
+        else
+            out += c;  // [A-Za-z0-9-]: ids allow nothing else
     }
     return out;
 }
@@ -88,7 +92,8 @@ std::string device_state_topic(std::string_view state_prefix, std::string_view u
     return device_topic(state_prefix, user_id, device_id, "state");
 }
 
-std::string device_availability_topic(std::string_view state_prefix, std::string_view user_id, std::string_view device_id) {
+std::string device_availability_topic(std::string_view state_prefix, std::string_view user_id,
+                                      std::string_view device_id) {
     return device_topic(state_prefix, user_id, device_id, "availability");
 }
 
@@ -104,7 +109,8 @@ std::string ha_discovery_payload(const HaDiscoverySettings& s, const DeviceRecor
     }
     nlohmann::json availability = nlohmann::json::array();
     auto available_while_online = [&](const std::string& topic) {
-        availability.push_back({{"topic", topic}, {"payload_available", "online"}, {"payload_not_available", "offline"}});
+        availability.push_back(
+            {{"topic", topic}, {"payload_available", "online"}, {"payload_not_available", "offline"}});
     };
     if (!s.hub_status_topic.empty()) available_while_online(s.hub_status_topic);
     available_while_online(device_availability_topic(s.state_prefix, device.user_id, parent));

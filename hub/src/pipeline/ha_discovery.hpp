@@ -34,8 +34,8 @@ unsigned ha_sensors_of(const Reading& r);
 std::string_view ha_sensor_name(HaSensor s);  // "power", "energy", ...
 
 struct HaDiscoverySettings {
-    std::string prefix = "homeassistant";      // Home Assistant's discovery prefix
-    std::string state_prefix = "energy";       // the hub's state topics: <state_prefix>/<user>/<device>/state
+    std::string prefix = "homeassistant";  // Home Assistant's discovery prefix
+    std::string state_prefix = "energy";   // the hub's state topics: <state_prefix>/<user>/<device>/state
     std::string hub_status_topic = "energyhub/status/hub";  // empty: entities follow the device alone
 };
 
@@ -51,7 +51,8 @@ std::string ha_discovery_payload(const HaDiscoverySettings& s, const DeviceRecor
                                  HaSensor sensor);
 
 // Where the hub says whether a device is online: retained "online" / "offline".
-std::string device_availability_topic(std::string_view state_prefix, std::string_view user_id, std::string_view device_id);
+std::string device_availability_topic(std::string_view state_prefix, std::string_view user_id,
+                                      std::string_view device_id);
 
 // Where the hub publishes a device's latest reading: retained JSON.
 std::string device_state_topic(std::string_view state_prefix, std::string_view user_id, std::string_view device_id);

@@ -4,22 +4,22 @@
 #include <atomic>
 #include <cstdint>
 
-#include "util/histogram.hpp"
 #include "pipeline/reject.hpp"
+#include "util/histogram.hpp"
 
 namespace energyhub {
 
 struct IngestMetrics {
-    std::atomic<std::uint64_t> received{0};      // records read from the spool
-    std::atomic<std::uint64_t> stored{0};        // rows newly inserted
-    std::atomic<std::uint64_t> duplicates{0};    // rows already present (redelivery, replay)
+    std::atomic<std::uint64_t> received{0};    // records read from the spool
+    std::atomic<std::uint64_t> stored{0};      // rows newly inserted
+    std::atomic<std::uint64_t> duplicates{0};  // rows already present (redelivery, replay)
     std::atomic<std::uint64_t> batches{0};
     std::atomic<std::uint64_t> store_failures{0};
     std::atomic<std::uint64_t> lookup_stalls{0};  // waits because no registry could answer
     std::atomic<std::uint64_t> deadletter_dropped{0};
     std::atomic<std::uint64_t> other_partition{0};  // messages of devices another hub handles (hub.partition)
-    std::atomic<std::uint64_t> ignored{0};  // understood, nothing to store (a Shelly "sys" status...)
-    std::atomic<std::uint64_t> retained{0};  // readings replayed from the broker's retained store: not stored
+    std::atomic<std::uint64_t> ignored{0};          // understood, nothing to store (a Shelly "sys" status...)
+    std::atomic<std::uint64_t> retained{0};         // readings replayed from the broker's retained store: not stored
     std::atomic<std::uint64_t> alerts_fired{0};
     std::atomic<std::uint64_t> alerts_resolved{0};
     std::atomic<std::uint64_t> cache_hits{0};  // enricher LRU
@@ -34,7 +34,8 @@ struct IngestMetrics {
     std::atomic<std::int64_t> heartbeat_ms{0};  // steady time of the worker's last loop
 
     Histogram batch_size{{1, 10, 100, 500, 1000, 2000, 5000, 10000}};
-    Histogram flush_seconds{{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5}};  // over the dead-letter rate (still counted below)
+    Histogram flush_seconds{{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
+                             2.5}};  // over the dead-letter rate (still counted below)
     std::array<std::atomic<std::uint64_t>, kRejectReasonCount> rejected{};
 
     std::uint64_t rejected_total() const {

@@ -2,9 +2,9 @@
 
 #include <algorithm>
 
-#include <nlohmann/json.hpp>
 #include <spdlog/fmt/fmt.h>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include "domain/ids.hpp"
 #include "pipeline/alert_event.hpp"
@@ -32,8 +32,10 @@ HaDiscoverySettings discovery_settings(const MqttConfig& mqtt) {
     s.state_prefix = mqtt.state_prefix;
     // In a share group any hub may take a device's next reading: its availability then rests on
     // the device alone (and the offline rule), not on the hub that announced it.
-    if (mqtt.share_group.empty()) s.hub_status_topic = daemon_status_topic(mqtt, "hub");
-    else s.hub_status_topic.clear();
+    if (mqtt.share_group.empty())
+        s.hub_status_topic = daemon_status_topic(mqtt, "hub");
+    else
+        s.hub_status_topic.clear();
     return s;
 }
 
@@ -51,7 +53,8 @@ IngestPipeline::IngestPipeline(const Config& config, IngestPorts ports, IngestMe
       enricher_(ports.lookup, config.hub.cache_size, config.hub.unknown_device_ttl.count(), ports.clock),
       partition_(DevicePartition::parse(config.hub.partition).value_or(DevicePartition{})),
       decoder_(config.mqtt.reading_topic, config.mqtt.device_topics, parser_limits(config.hub), ports.tasmota_zone),
-      announcer_(discovery_settings(config.mqtt), !config.mqtt.discovery_prefix.empty(), ports.sink, config.hub.cache_size),
+      announcer_(discovery_settings(config.mqtt), !config.mqtt.discovery_prefix.empty(), ports.sink,
+                 config.hub.cache_size),
       rules_(std::make_shared<const ThresholdsConfig>(config.thresholds), ports.local_days),
       // Every reading of one message goes into the same batch.
       batch_(std::max(config.hub.batch_size, kMaxReadingsPerMessage), config.hub.flush_interval.count()) {
@@ -97,8 +100,10 @@ IngestPipeline::Offer IngestPipeline::offer(std::int64_t received_ms, std::strin
         auto status = enricher_.resolve(decoded_.presence->device_id);
         if (status == LookupStatus::unavailable) return stall();
         const DeviceRecord* device = enricher_.record(decoded_.presence->device_id);
-        if (status == LookupStatus::found && device) announcer_.on_presence(*device, decoded_.presence->online);
-        else if (readings.empty()) ++metrics_.ignored;
+        if (status == LookupStatus::found && device)
+            announcer_.on_presence(*device, decoded_.presence->online);
+        else if (readings.empty())
+            ++metrics_.ignored;
     }
     // One reading (the usual case) is enriched directly: enrich() changes nothing unless it finds it.
     for (std::size_t i = 0; readings.size() > 1 && i < readings.size(); ++i) {
@@ -187,17 +192,20 @@ void IngestPipeline::publish_alerts() {
         if (i >= alerts_.size()) continue;
         const auto& a = alerts_[i];
         ++(a.state == AlertState::firing ? metrics_.alerts_fired : metrics_.alerts_resolved);
-        ports_.sink.publish(config_.mqtt.alert_prefix + "/" + a.user_id + "/" + a.device_id, alert_to_json(a), 1, false);
+        ports_.sink.publish(config_.mqtt.alert_prefix + "/" + a.user_id + "/" + a.device_id, alert_to_json(a), 1,
+                            false);
         log()->info("alert {} {} on {}: {}", rule_name(a.rule), alert_state_name(a.state), a.device_id, a.message);
     }
 }
 
-void IngestPipeline::reject(std::string_view topic, std::string_view payload, std::int64_t received_ms, const Reject& why) {
+void IngestPipeline::reject(std::string_view topic, std::string_view payload, std::int64_t received_ms,
+                            const Reject& why) {
     ++metrics_.rejected[static_cast<std::size_t>(why.reason)];
     // Token bucket: a flood of bad input must not become a flood of dead letters.
     auto now = ports_.clock.steady_ms();
     double rate = config_.mqtt.deadletter_rate;
-    deadletter_tokens_ = std::min(std::max(1.0, rate), deadletter_tokens_ + static_cast<double>(now - deadletter_refill_ms_) * rate / 1000.0);
+    deadletter_tokens_ = std::min(
+        std::max(1.0, rate), deadletter_tokens_ + static_cast<double>(now - deadletter_refill_ms_) * rate / 1000.0);
     deadletter_refill_ms_ = now;
     if (deadletter_tokens_ < 1.0) {
         ++metrics_.deadletter_dropped;
@@ -212,8 +220,8 @@ void IngestPipeline::reject(std::string_view topic, std::string_view payload, st
         {"payload", std::string(payload.substr(0, kDeadletterPayloadBytes))},
         {"payload_bytes", payload.size()},
     };
-    ports_.sink.publish(config_.mqtt.deadletter_topic, letter.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-                        0, false);
+    ports_.sink.publish(config_.mqtt.deadletter_topic,
+                        letter.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), 0, false);
     log()->debug("rejected {} ({}): {}", topic, reject_reason_name(why.reason), why.detail);
 }
 

@@ -14,9 +14,9 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "domain/device_partition.hpp"
 #include "pipeline/batcher.hpp"
 #include "pipeline/device_announcer.hpp"
-#include "domain/device_partition.hpp"
 #include "pipeline/enricher.hpp"
 #include "pipeline/ingest_metrics.hpp"
 #include "pipeline/message_sink.hpp"
@@ -61,7 +61,9 @@ public:
     bool has_work() const { return !batch_.empty() || !alerts_.empty(); }
     bool batch_full() const { return batch_.full(); }
     bool batch_due(std::int64_t steady_ms) const { return batch_.due(steady_ms); }
-    std::int64_t wait_ms(std::int64_t steady_ms, std::int64_t idle_ms) const { return batch_.wait_ms(steady_ms, idle_ms); }
+    std::int64_t wait_ms(std::int64_t steady_ms, std::int64_t idle_ms) const {
+        return batch_.wait_ms(steady_ms, idle_ms);
+    }
 
     // The registry changed or removed a device: forget what was cached and, if removed, its rules.
     void device_changed(const std::string& device_id, bool removed);
@@ -86,9 +88,9 @@ private:
     RuleEngine rules_;
     DecodedMessage decoded_;  // reused decode target
     Batcher<EnrichedReading> batch_;
-    std::vector<Alert> alerts_;                // transitions waiting to be stored with the next batch
-    std::vector<std::size_t> fresh_alerts_;    // of those, the ones stored for the first time
-    bool store_failing_ = false;               // logged once per episode
+    std::vector<Alert> alerts_;              // transitions waiting to be stored with the next batch
+    std::vector<std::size_t> fresh_alerts_;  // of those, the ones stored for the first time
+    bool store_failing_ = false;             // logged once per episode
     std::unordered_map<std::string, std::size_t> last_in_batch_;  // device -> index, for state messages
     std::string message_;                                         // reused JSON buffer
     double deadletter_tokens_ = 0;

@@ -20,8 +20,8 @@
 
 #include "domain/payload_format.hpp"
 #include "domain/reading.hpp"
-#include "pipeline/reject.hpp"
 #include "domain/topic_filter.hpp"
+#include "pipeline/reject.hpp"
 
 namespace energyhub {
 

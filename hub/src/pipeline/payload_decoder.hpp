@@ -10,9 +10,9 @@
 #include <vector>
 
 #include "domain/payload_format.hpp"
+#include "domain/topic_filter.hpp"
 #include "pipeline/payload_adapter.hpp"
 #include "pipeline/reading_parser.hpp"
-#include "domain/topic_filter.hpp"
 #include "util/time_zone.hpp"
 
 namespace energyhub {

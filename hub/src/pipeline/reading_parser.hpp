@@ -14,10 +14,10 @@
 #include <string_view>
 
 #include "domain/reading.hpp"
+#include "domain/topic_pattern.hpp"
 #include "pipeline/json_input.hpp"
 #include "pipeline/payload_adapter.hpp"
 #include "pipeline/reject.hpp"
-#include "domain/topic_pattern.hpp"
 
 namespace energyhub {
 

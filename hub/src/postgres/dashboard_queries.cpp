@@ -156,7 +156,8 @@ std::optional<std::vector<DayView>> DashboardQueries::daily(const std::string& d
         if (out.empty()) return std::nullopt;  // no such device
         for (const auto& r : tx.exec_params(kDailySql, device_id, days)) {
             const auto day = r[0].as<std::string>();
-            auto it = std::lower_bound(out.begin(), out.end(), day, [](const DayView& d, const std::string& v) { return d.day < v; });
+            auto it = std::lower_bound(out.begin(), out.end(), day,
+                                       [](const DayView& d, const std::string& v) { return d.day < v; });
             if (it == out.end() || it->day != day) continue;
             const auto hour = r[1].as<int>();
             const auto wh = r[2].as<double>();

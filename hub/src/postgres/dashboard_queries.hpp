@@ -2,8 +2,8 @@
 // The read-only queries behind the hub's dashboard and JSON API. HTTP handlers run on the server's
 // threads while a libpq connection is not thread-safe: one session, used under a mutex, reopened
 // after a failure. Every query is a short read-only transaction.
-#include <cstdint>
 #include <array>
+#include <cstdint>
 #include <mutex>
 #include <optional>
 #include <string>

@@ -19,7 +19,9 @@ namespace {
 template <auto Free>
 struct Deleter {
     template <typename T>
-    void operator()(T* p) const { Free(p); }
+    void operator()(T* p) const {
+        Free(p);
+    }
 };
 using X509Ptr = std::unique_ptr<X509, Deleter<X509_free>>;
 using KeyPtr = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY_free>>;
@@ -59,7 +61,8 @@ DeviceCertificate issue_device_certificate(const std::string& device_id, const s
                                            const std::string& ca_key_file, int days) {
     X509Ptr ca(PEM_read_bio_X509(open_file(ca_cert_file, "device_ca.cert_file").get(), nullptr, nullptr, nullptr));
     if (!ca) fail("device_ca.cert_file '" + ca_cert_file + "' is not a PEM certificate");
-    KeyPtr ca_key(PEM_read_bio_PrivateKey(open_file(ca_key_file, "device_ca.key_file").get(), nullptr, nullptr, nullptr));
+    KeyPtr ca_key(
+        PEM_read_bio_PrivateKey(open_file(ca_key_file, "device_ca.key_file").get(), nullptr, nullptr, nullptr));
     if (!ca_key) fail("device_ca.key_file '" + ca_key_file + "' is not an unencrypted PEM private key");
     if (X509_check_private_key(ca.get(), ca_key.get()) != 1)
         fail("device_ca.key_file '" + ca_key_file + "' is not the key of device_ca.cert_file '" + ca_cert_file + "'");
@@ -68,7 +71,8 @@ DeviceCertificate issue_device_certificate(const std::string& device_id, const s
     if (!key) fail("cannot make a key");
     X509Ptr cert(X509_new());
     BnPtr serial(BN_new());
-    if (!cert || !serial || X509_set_version(cert.get(), 2) != 1 || BN_rand(serial.get(), 127, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY) != 1 ||
+    if (!cert || !serial || X509_set_version(cert.get(), 2) != 1 ||
+        BN_rand(serial.get(), 127, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY) != 1 ||
         !BN_to_ASN1_INTEGER(serial.get(), X509_get_serialNumber(cert.get())))
         fail("cannot start a certificate");
     X509_gmtime_adj(X509_getm_notBefore(cert.get()), -300);  // a device clock a little behind
@@ -76,7 +80,8 @@ DeviceCertificate issue_device_certificate(const std::string& device_id, const s
     X509_NAME* name = X509_get_subject_name(cert.get());
     if (X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(device_id.c_str()),
                                    -1, -1, 0) != 1 ||
-        X509_set_issuer_name(cert.get(), X509_get_subject_name(ca.get())) != 1 || X509_set_pubkey(cert.get(), key.get()) != 1)
+        X509_set_issuer_name(cert.get(), X509_get_subject_name(ca.get())) != 1 ||
+        X509_set_pubkey(cert.get(), key.get()) != 1)
         fail("cannot fill in the certificate");
     X509V3_CTX ctx;
     X509V3_set_ctx(&ctx, ca.get(), cert.get(), nullptr, nullptr, 0);
@@ -89,7 +94,8 @@ DeviceCertificate issue_device_certificate(const std::string& device_id, const s
 
     DeviceCertificate out;
     out.cert_pem = pem_of([&](BIO* b) { return PEM_write_bio_X509(b, cert.get()); });
-    out.key_pem = pem_of([&](BIO* b) { return PEM_write_bio_PrivateKey(b, key.get(), nullptr, nullptr, 0, nullptr, nullptr); });
+    out.key_pem =
+        pem_of([&](BIO* b) { return PEM_write_bio_PrivateKey(b, key.get(), nullptr, nullptr, 0, nullptr, nullptr); });
     return out;
 }
 

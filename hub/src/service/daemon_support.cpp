@@ -23,7 +23,8 @@ std::unique_ptr<HttpServer> start_http(const HttpConfig& config, const std::stri
     });
     if (routes) routes(*http);
     http->start();
-    spdlog::get("energyhub")->info("http listening on {}:{}{}", http->host(), http->port(), http->tls() ? " (https)" : "");
+    spdlog::get("energyhub")
+        ->info("http listening on {}:{}{}", http->host(), http->port(), http->tls() ? " (https)" : "");
     return http;
 }
 
@@ -39,7 +40,8 @@ void watchdog_loop(const std::atomic<bool>& stopping, const std::function<bool()
     }
 }
 
-bool serve_until_stopped(ShutdownSignals& signals, MqttClient& mqtt, std::atomic<bool>& stopping, const DaemonHooks& hooks) {
+bool serve_until_stopped(ShutdownSignals& signals, MqttClient& mqtt, std::atomic<bool>& stopping,
+                         const DaemonHooks& hooks) {
     std::thread signal_thread([&] {
         const char* why = signals.wait([&] {
             try {

@@ -32,17 +32,18 @@ void watchdog_loop(const std::atomic<bool>& stopping, const std::function<bool()
 struct DaemonHooks {
     std::shared_ptr<spdlog::logger> log;
     std::string config_path;
-    const char* ready_status = "running";          // sd_notify STATUS= once serving
-    std::function<void(const Config&)> reload;     // SIGHUP, after the log level (may be empty)
-    std::function<void()> stop;                    // a stop request: wake the daemon's loops
-    std::function<void()> connected;               // once the broker answered, before READY
-    std::function<bool()> alive;                   // the daemon's own loop is turning
+    const char* ready_status = "running";       // sd_notify STATUS= once serving
+    std::function<void(const Config&)> reload;  // SIGHUP, after the log level (may be empty)
+    std::function<void()> stop;                 // a stop request: wake the daemon's loops
+    std::function<void()> connected;            // once the broker answered, before READY
+    std::function<bool()> alive;                // the daemon's own loop is turning
 };
 
 // Serves until SIGTERM or SIGINT (or ShutdownSignals::request_shutdown()): connects `mqtt`
 // (giving up when asked to stop), tells systemd READY, feeds the watchdog while `alive`, and on
 // the stop sets `stopping`, calls hooks.stop and tells systemd STOPPING. Returns whether the
 // broker had been reached.
-bool serve_until_stopped(ShutdownSignals& signals, MqttClient& mqtt, std::atomic<bool>& stopping, const DaemonHooks& hooks);
+bool serve_until_stopped(ShutdownSignals& signals, MqttClient& mqtt, std::atomic<bool>& stopping,
+                         const DaemonHooks& hooks);
 
 }  // namespace energyhub

@@ -81,7 +81,9 @@ void add_dashboard_routes(HttpServer& server, const Config& config) {
     auto db = std::make_shared<postgres::DashboardQueries>(config.postgres.dsn);
     const Clock* clock = &SystemClock::instance();
 
-    auto page = [](const HttpRequest&) { return HttpResponse{200, "text/html; charset=utf-8", std::string(dashboard_page())}; };
+    auto page = [](const HttpRequest&) {
+        return HttpResponse{200, "text/html; charset=utf-8", std::string(dashboard_page())};
+    };
     server.get("/", page);
     server.get("/dashboard", page);
     server.public_path("/");
@@ -108,7 +110,8 @@ void add_dashboard_routes(HttpServer& server, const Config& config) {
 
     server.get("/api/devices/([^/]+)/usage", [db, clock](const HttpRequest& req) {
         const auto& id = req.captures.at(0);
-        if (!is_valid_reading_device_id(id)) return problem(400, "device id must match [A-Za-z0-9_.-]{1,64}, optionally :<channel>");
+        if (!is_valid_reading_device_id(id))
+            return problem(400, "device id must match [A-Za-z0-9_.-]{1,64}, optionally :<channel>");
         auto since_text = query(req, "since");
         if (since_text.empty()) since_text = "24h";
         auto since = parse_duration(since_text);
@@ -126,7 +129,8 @@ void add_dashboard_routes(HttpServer& server, const Config& config) {
                 {"hour", format_iso8601(h.hour_ms)},
                 {"energy_wh", h.energy_wh},
                 {"export_wh", h.export_wh},
-                {"power_avg_w", h.power_samples > 0 ? json(h.power_sum / static_cast<double>(h.power_samples)) : json(nullptr)},
+                {"power_avg_w",
+                 h.power_samples > 0 ? json(h.power_sum / static_cast<double>(h.power_samples)) : json(nullptr)},
                 {"power_max_w", number_or_null(h.power_max)},
                 {"power_min_w", number_or_null(h.power_min)},
                 {"samples", h.samples},
@@ -144,7 +148,8 @@ void add_dashboard_routes(HttpServer& server, const Config& config) {
     const Tariff tariff = config.insights.tariff;
     server.get("/api/devices/([^/]+)/daily", [db, tariff](const HttpRequest& req) {
         const auto& id = req.captures.at(0);
-        if (!is_valid_reading_device_id(id)) return problem(400, "device id must match [A-Za-z0-9_.-]{1,64}, optionally :<channel>");
+        if (!is_valid_reading_device_id(id))
+            return problem(400, "device id must match [A-Za-z0-9_.-]{1,64}, optionally :<channel>");
         int days = kDefaultDays;
         if (auto text = query(req, "days"); !text.empty()) {
             auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), days);
@@ -158,11 +163,14 @@ void add_dashboard_routes(HttpServer& server, const Config& config) {
         double total = 0, total_export = 0, total_cost = 0;
         for (const auto& d : *rows) {
             double cost = 0;
-            for (int h = 0; h < 24; ++h) cost += d.energy_by_hour_wh[static_cast<std::size_t>(h)] / 1000.0 * tariff.price_at_hour(h);
+            for (int h = 0; h < 24; ++h)
+                cost += d.energy_by_hour_wh[static_cast<std::size_t>(h)] / 1000.0 * tariff.price_at_hour(h);
             total += d.energy_wh;
             total_export += d.export_wh;
             total_cost += cost;
-            out.push_back({{"day", d.day}, {"energy_wh", d.energy_wh}, {"export_wh", d.export_wh},
+            out.push_back({{"day", d.day},
+                           {"energy_wh", d.energy_wh},
+                           {"export_wh", d.export_wh},
                            {"cost", priced ? json(cost) : json(nullptr)}});
         }
         return answer(200, json{{"device_id", id},

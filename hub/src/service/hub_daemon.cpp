@@ -6,15 +6,15 @@
 
 #include <spdlog/spdlog.h>
 
-#include "service/dashboard_api.hpp"
 #include "http/health.hpp"
 #include "http/http_server.hpp"
 #include "mqtt/mqtt_client.hpp"
 #include "pipeline/spool.hpp"
 #include "service/daemon_support.hpp"
+#include "service/dashboard_api.hpp"
 #include "service/hub_metrics.hpp"
-#include "service/outbox.hpp"
 #include "service/ingest_worker.hpp"
+#include "service/outbox.hpp"
 #include "util/logging.hpp"
 #include "util/signals.hpp"
 #include "util/systemd.hpp"

@@ -5,8 +5,8 @@
 
 #include "http/health.hpp"
 #include "mqtt/mqtt_client.hpp"
-#include "pipeline/spool.hpp"
 #include "pipeline/ingest_metrics.hpp"
+#include "pipeline/spool.hpp"
 
 namespace energyhub {
 

@@ -57,7 +57,8 @@ bool IngestWorker::load_rule_state() {
         auto& rules = pipeline_.rules();
         const auto& partition = pipeline_.partition();
         for (const auto& d : postgres::recently_seen_devices(conn, kSeenDeviceDays))
-            if (partition.owns(d.device_id)) rules.seed_device(d.device_id, d.user_id, d.type, d.last_seen_ms, started_ms_);
+            if (partition.owns(d.device_id))
+                rules.seed_device(d.device_id, d.user_id, d.type, d.last_seen_ms, started_ms_);
         for (const auto& a : postgres::firing_alerts(conn))
             if (partition.owns(a.device_id)) rules.restore_firing(a);
         rules_loaded_ = true;
@@ -137,9 +138,7 @@ IngestWorker::Step IngestWorker::handle(std::int64_t received_ms, std::string_vi
 // any two loses nothing (the spool replays, the primary key drops what was stored already).
 bool IngestWorker::flush() {
     switch (pipeline_.store()) {
-        case IngestPipeline::Store::unavailable:
-            metrics_.postgres_up = false;
-            return false;
+        case IngestPipeline::Store::unavailable: metrics_.postgres_up = false; return false;
         case IngestPipeline::Store::stored:
             metrics_.postgres_up = true;
             // The spool first: room for the arrival callback does not wait on anything else.
@@ -171,7 +170,8 @@ void IngestWorker::watch_registry() {
 void IngestWorker::maintain_partitions() {
     auto dropped = store_.partitions().maintain(session_.conn(), clock_.now_ms(), config_.hub.partitions_ahead,
                                                 config_.hub.retention_days);
-    for (const auto& name : dropped) log()->info("dropped partition {} (older than {} days)", name, config_.hub.retention_days);
+    for (const auto& name : dropped)
+        log()->info("dropped partition {} (older than {} days)", name, config_.hub.retention_days);
 }
 
 void IngestWorker::housekeeping() {
@@ -213,10 +213,11 @@ void IngestWorker::housekeeping() {
     if (now >= next_stats_ms_) {
         if (next_stats_ms_ != 0) {
             auto spool = spool_.stats();
-            log()->info("received={} stored={} duplicates={} rejected={} batches={} store_failures={} spool_bytes={} cached_devices={}",
-                        metrics_.received.load(), metrics_.stored.load(), metrics_.duplicates.load(),
-                        metrics_.rejected_total(), metrics_.batches.load(), metrics_.store_failures.load(),
-                        spool.pending_bytes, enricher.cached());
+            log()->info(
+                "received={} stored={} duplicates={} rejected={} batches={} store_failures={} spool_bytes={} "
+                "cached_devices={}",
+                metrics_.received.load(), metrics_.stored.load(), metrics_.duplicates.load(), metrics_.rejected_total(),
+                metrics_.batches.load(), metrics_.store_failures.load(), spool.pending_bytes, enricher.cached());
         }
         next_stats_ms_ = now + kStatsMs;
     }

@@ -59,7 +59,8 @@ int parse_value(std::string_view s, const FieldSpec& f, std::string_view field_t
     int v = 0;
     if (std::isdigit(static_cast<unsigned char>(s.front()))) {
         auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-        if (ec != std::errc{} || ptr != s.data() + s.size()) fail(f, field_text, "'" + std::string(s) + "' is not a number");
+        if (ec != std::errc{} || ptr != s.data() + s.size())
+            fail(f, field_text, "'" + std::string(s) + "' is not a number");
     } else {
         int found = -1;
         for (int i = 0; i < f.name_count; ++i)
@@ -68,7 +69,8 @@ int parse_value(std::string_view s, const FieldSpec& f, std::string_view field_t
         v = found;
     }
     if (v < f.min || v > f.max)
-        fail(f, field_text, std::to_string(v) + " is out of range " + std::to_string(f.min) + "-" + std::to_string(f.max));
+        fail(f, field_text,
+             std::to_string(v) + " is out of range " + std::to_string(f.min) + "-" + std::to_string(f.max));
     return v;
 }
 
@@ -89,7 +91,8 @@ std::uint64_t parse_field(std::string_view text, const FieldSpec& f) {
             auto [ptr, ec] = std::from_chars(step_text.data(), step_text.data() + step_text.size(), step);
             if (step_text.empty() || ec != std::errc{} || ptr != step_text.data() + step_text.size() || step < 1 ||
                 step > f.max + 1)
-                fail(f, text, "step '" + std::string(step_text) + "' must be a number from 1 to " + std::to_string(f.max + 1));
+                fail(f, text,
+                     "step '" + std::string(step_text) + "' must be a number from 1 to " + std::to_string(f.max + 1));
             item = item.substr(0, slash);
             has_step = true;
         }
@@ -130,8 +133,10 @@ Span span_at(std::int64_t begin, const UtcOffsets& zone) {
     std::int64_t lo = begin, hi = probe;  // offset(lo) == offset, offset(hi) != offset
     while (hi - lo > 1) {
         const std::int64_t mid = lo + (hi - lo) / 2;
-        if (zone.offset_at(mid) == offset) lo = mid;
-        else hi = mid;
+        if (zone.offset_at(mid) == offset)
+            lo = mid;
+        else
+            hi = mid;
     }
     return {begin, hi, offset};
 }
@@ -145,8 +150,8 @@ CronSchedule CronSchedule::parse(std::string_view expression) {
     std::string expanded;
     if (!text.empty() && text.front() == '@') {
         static const std::pair<const char*, const char*> kShorthands[] = {
-            {"@yearly", "0 0 1 1 *"},  {"@annually", "0 0 1 1 *"}, {"@monthly", "0 0 1 * *"}, {"@weekly", "0 0 * * 0"},
-            {"@daily", "0 0 * * *"},   {"@midnight", "0 0 * * *"}, {"@hourly", "0 * * * *"}};
+            {"@yearly", "0 0 1 1 *"}, {"@annually", "0 0 1 1 *"}, {"@monthly", "0 0 1 * *"}, {"@weekly", "0 0 * * 0"},
+            {"@daily", "0 0 * * *"},  {"@midnight", "0 0 * * *"}, {"@hourly", "0 * * * *"}};
         for (const auto& [name, value] : kShorthands)
             if (iequals(text, name)) expanded = value;
         if (expanded.empty()) throw CronError("unknown shorthand '" + std::string(text) + "'");
@@ -165,7 +170,8 @@ CronSchedule CronSchedule::parse(std::string_view expression) {
         rest.remove_prefix(n);
     }
     if (fields.size() != 5)
-        throw CronError("needs 5 fields (minute hour day-of-month month day-of-week), found " + std::to_string(fields.size()));
+        throw CronError("needs 5 fields (minute hour day-of-month month day-of-week), found " +
+                        std::to_string(fields.size()));
 
     CronSchedule c;
     c.text_ = std::string(text);
@@ -270,7 +276,8 @@ std::optional<std::int64_t> CronSchedule::next_after(std::int64_t utc_seconds, c
     return std::nullopt;
 }
 
-std::optional<std::int64_t> CronSchedule::latest_in(std::int64_t after_utc, std::int64_t at_utc, const UtcOffsets& zone) const {
+std::optional<std::int64_t> CronSchedule::latest_in(std::int64_t after_utc, std::int64_t at_utc,
+                                                    const UtcOffsets& zone) const {
     if (at_utc <= after_utc) return std::nullopt;
     // Search growing windows back from `at`, so a frequent schedule long overdue costs little.
     static constexpr std::int64_t kWindows[] = {3600, kDay, 8 * kDay, 32 * kDay, 367 * kDay, kHorizon};

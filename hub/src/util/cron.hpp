@@ -53,11 +53,11 @@ private:
     std::string text_;
     std::bitset<60> minutes_;
     std::bitset<24> hours_;
-    std::bitset<32> days_;    // 1..31
-    std::bitset<13> months_;  // 1..12
-    std::bitset<7> weekdays_; // 0 = Sunday
-    bool any_day_ = true;     // day-of-month field was '*'
-    bool any_weekday_ = true; // day-of-week field was '*'
+    std::bitset<32> days_;     // 1..31
+    std::bitset<13> months_;   // 1..12
+    std::bitset<7> weekdays_;  // 0 = Sunday
+    bool any_day_ = true;      // day-of-month field was '*'
+    bool any_weekday_ = true;  // day-of-week field was '*'
     bool wall_clock_ = false;
 };
 

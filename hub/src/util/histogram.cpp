@@ -10,8 +10,7 @@ void Histogram::observe(double value) {
     counts_[i].fetch_add(1, std::memory_order_relaxed);
     count_.fetch_add(1, std::memory_order_relaxed);
     double old = sum_.load(std::memory_order_relaxed);
-    while (!sum_.compare_exchange_weak(old, old + value, std::memory_order_relaxed)) {
-    }
+    while (!sum_.compare_exchange_weak(old, old + value, std::memory_order_relaxed)) {}
 }
 
 }  // namespace energyhub

@@ -18,15 +18,18 @@ bool is_loopback_host(std::string_view host) {
     if (host.substr(0, 4) != "127.") return false;
     int dots = 0;
     for (char c : host) {
-        if (c == '.') ++dots;
-        else if (c < '0' || c > '9') return false;
+        if (c == '.')
+            ++dots;
+        else if (c < '0' || c > '9')
+            return false;
     }
     return dots == 3;
 }
 
 std::pair<std::string, int> parse_listen_address(const std::string& listen) {
     auto colon = listen.rfind(':');
-    if (colon == std::string::npos || colon == 0) throw std::invalid_argument("listen address must be host:port: " + listen);
+    if (colon == std::string::npos || colon == 0)
+        throw std::invalid_argument("listen address must be host:port: " + listen);
     std::string host = listen.substr(0, colon);
     if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
     int port = -1;
