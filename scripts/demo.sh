@@ -6,8 +6,9 @@
 # payload, and print what was stored, the home's import and export, the alert and its email, the
 # insights and the counters.
 #
-# Usage: scripts/demo.sh [--seconds N] [--devices N] [--keep]
+# Usage: scripts/demo.sh [--seconds N] [--devices N] [--tls] [--keep]
 #        scripts/demo.sh --stop
+#   --tls   devices and daemons reach the broker over TLS (the stack's private CA)
 #   --keep  leave everything running afterwards (servers, hub, notifier, insights and a slow
 #           simulator) and print where to look; --stop stops it all
 set -euo pipefail
@@ -17,13 +18,15 @@ SECONDS_TO_RUN=20
 DEVICES=20
 KEEP=0
 STOP=0
+TLS=0
 while (($#)); do
     case $1 in
         --seconds) SECONDS_TO_RUN=$2; shift 2 ;;
         --devices) DEVICES=$2; shift 2 ;;
         --keep) KEEP=1; shift ;;
+        --tls) TLS=1; shift ;;
         --stop) STOP=1; shift ;;
-        -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "demo: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -36,7 +39,8 @@ DEMO_DIR=$RUN_DIR/demo
 # Stops the demo's daemons and simulators (pid files in the demo folder).
 stop_processes() {
     local f pid
-    for f in "$DEMO_DIR"/*.pid; do
+    # The simulators first: nothing is published for a hub that is already gone.
+    for f in "$DEMO_DIR"/sim.pid "$DEMO_DIR"/house-sim.pid "$DEMO_DIR"/*.pid; do
         [[ -e "$f" ]] || continue
         pid=$(cat "$f")
         if kill -TERM "$pid" 2>/dev/null; then
@@ -72,6 +76,15 @@ export ENERGYHUB_STATE_DIR=$DEMO_DIR/state
 export ENERGYHUB_CONFIG=$DEMO_DIR/energyhub.yaml
 HTTP_PORT=${ENERGYHUB_DEMO_HTTP_PORT:-18080}
 SECRETS=$DEMO_DIR/device-secrets
+# How clients reach the broker: plain on loopback, or (--tls) its TLS listener with the stack's CA.
+if ((TLS)); then
+    export ENERGYHUB_MQTT_URI=$ENERGYHUB_MQTTS_URI
+    SIM_TLS=(--ca-file "$ENERGYHUB_TLS_DIR/ca.crt")
+    CLIENT=(-h localhost -p "${ENERGYHUB_MQTTS_URI##*:}" --cafile "$ENERGYHUB_TLS_DIR/ca.crt")
+else
+    SIM_TLS=()
+    CLIENT=(-h 127.0.0.1 -p "$ENERGYHUB_MQTT_PORT")
+fi
 
 # The sample config (it reads the servers' addresses from the environment) with a threshold for
 # the demo kettle, each daemon's account from its environment, and the HTTP listeners.
@@ -80,6 +93,9 @@ sed -e 's|^  devices: {} .*|  devices: {alice-kettle: {power_above: {watts: 2000
     -e 's|^  # password: \.\.\.$|  password: ${ENERGYHUB_MQTT_PASSWORD:-}|' \
     -e 's|^  url: ${ENERGYHUB_OLLAMA_URL:-http://127.0.0.1:11434}|  url: ${ENERGYHUB_OLLAMA_URL:-}|' \
     config/energyhub.yaml >"$ENERGYHUB_CONFIG"
+if ((TLS)); then
+    sed -i "s|^  tasmota_timezone: .*|&\n  tls: {ca_file: $ENERGYHUB_TLS_DIR/ca.crt}|" "$ENERGYHUB_CONFIG"
+fi
 cat >>"$ENERGYHUB_CONFIG" <<YAML
 
 http:
@@ -114,11 +130,16 @@ KETTLE_SECRET=$("$ENERGYHUB" device secret alice-kettle | sed -n 's/^mqtt passwo
 secret_of() { awk -F'\t' -v id="$1" '$1 == id { print $2 }' "$SECRETS"; }
 
 echo "== broker: Mosquitto with the energyhub plugin on port $ENERGYHUB_MQTT_PORT (log: $ENERGYHUB_RUN_DIR/mosquitto.log)"
-ENERGYHUB_BROKER_PLUGIN=$PLUGIN ENERGYHUB_BROKER_PLUGIN_DSN=$ENERGYHUB_PG_DSN scripts/stack.sh restart-one mosquitto >/dev/null
-for _ in $(seq 1 100); do grep -q "energyhub: broker plugin ready" "$ENERGYHUB_RUN_DIR/mosquitto.log" && break; sleep 0.2; done
-grep -q "energyhub: broker plugin ready" "$ENERGYHUB_RUN_DIR/mosquitto.log" ||
-    { echo "demo: the broker plugin did not start (see $ENERGYHUB_RUN_DIR/mosquitto.log)" >&2; exit 1; }
-tail -n 1000 "$ENERGYHUB_RUN_DIR/mosquitto.log" | grep "energyhub: broker plugin ready" | tail -1
+# With a fresh broker database too: sessions kept from an earlier run would replay its messages.
+scripts/stack.sh stop-one mosquitto >/dev/null
+rm -f "$ENERGYHUB_RUN_DIR/mosquitto/mosquitto.db"
+BROKER_LOG=$ENERGYHUB_RUN_DIR/mosquitto.log
+log_from=$(($(stat -c %s "$BROKER_LOG" 2>/dev/null || echo 0) + 1))  # this start's lines only
+ENERGYHUB_BROKER_PLUGIN=$PLUGIN ENERGYHUB_BROKER_PLUGIN_DSN=$ENERGYHUB_PG_DSN scripts/stack.sh start-one mosquitto >/dev/null
+broker_says() { tail -c "+$log_from" "$BROKER_LOG" | grep "$1"; }
+for _ in $(seq 1 100); do broker_says "energyhub: broker plugin ready" >/dev/null && break; sleep 0.2; done
+broker_says "energyhub: broker plugin ready" ||
+    { echo "demo: the broker plugin did not start (see $BROKER_LOG)" >&2; exit 1; }
 
 # start NAME ARGS...: one background process of the demo, with a pid file and a log.
 start() {
@@ -152,16 +173,16 @@ wait_log notifier "subscribed to"
 
 echo "== simulator: six days of history, then $DEVICES devices at one reading a second for ${SECONDS_TO_RUN}s,"
 echo "   and a whole home (a Shelly Pro 3EM with rooftop solar, sunniest now); every device logs in as itself"
-"$SIM" --uri "$ENERGYHUB_MQTT_URI" --secrets "$SECRETS" --devices 1 --device-prefix home --users 1 --profile house \
+"$SIM" --uri "$ENERGYHUB_MQTT_URI" "${SIM_TLS[@]}" --secrets "$SECRETS" --devices 1 --device-prefix home --users 1 --profile house \
     --format shelly --history 6d --history-step 15m --pv-noon "$(date -u +%H)" --rate 0.5 --duration "$SECONDS_TO_RUN" \
     --qos 1 --log-level warn &
 HOUSE_SIM=$!
-"$SIM" --uri "$ENERGYHUB_MQTT_URI" --secrets "$SECRETS" --devices "$DEVICES" --device-prefix demo --users 4 --rate 1 \
+"$SIM" --uri "$ENERGYHUB_MQTT_URI" "${SIM_TLS[@]}" --secrets "$SECRETS" --devices "$DEVICES" --device-prefix demo --users 4 --rate 1 \
     --history 6d --history-step 15m --duration "$SECONDS_TO_RUN" --qos 1 --log-level warn
 wait "$HOUSE_SIM" || true
 
 echo "== what the broker refuses"
-as_device() { mosquitto_pub -h 127.0.0.1 -p "$ENERGYHUB_MQTT_PORT" -V mqttv5 -q 1 -i "$1" -u "$1" -P "$2" "${@:3}"; }
+as_device() { mosquitto_pub "${CLIENT[@]}" -V mqttv5 -q 1 -i "$1" -u "$1" -P "$2" "${@:3}"; }
 SPOOF_TS=$(date -u -d '-1 min' +%Y-%m-%dT%H:%M:%SZ)
 echo "demo-00001 publishes a reading as demo-00002:"
 as_device demo-00001 "$(secret_of demo-00001)" -t energy/demo-00002/reading \
@@ -181,7 +202,7 @@ psql "$ENERGYHUB_PG_DSN" -c "SELECT user_id, count(DISTINCT device_id) AS device
 echo "the spoofed reading (9999 W for demo-00002): $(psql "$ENERGYHUB_PG_DSN" -Atc \
     "SELECT count(*) FROM readings WHERE device_id = 'demo-00002' AND power_w = 9999") stored"
 echo "== the broker's counters"
-grep "energyhub: logins" "$ENERGYHUB_RUN_DIR/mosquitto.log" | tail -1 | sed 's/.*energyhub: /  /'
+broker_says "energyhub: logins" | tail -1 | sed 's/.*energyhub: /  /'
 echo "== hourly usage of demo-00001, last 24 hours"
 "$ENERGYHUB" usage --device demo-00001 --since 24h | tail -n 6
 echo "== the whole home, home-00000, per day: taken from the grid and returned to it"
@@ -209,14 +230,14 @@ echo "== retained state of alice-kettle, as her dashboard account would read it"
 "$ENERGYHUB" account remove alice-dash >/dev/null 2>&1 || true
 DASH_PASSWORD=$("$ENERGYHUB" account add alice-dash --role dashboard --user alice | sed -n 's/^mqtt password: \([^ ]*\).*/\1/p')
 sleep 1.5  # the plugin picks up new accounts within a second
-mosquitto_sub -h 127.0.0.1 -p "$ENERGYHUB_MQTT_PORT" -u alice-dash -P "$DASH_PASSWORD" \
+mosquitto_sub "${CLIENT[@]}" -u alice-dash -P "$DASH_PASSWORD" \
     -t energy/alice/alice-kettle/state -C 1 -W 3 || true
 
 if ((KEEP)); then
     daemon insights
-    start sim "$SIM" --uri "$ENERGYHUB_MQTT_URI" --secrets "$SECRETS" --devices "$DEVICES" --device-prefix demo \
+    start sim "$SIM" --uri "$ENERGYHUB_MQTT_URI" "${SIM_TLS[@]}" --secrets "$SECRETS" --devices "$DEVICES" --device-prefix demo \
         --users 4 --rate 0.1 --duration 604800 --qos 1 --log-level warn
-    start house-sim "$SIM" --uri "$ENERGYHUB_MQTT_URI" --secrets "$SECRETS" --devices 1 --device-prefix home --users 1 \
+    start house-sim "$SIM" --uri "$ENERGYHUB_MQTT_URI" "${SIM_TLS[@]}" --secrets "$SECRETS" --devices 1 --device-prefix home --users 1 \
         --profile house --format shelly --pv-noon "$(date -u +%H)" --rate 0.2 --duration 604800 --qos 1 --log-level warn
     cat <<EOF
 == everything is still running
@@ -224,8 +245,8 @@ dashboard   http://127.0.0.1:$HTTP_PORT/        (health /health, metrics /metric
 mail        $ENERGYHUB_MAIL_URL
 logs        $DEMO_DIR/{hub,notifier,insights,sim}.log, broker: $ENERGYHUB_RUN_DIR/mosquitto.log
 config      $ENERGYHUB_CONFIG   (energyhub status --config $ENERGYHUB_CONFIG)
-MQTT        127.0.0.1:$ENERGYHUB_MQTT_PORT, e.g. as alice's dashboard:
-            mosquitto_sub -p $ENERGYHUB_MQTT_PORT -u alice-dash -P '$DASH_PASSWORD' -t 'energy/alice/#' -v
+MQTT        $ENERGYHUB_MQTT_URI, e.g. as alice's dashboard:
+            mosquitto_sub ${CLIENT[*]} -u alice-dash -P '$DASH_PASSWORD' -t 'energy/alice/#' -v
 stop        scripts/demo.sh --stop
 EOF
 else
