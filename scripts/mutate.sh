@@ -7,7 +7,8 @@
 # then per mutation: apply, build, run its tests, revert. One line per mutation, a summary, and a
 # non-zero exit when a mutation is missed or does not apply.
 #
-# Usage: scripts/mutate.sh [--list] [--no-baseline] [NAME...]   (NAME: a patch file without .patch)
+# Usage: scripts/mutate.sh [--list] [--check] [--no-baseline] [NAME...]   (NAME: a patch without .patch)
+#   --check  only whether every patch still applies to the tree (seconds; scripts/test.sh runs it)
 # A test is a ctest name (unit, integration.x, fault.x) or fuzz:<target> (scripts/fuzz.sh target).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,12 +20,13 @@ BUILD=$WORK/build
 
 field() { sed -n "s/^$2: *//p" "$1" | head -1; }
 
-list=0 baseline=1 names=()
+list=0 check=0 baseline=1 names=()
 for arg in "$@"; do
     case $arg in
         --list) list=1 ;;
+        --check) check=1 ;;
         --no-baseline) baseline=0 ;;
-        -h | --help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h | --help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         -*) echo "mutate: unknown option $arg" >&2; exit 2 ;;
         *) [[ -f $MUTATIONS_DIR/$arg.patch ]] || { echo "mutate: no mutation $arg" >&2; exit 2; }
            names+=("$arg") ;;
@@ -39,6 +41,15 @@ if ((list)); then
             "$(field "$MUTATIONS_DIR/$n.patch" Caught-by)"
     done
     exit 0
+fi
+
+if ((check)); then
+    stale=0
+    for n in "${names[@]}"; do
+        git apply --check "$MUTATIONS_DIR/$n.patch" 2>/dev/null || { echo "mutate: $n no longer applies: rewrite it for the code as it is now" >&2; stale=1; }
+    done
+    ((stale == 0)) && echo "mutate: all ${#names[@]} mutations apply"
+    exit "$stale"
 fi
 
 # The scratch clone follows the committed HEAD; unchanged files keep their timestamps.

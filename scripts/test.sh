@@ -18,10 +18,12 @@ if (($# > 0)); then
     ctest --test-dir "$BUILD_DIR" --output-on-failure "$@"
     exit
 fi
-# The whole suite: the format and bug checks of the last commit, every tier but the 10-minute
+# The whole suite: the format and bug checks of the last commit, that every mutation still
+# applies (the mutation run itself is scheduled: README, Tests), every tier but the 10-minute
 # soak (ctest -L soak), then the sanitizer passes and a short fuzzing run of every target (30 s
 # each; scripts/fuzz.sh for longer ones).
 scripts/lint.sh
+scripts/mutate.sh --check
 ctest --test-dir "$BUILD_DIR" --output-on-failure -LE soak
 scripts/sanitize.sh
 scripts/fuzz.sh
