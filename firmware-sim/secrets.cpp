@@ -1,9 +1,5 @@
 #include "secrets.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -11,6 +7,7 @@
 #include <stdexcept>
 
 #include "domain/ids.hpp"
+#include "util/private_file.hpp"
 
 namespace energyhub::sim {
 
@@ -39,18 +36,9 @@ DeviceSecrets read_secrets(const std::string& path) {
 }
 
 void write_secrets(const std::string& path, const DeviceSecrets& secrets) {
-    const auto tmp = path + ".tmp";
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) fail(tmp, std::strerror(errno));
     std::string text;
     for (const auto& [id, secret] : secrets) text += id + '\t' + secret + '\n';
-    const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
-    const int err = errno;
-    ::close(fd);
-    if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-        ::unlink(tmp.c_str());
-        fail(path, std::strerror(ok ? errno : err));
-    }
+    write_private_file(path, text);
 }
 
 }  // namespace energyhub::sim

@@ -1,10 +1,5 @@
 // user add/list, device add/list/remove, usage.
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <iostream>
 #include <optional>
 #include <stdexcept>
@@ -18,6 +13,7 @@
 #include "security/device_certificate.hpp"
 #include "util/clock.hpp"
 #include "util/duration.hpp"
+#include "util/private_file.hpp"
 
 namespace energyhub::app {
 
@@ -46,19 +42,6 @@ void with_registry(const std::string& config_path, int& exit_code, Fn fn) {
     } catch (const postgres::RegistryError& e) {
         std::cerr << "energyhub: " << e.what() << '\n';
         exit_code = 2;
-    }
-}
-
-// Written whole or not at all; a key is the device's to keep, readable by its owner only.
-void write_private_file(const std::string& path, const std::string& text, mode_t mode = 0600) {
-    const auto tmp = path + ".tmp";
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-    bool ok = fd >= 0 && ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-    if (fd >= 0) ok = ::close(fd) == 0 && ok;
-    if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-        const std::string why = std::strerror(errno);
-        ::unlink(tmp.c_str());
-        throw std::runtime_error("cannot write " + path + ": " + why);
     }
 }
 

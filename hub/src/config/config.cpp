@@ -90,8 +90,7 @@ void read_mqtt(Section s, MqttConfig& c) {
     if (c.uri.rfind("tcp://", 0) != 0 && c.uri.rfind("ssl://", 0) != 0 && c.uri.rfind("mqtt://", 0) != 0 &&
         c.uri.rfind("mqtts://", 0) != 0)
         s.fail(s.child("uri"), "mqtt.uri", "must start with tcp://, ssl://, mqtt:// or mqtts://");
-    if (tls.node().IsDefined() && !tls.node().IsNull() && c.uri.rfind("ssl://", 0) != 0 &&
-        c.uri.rfind("mqtts://", 0) != 0)
+    if (tls.node().IsDefined() && !tls.node().IsNull() && !is_tls_uri(c.uri))
         s.fail(tls.node(), "mqtt.tls", "needs an ssl:// or mqtts:// mqtt.uri");
     // Paho refuses a user name in the URI; and a password there would end up in logs.
     if (has_userinfo(c.uri))
@@ -255,6 +254,8 @@ Config load_config(const std::string& path) {
     text << in.rdbuf();
     return parse_config(text.str(), path);
 }
+
+bool is_tls_uri(const std::string& uri) { return uri.rfind("ssl://", 0) == 0 || uri.rfind("mqtts://", 0) == 0; }
 
 std::string daemon_status_topic(const MqttConfig& mqtt, std::string_view daemon) {
     std::string topic = mqtt.status_prefix + "/" + std::string(daemon);

@@ -59,6 +59,9 @@ struct MqttConfig {
     TlsConfig tls;                                   // for ssl:// and mqtts:// URIs
 };
 
+// An ssl:// or mqtts:// broker URI: the connection uses mqtt.tls.
+bool is_tls_uri(const std::string& uri);
+
 struct PostgresConfig {
     std::string dsn = "postgresql:///energyhub";
     std::chrono::milliseconds retry_max{5'000};

@@ -2,8 +2,6 @@
 
 namespace energyhub {
 
-bool is_tls_uri(const std::string& uri) { return uri.rfind("ssl://", 0) == 0 || uri.rfind("mqtts://", 0) == 0; }
-
 std::string paho_uri(const std::string& uri) {
     if (uri.rfind("mqtt://", 0) == 0) return "tcp://" + uri.substr(7);
     if (uri.rfind("mqtts://", 0) == 0) return "ssl://" + uri.substr(8);

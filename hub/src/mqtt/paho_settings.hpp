@@ -15,8 +15,6 @@ namespace energyhub {
 // already explained (which file was used to check what).
 mqtt::ssl_options paho_ssl_options(const TlsConfig& tls, std::function<void(const std::string&)> on_error);
 
-bool is_tls_uri(const std::string& uri);
-
 // Paho understands tcp:// and ssl://; the mqtt:// and mqtts:// spellings users know are mapped.
 std::string paho_uri(const std::string& uri);
 
