@@ -44,7 +44,7 @@ live_pid() {
     [[ -r "$pidfile" ]] || return 1
     read -r pid <"$pidfile" || true
     [[ "$pid" =~ ^[0-9]+$ ]] || return 1
-    cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+    cmdline=$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline") || return 1
     [[ "$cmdline" == *"$pattern"* ]] || return 1
     echo "$pid"
 }

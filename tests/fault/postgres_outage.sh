@@ -22,7 +22,7 @@ sleep 5
 start_server postgres
 log "PostgreSQL back after 30 s; the spool held $during, then $after bytes"
 finish_stream outage
-grep -q "storing .* readings failed, will retry" "$WORK_DIR/hub.log" || fail "no log line about the failed writes"
+grep -q "storing .* readings failed (unavailable), will retry" "$WORK_DIR/hub.log" || fail "no log line about the failed writes"
 
 start_stream crash 50 200 0
 sleep 0.7

@@ -30,7 +30,7 @@ struct Insight {
 // The retained insights/<user_id> payload.
 nlohmann::json insight_message(const Insight& insight);
 
-// Failures are exceptions (the database is unreachable or refuses): the caller retries later.
+// Failures are StoreErrors (the database is unreachable or refuses): the caller retries later.
 class InsightRepository {
 public:
     virtual ~InsightRepository() = default;

@@ -20,7 +20,8 @@ class NotificationQueue {
 public:
     virtual ~NotificationQueue() = default;
 
-    // Alerts not yet emailed and due for an attempt, grouped by user. Throws when the store is down.
+    // Alerts not yet emailed and due for an attempt, grouped by user. Throws StoreError when the store
+    // cannot answer (so may the others).
     virtual std::vector<UserQueue> due() = 0;
 
     // Locks the alerts for sending; false if another notifier has them or they were sent.

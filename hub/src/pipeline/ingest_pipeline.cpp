@@ -137,7 +137,9 @@ IngestPipeline::Store IngestPipeline::store() {
     auto outcome = ports_.store.write(batch_.items(), alerts_);
     if (!outcome.stored) {
         ++metrics_.store_failures;
-        if (!store_failing_) log()->warn("storing {} readings failed, will retry: {}", batch_.size(), outcome.error);
+        if (!store_failing_)
+            log()->warn("storing {} readings failed ({}), will retry: {}", batch_.size(), to_string(outcome.failure),
+                        outcome.error);
         store_failing_ = true;
         return Store::unavailable;
     }

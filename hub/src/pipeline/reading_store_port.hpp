@@ -7,6 +7,7 @@
 
 #include "domain/alert.hpp"
 #include "domain/reading.hpp"
+#include "domain/store_error.hpp"
 
 namespace energyhub {
 
@@ -17,8 +18,9 @@ struct StoreResult {
 };
 
 struct StoreOutcome {
-    bool stored = false;  // false: nothing was written, the store cannot answer now (error says why)
+    bool stored = false;  // false: nothing was written; failure and error say why
     StoreResult result;
+    StoreFailure failure = StoreFailure::unavailable;
     std::string error;
 };
 

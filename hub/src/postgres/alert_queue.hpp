@@ -14,13 +14,16 @@ class AlertQueue final : public NotificationQueue {
 public:
     AlertQueue(Session& session, const NotifierConfig& config) : session_(session), config_(config) {}
 
-    std::vector<UserQueue> due() override;  // throws pqxx exceptions
+    std::vector<UserQueue> due() override;  // failures are StoreErrors, as for every method
     // The claim holds a transaction with the rows locked; sent()/failed() commit it.
     bool claim(const std::vector<PendingAlert>& alerts) override;
     void sent(const std::string& message_id) override;
     bool failed(const std::string& error, bool retry) override;
 
 private:
+    template <typename F>
+    auto guarded(F&& f);
+
     Session& session_;
     const NotifierConfig& config_;
     std::unique_ptr<pqxx::work> claim_;

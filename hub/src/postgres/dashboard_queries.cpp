@@ -89,16 +89,11 @@ GROUP BY 1, 2
 
 }  // namespace
 
-// One query at a time on the shared session; a broken connection is reopened for the next call.
+// One query at a time on the shared session; a failed connection is reopened for the next call.
 template <typename F>
 auto DashboardQueries::with_connection(F f) {
     std::lock_guard lock(mutex_);
-    try {
-        return f(session_.conn());
-    } catch (const pqxx::broken_connection&) {
-        session_.reset();
-        throw;
-    }
+    return session_.run(f);
 }
 
 std::vector<DeviceView> DashboardQueries::devices(const std::string& user, std::size_t limit) {

@@ -22,11 +22,11 @@ public:
     explicit DeviceDirectory(Session& session) : session_(session) {}
 
     // nullopt for an unknown device. For a channel "<device>:<n>" the record is the device's and the
-    // counter the channel's. Throws pqxx exceptions when the database cannot answer.
+    // counter the channel's. Throws StoreError when the database cannot answer.
     std::optional<DeviceLookup> find(std::string_view device_id);
 
     // Devices added, changed or removed since the previous call. The first call only positions the
-    // cursor at the end of the log. Throws pqxx exceptions.
+    // cursor at the end of the log. Throws StoreError.
     std::vector<std::string> changes();
 
 private:

@@ -83,50 +83,66 @@ StoreOutcome ReadingStore::write(std::span<const EnrichedReading> batch, std::sp
     try {
         out.result = write_or_throw(batch, alerts);
         out.stored = true;
-    } catch (const std::exception& e) {
-        session_.reset();
+    } catch (const StoreError& e) {
+        out.failure = e.failure();
         out.error = e.what();
     }
     return out;
 }
 
 StoreResult ReadingStore::write_or_throw(std::span<const EnrichedReading> batch, std::span<const Alert> alerts) {
-    StoreResult result;
-    if (batch.empty() && alerts.empty()) return result;
-    auto& conn = session_.conn();
-    if (batch.empty()) {
+    if (batch.empty() && alerts.empty()) return {};
+    return session_.run([&](pqxx::connection& conn) {
+        StoreResult result;
+        if (batch.empty()) {
+            pqxx::work tx(conn);
+            result.new_alerts = insert_alerts(tx, alerts);
+            tx.commit();
+            return result;
+        }
+        if (staged_generation_ != session_.generation()) {
+            pqxx::nontransaction tx(conn);
+            tx.exec(
+                "CREATE TEMP TABLE IF NOT EXISTS readings_stage (LIKE readings INCLUDING DEFAULTS) ON COMMIT DELETE "
+                "ROWS");
+            staged_generation_ = session_.generation();
+            partitions_.forget();  // may have been dropped while we were away
+        }
+        std::set<std::int64_t> days;
+        for (const auto& e : batch) days.insert(day_start_ms(e.reading.ts_ms));
+        partitions_.ensure(conn, days);
+
+        encode(batch);
         pqxx::work tx(conn);
+        {
+            // tablewriter is deprecated in favour of stream_to, which formats row by row; the whole
+            // batch is already COPY text, and write_raw_line sends it in one call.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+            pqxx::tablewriter copy(tx, "readings_stage", kStageColumns.begin(), kStageColumns.end());
+#pragma GCC diagnostic pop
+            copy.write_raw_line(copy_text_);
+            copy.complete();
+        }
+        result.inserted = tx.exec(kMergeSql)[0][0].as<std::size_t>();
+        result.duplicates = batch.size() - result.inserted;
         result.new_alerts = insert_alerts(tx, alerts);
         tx.commit();
         return result;
-    }
-    if (staged_generation_ != session_.generation()) {
-        pqxx::nontransaction tx(conn);
-        tx.exec("CREATE TEMP TABLE IF NOT EXISTS readings_stage (LIKE readings INCLUDING DEFAULTS) ON COMMIT DELETE ROWS");
-        staged_generation_ = session_.generation();
-        partitions_.forget();  // may have been dropped while we were away
-    }
-    std::set<std::int64_t> days;
-    for (const auto& e : batch) days.insert(day_start_ms(e.reading.ts_ms));
-    partitions_.ensure(conn, days);
+    });
+}
 
-    encode(batch);
-    pqxx::work tx(conn);
-    {
-        // tablewriter is deprecated in favour of stream_to, which formats row by row; the whole
-        // batch is already COPY text, and write_raw_line sends it in one call.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-        pqxx::tablewriter copy(tx, "readings_stage", kStageColumns.begin(), kStageColumns.end());
-#pragma GCC diagnostic pop
-        copy.write_raw_line(copy_text_);
-        copy.complete();
-    }
-    result.inserted = tx.exec(kMergeSql)[0][0].as<std::size_t>();
-    result.duplicates = batch.size() - result.inserted;
-    result.new_alerts = insert_alerts(tx, alerts);
-    tx.commit();
-    return result;
+std::vector<SeenDevice> ReadingStore::recently_seen_devices(int days) {
+    return session_.run([&](pqxx::connection& conn) { return postgres::recently_seen_devices(conn, days); });
+}
+
+std::vector<Alert> ReadingStore::firing_alerts() {
+    return session_.run([&](pqxx::connection& conn) { return postgres::firing_alerts(conn); });
+}
+
+std::vector<std::string> ReadingStore::maintain_partitions(std::int64_t now_ms, int ahead, int retention_days) {
+    return session_.run(
+        [&](pqxx::connection& conn) { return partitions_.maintain(conn, now_ms, ahead, retention_days); });
 }
 
 }  // namespace energyhub::postgres

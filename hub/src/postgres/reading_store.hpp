@@ -11,6 +11,7 @@
 #include "domain/alert.hpp"
 #include "domain/reading.hpp"
 #include "pipeline/reading_store_port.hpp"
+#include "postgres/alert_store.hpp"
 #include "postgres/partitions.hpp"
 #include "postgres/session.hpp"
 
@@ -20,13 +21,18 @@ class ReadingStore final : public ReadingStorePort {
 public:
     explicit ReadingStore(Session& session) : session_(session) {}
 
-    // A database that cannot answer is `stored == false` with its message (the session is reset).
+    // A database that cannot answer is `stored == false` with its failure (the session is reset).
     StoreOutcome write(std::span<const EnrichedReading> batch, std::span<const Alert> alerts) override;
 
-    // The same, throwing pqxx exceptions (for tools that stop at the first error).
+    // The same, throwing StoreError (for tools that stop at the first error).
     StoreResult write_or_throw(std::span<const EnrichedReading> batch, std::span<const Alert> alerts = {});
 
-    PartitionManager& partitions() { return partitions_; }
+    // What the rules knew before a restart. Throw StoreError, as does the rest.
+    std::vector<SeenDevice> recently_seen_devices(int days);
+    std::vector<Alert> firing_alerts();
+
+    // Creates the daily partitions `ahead` and drops those past retention; returns the dropped.
+    std::vector<std::string> maintain_partitions(std::int64_t now_ms, int ahead, int retention_days);
 
 private:
     void encode(std::span<const EnrichedReading> batch);

@@ -33,7 +33,7 @@ IngestWorker::IngestWorker(const Config& config, Spool& spool, MessageSink& sink
       directory_(session_),
       store_(session_),
       redis_(config.redis.uri.empty() ? nullptr : std::make_unique<redis::DeviceCache>(config.redis, clock)),
-      lookup_(directory_, session_, redis_.get()),
+      lookup_(directory_, redis_.get()),
       tasmota_zone_(config.mqtt.tasmota_timezone.empty() ? nullptr : std::make_unique<ProcessTimeZone>()),
       local_days_(session_),
       pipeline_(config, IngestPorts{lookup_, local_days_, store_, sink, clock, tasmota_zone_.get()}, metrics),
@@ -53,18 +53,16 @@ void IngestWorker::reload_thresholds(std::shared_ptr<const ThresholdsConfig> thr
 // What the rules knew before a restart: which alerts are firing, and when devices were last seen.
 bool IngestWorker::load_rule_state() {
     try {
-        auto& conn = session_.conn();
         auto& rules = pipeline_.rules();
         const auto& partition = pipeline_.partition();
-        for (const auto& d : postgres::recently_seen_devices(conn, kSeenDeviceDays))
+        for (const auto& d : store_.recently_seen_devices(kSeenDeviceDays))
             if (partition.owns(d.device_id))
                 rules.seed_device(d.device_id, d.user_id, d.type, d.last_seen_ms, started_ms_);
-        for (const auto& a : postgres::firing_alerts(conn))
+        for (const auto& a : store_.firing_alerts())
             if (partition.owns(a.device_id)) rules.restore_firing(a);
         rules_loaded_ = true;
         log()->info("rule state loaded: {} devices watched", rules.devices());
-    } catch (const std::exception& e) {
-        session_.reset();
+    } catch (const StoreError& e) {
         if (backoff_ms_ == 0) log()->warn("cannot load rule state yet, will retry: {}", e.what());
     }
     return rules_loaded_;
@@ -168,8 +166,8 @@ void IngestWorker::watch_registry() {
 }
 
 void IngestWorker::maintain_partitions() {
-    auto dropped = store_.partitions().maintain(session_.conn(), clock_.now_ms(), config_.hub.partitions_ahead,
-                                                config_.hub.retention_days);
+    auto dropped =
+        store_.maintain_partitions(clock_.now_ms(), config_.hub.partitions_ahead, config_.hub.retention_days);
     for (const auto& name : dropped)
         log()->info("dropped partition {} (older than {} days)", name, config_.hub.retention_days);
 }
@@ -194,8 +192,7 @@ void IngestWorker::housekeeping() {
             maintain_partitions();
             next_maintenance_ms_ = now + kMaintenanceMs;
         }
-    } catch (const std::exception& e) {
-        session_.reset();
+    } catch (const StoreError& e) {
         metrics_.postgres_up = false;
         next_change_poll_ms_ = now + kChangePollMs;
         if (backoff_ms_ == 0) log()->warn("registry maintenance failed, will retry: {}", e.what());

@@ -21,13 +21,8 @@ LookupStatus RegistryLookup::lookup(std::string_view device_id, DeviceInfo& out)
         out.last_counters = found->last_counters;
         if (cache_) cache_->put(out.record);
         return LookupStatus::found;
-    } catch (const pqxx::broken_connection& e) {
-        session_.reset();
-        spdlog::get("hub.store")->warn("device lookup failed, will retry: {}", e.what());
-        return LookupStatus::unavailable;
-    } catch (const pqxx::failure& e) {
-        session_.reset();
-        spdlog::get("hub.store")->warn("device lookup failed, will retry: {}", e.what());
+    } catch (const StoreError& e) {
+        spdlog::get("hub.store")->warn("device lookup failed ({}), will retry: {}", to_string(e.failure()), e.what());
         return LookupStatus::unavailable;
     }
 }

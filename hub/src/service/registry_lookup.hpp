@@ -10,8 +10,8 @@ namespace energyhub {
 
 class RegistryLookup final : public DeviceLookupPort {
 public:
-    RegistryLookup(postgres::DeviceDirectory& directory, postgres::Session& session, redis::DeviceCache* cache)
-        : directory_(directory), session_(session), cache_(cache) {}
+    RegistryLookup(postgres::DeviceDirectory& directory, redis::DeviceCache* cache)
+        : directory_(directory), cache_(cache) {}
 
     LookupStatus lookup(std::string_view device_id, DeviceInfo& out) override;
 
@@ -20,7 +20,6 @@ public:
 
 private:
     postgres::DeviceDirectory& directory_;
-    postgres::Session& session_;
     redis::DeviceCache* cache_;
     std::uint64_t redis_hits_ = 0;
     std::uint64_t database_lookups_ = 0;
