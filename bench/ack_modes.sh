@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What the acknowledgement path costs: the hub subscribed with QoS 2 (the default: every incoming
 # message kept in the session store until it is spooled) against QoS 1 (with Debian's Paho C
-# 1.3.12 the PUBACK also follows the spool write; README, "Delivery guarantee"). Same machine,
+# 1.3.12 the PUBACK also follows the spool write; docs/delivery-guarantee.md). Same machine,
 # same run, same stream.
 #
 # Usage: bench/ack_modes.sh [devices] [readings-per-device]   (needs scripts/stack.sh start)

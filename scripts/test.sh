@@ -19,7 +19,7 @@ if (($# > 0)); then
     exit
 fi
 # The whole suite: the format and bug checks of the last commit, that every mutation still
-# applies (the mutation run itself is scheduled: README, Tests), every tier but the 10-minute
+# applies (the mutation run itself is scheduled: tests/README.md), every tier but the 10-minute
 # soak (ctest -L soak), then the sanitizer passes and a short fuzzing run of every target (30 s
 # each; scripts/fuzz.sh for longer ones).
 scripts/lint.sh

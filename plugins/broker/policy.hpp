@@ -1,8 +1,8 @@
 #pragma once
 // Who may publish, subscribe to and receive which topics. Pure logic: the rules are templates
 // built once from the options, where one level may stand for the client's own id (its device id,
-// or the user id of a dashboard account); checks allocate nothing. See the README section
-// "Broker plugin" for the rules in prose.
+// or the user id of a dashboard account); checks allocate nothing. See README.md beside
+// this file, "Who may use which topics", for the rules in prose.
 #include <cstdint>
 #include <optional>
 #include <string>
