@@ -137,4 +137,15 @@ out=$("$ENERGYHUB_BIN" check-config "$WORK_DIR/notpulled.yaml" --connect 2>&1) &
 grep -q "^ollama: FAILED (.*, model notpulled): the model is not there: run 'ollama pull notpulled'" <<<"$out" ||
     fail "check-config --connect did not say how to get the model: $out"
 log "check-config --connect: the model present is ok; a missing one fails with 'ollama pull notpulled'"
+for server in postgres mqtt smtp; do
+    grep -q "^$server: ok (127.0.0.1:" <<<"$out" || fail "check-config --connect did not probe $server: $out"
+done
+
+# A schema one migration behind is not ready for the daemons: said, with the command that fixes it.
+latest=$(q "SELECT max(version) FROM schema_migrations")
+q "DELETE FROM schema_migrations WHERE version = $latest"
+out=$("$ENERGYHUB_BIN" check-config "$WORK_DIR/good.yaml" --connect 2>&1) && fail "check-config --connect passed a schema behind: $out"
+grep -q "^postgres: FAILED (127.0.0.1:[0-9]*): 1 of $latest migrations not applied: run 'energyhub migrate'" <<<"$out" ||
+    fail "check-config --connect did not name the missing migration: $out"
+log "check-config --connect: postgres, mqtt and smtp probed; a schema one migration behind refused"
 log "ok"

@@ -31,6 +31,14 @@ BOOST_AUTO_TEST_CASE(userinfo_is_found_before_the_host_only) {
     BOOST_TEST(!has_userinfo("http://host/a@b"));
 }
 
+BOOST_AUTO_TEST_CASE(url_host_names_the_server_and_never_the_login) {
+    BOOST_TEST(url_host("mqtts://hub:s3cret@broker.lan:8883") == "broker.lan:8883");
+    BOOST_TEST(url_host("smtp://mail.example:587/") == "mail.example:587");
+    BOOST_TEST(url_host("postgresql://u:p/w?x@db:5432/energyhub?sslmode=require") == "db:5432");
+    BOOST_TEST(url_host("redis://127.0.0.1:6379") == "127.0.0.1:6379");
+    BOOST_TEST(url_host("broker.lan:1883") == "broker.lan:1883");
+}
+
 BOOST_AUTO_TEST_CASE(only_loopback_names_address_a_tokenless_listener) {
     for (const char* ok : {"127.0.0.1", "127.0.0.1:8080", "localhost:8080", "localhost", "[::1]:8080", "[::1]", "127.1.2.3:80"})
         BOOST_TEST(is_loopback_host(ok), ok);

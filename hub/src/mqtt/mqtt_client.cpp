@@ -92,6 +92,41 @@ void MqttClient::resubscribe() {
     }
 }
 
+namespace {
+
+// The login every connection of ours makes: the daemons' and check-config's probe alike.
+void add_login(mqtt::connect_options& options, const MqttConfig& config,
+               const std::function<void(const std::string&)>& on_tls_error) {
+    if (!config.username.empty()) options.set_user_name(config.username);
+    if (!config.password.empty()) options.set_password(config.password);
+    if (is_tls_uri(config.uri)) options.set_ssl(paho_ssl_options(config.tls, on_tls_error));
+}
+
+}  // namespace
+
+Probe MqttClient::probe(const MqttConfig& config) {
+    Probe probe{false, url_host(config.uri), ""};
+    try {
+        // A throwaway clean session under its own client id: the daemons' sessions are left alone.
+        mqtt::async_client client(paho_uri(config.uri), config.client_id + "-check");
+        auto options =
+            mqtt::connect_options_builder().clean_session(true).connect_timeout(std::chrono::seconds(5)).finalize();
+        std::string tls_error;
+        add_login(options, config, [&](const std::string& what) { tls_error = what; });
+        try {
+            client.connect(options)->wait();
+        } catch (const mqtt::exception& e) {
+            probe.problem = tls_error.empty() ? e.what() : tls_error;
+            return probe;
+        }
+        client.disconnect()->wait();
+        probe.ok = true;
+    } catch (const mqtt::exception& e) {
+        probe.problem = e.what();
+    }
+    return probe;
+}
+
 bool MqttClient::connect(const std::function<bool()>& give_up) {
     auto options = mqtt::connect_options_builder()
                        .mqtt_version(MQTTVERSION_3_1_1)
@@ -108,10 +143,7 @@ bool MqttClient::connect(const std::function<bool()>& give_up) {
         options.set_properties({mqtt::property(mqtt::property::SESSION_EXPIRY_INTERVAL, kSessionExpirySeconds),
                                 mqtt::property(mqtt::property::RECEIVE_MAXIMUM, config_.receive_maximum)});
     }
-    if (!config_.username.empty()) options.set_user_name(config_.username);
-    if (!config_.password.empty()) options.set_password(config_.password);
-    if (is_tls_uri(config_.uri))
-        options.set_ssl(paho_ssl_options(config_.tls, [](const std::string& what) { log()->error("{}", what); }));
+    add_login(options, config_, [](const std::string& what) { log()->error("{}", what); });
     auto delay = std::chrono::milliseconds(250);
     for (;;) {
         try {

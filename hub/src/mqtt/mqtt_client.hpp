@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "util/probe.hpp"
 
 namespace mqtt {
 class async_client;
@@ -40,6 +41,9 @@ public:
     // Must be set before connect(). The handler must not throw.
     void on_message(MessageHandler handler) { handler_ = std::move(handler); }
     void subscribe(std::string filter, int qos) { subscriptions_.push_back({std::move(filter), qos, nullptr}); }
+
+    // One connection with a throwaway clean session, as check-config --connect makes it.
+    static Probe probe(const MqttConfig& config);
 
     // Connects, retrying until it succeeds or `give_up` returns true. Returns whether connected.
     bool connect(const std::function<bool()>& give_up);

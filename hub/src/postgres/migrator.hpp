@@ -7,6 +7,8 @@
 
 #include <pqxx/pqxx>
 
+#include "util/probe.hpp"
+
 namespace energyhub::postgres {
 
 struct Migration {
@@ -17,6 +19,9 @@ struct Migration {
 
 // The migrations built from schema/*.sql.
 const std::vector<Migration>& bundled_migrations();
+
+// Whether the database at `dsn` answers and has every bundled migration (check-config --connect).
+Probe probe_schema(const std::string& dsn, const std::vector<Migration>& migrations = bundled_migrations());
 
 // Returns the names of the migrations applied now (empty when up to date).
 std::vector<std::string> migrate(pqxx::connection& conn, const std::vector<Migration>& migrations = bundled_migrations());

@@ -10,6 +10,7 @@
 
 #include "domain/text.hpp"
 #include "security/password.hpp"
+#include "util/redact.hpp"
 
 namespace energyhub {
 
@@ -143,6 +144,39 @@ std::string render_mime(const Email& e, const std::string& date) {
     return m;
 }
 
+// Server, TLS, login and timeouts: what sending and check-config's probe share.
+void SmtpMailer::connect_settings(CURL* c, char* error) const {
+    curl_easy_setopt(c, CURLOPT_URL, config_.url.c_str());
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(config_.timeout.count()));
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+                     static_cast<long>(std::min<long long>(config_.timeout.count(), 10'000)));
+    curl_easy_setopt(c, CURLOPT_USE_SSL,
+                     config_.starttls == "required" ? CURLUSESSL_ALL
+                     : config_.starttls == "off"    ? CURLUSESSL_NONE
+                                                    : CURLUSESSL_TRY);
+    if (!config_.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, config_.ca_file.c_str());
+    if (!config_.username.empty()) {
+        curl_easy_setopt(c, CURLOPT_USERNAME, config_.username.c_str());
+        curl_easy_setopt(c, CURLOPT_PASSWORD, config_.password.c_str());
+    }
+}
+
+Probe SmtpMailer::probe() const {
+    Probe probe{false, url_host(config_.url), ""};
+    std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
+    if (!curl) return {false, probe.target, "cannot create a curl handle"};
+    char error[CURL_ERROR_SIZE] = {0};
+    connect_settings(curl.get(), error);
+    // Connect only: greeting, EHLO, STARTTLS and login, no mail.
+    curl_easy_setopt(curl.get(), CURLOPT_CONNECT_ONLY, 1L);
+    const CURLcode rc = curl_easy_perform(curl.get());
+    probe.ok = rc == CURLE_OK;
+    if (!probe.ok) probe.problem = error[0] ? error : curl_easy_strerror(rc);
+    return probe;
+}
+
 SendResult SmtpMailer::send(const Email& email) {
     std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
     if (!curl) return {SendResult::Status::retry, "cannot create a curl handle"};
@@ -153,24 +187,12 @@ SendResult SmtpMailer::send(const Email& email) {
     char error[CURL_ERROR_SIZE] = {0};
 
     CURL* c = curl.get();
-    curl_easy_setopt(c, CURLOPT_URL, config_.url.c_str());
+    connect_settings(c, error);
     curl_easy_setopt(c, CURLOPT_MAIL_FROM, from.c_str());
     curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt.get());
     curl_easy_setopt(c, CURLOPT_READFUNCTION, read_upload);
     curl_easy_setopt(c, CURLOPT_READDATA, &upload);
     curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(config_.timeout.count()));
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(std::min<long long>(config_.timeout.count(), 10'000)));
-    curl_easy_setopt(c, CURLOPT_USE_SSL, config_.starttls == "required" ? CURLUSESSL_ALL
-                                         : config_.starttls == "off"    ? CURLUSESSL_NONE
-                                                                        : CURLUSESSL_TRY);
-    if (!config_.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, config_.ca_file.c_str());
-    if (!config_.username.empty()) {
-        curl_easy_setopt(c, CURLOPT_USERNAME, config_.username.c_str());
-        curl_easy_setopt(c, CURLOPT_PASSWORD, config_.password.c_str());
-    }
     CURLcode rc = curl_easy_perform(c);
     long smtp_code = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &smtp_code);

@@ -4,8 +4,11 @@
 #include <string>
 #include <vector>
 
+#include <curl/curl.h>
+
 #include "config/config.hpp"
 #include "notify/mail_port.hpp"
+#include "util/probe.hpp"
 
 namespace energyhub {
 
@@ -14,7 +17,12 @@ public:
     explicit SmtpMailer(const SmtpConfig& config) : config_(config) {}
     SendResult send(const Email& email) override;
 
+    // Connects and logs in as send() does, sending nothing (check-config --connect).
+    Probe probe() const;
+
 private:
+    void connect_settings(CURL* c, char* error) const;
+
     SmtpConfig config_;
 };
 

@@ -65,4 +65,11 @@ std::string redact(std::string_view in) {
     return out;
 }
 
+std::string url_host(std::string_view url) {
+    if (auto start = url.find("://"); start != std::string_view::npos) url.remove_prefix(start + 3);
+    // The last '@' anywhere: a password may hold '/' or '?' typed raw, and must never show.
+    if (auto at = url.rfind('@'); at != std::string_view::npos) url.remove_prefix(at + 1);
+    return std::string(url.substr(0, url.find_first_of("/?")));
+}
+
 }  // namespace energyhub

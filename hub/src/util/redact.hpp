@@ -10,6 +10,9 @@ namespace energyhub {
 
 std::string redact(std::string_view uri_or_dsn);
 
+// Just "host:port" of a URL, never its user name, password, path or query.
+std::string url_host(std::string_view url);
+
 // Whether a URI carries a user name or password before its host ("scheme://user[:pw]@host").
 bool has_userinfo(std::string_view uri);
 
