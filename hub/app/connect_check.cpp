@@ -1,7 +1,5 @@
 // `energyhub check-config --connect`: can every server the config names be reached? Each adapter
 // probes its own server through the code the daemons use; this file only reports.
-#include <curl/curl.h>
-
 #include <iostream>
 
 #include "commands.hpp"
@@ -55,13 +53,11 @@ bool check_ollama(const Config& c) {
 }  // namespace
 
 bool check_connections(const Config& config) {
-    curl_global_init(CURL_GLOBAL_DEFAULT);
     bool ok = report("postgres", postgres::probe_schema(config.postgres.dsn));
     ok = report("mqtt", MqttClient::probe(config.mqtt)) && ok;
     ok = check_redis(config) && ok;
     ok = report("smtp", SmtpMailer(config.smtp).probe()) && ok;
     ok = check_ollama(config) && ok;
-    curl_global_cleanup();
     return ok;
 }
 

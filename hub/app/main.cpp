@@ -1,5 +1,7 @@
 // energyhub: one binary, one subcommand per daemon or task. Parses arguments, loads the config,
 // runs, and maps failures to exit codes: 0 ok, 1 runtime failure, 2 bad usage or configuration.
+#include <curl/curl.h>
+
 #include <cstdio>
 #include <iostream>
 
@@ -20,6 +22,11 @@
 using namespace energyhub;
 
 int main(int argc, char** argv) {
+    // libcurl's process-wide setup (SMTP, Ollama, the status probes), once, before any thread.
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        std::cerr << "energyhub: cannot initialise libcurl\n";
+        return 1;
+    }
     CLI::App app{"energyhub: MQTT energy monitoring hub"};
     app.require_subcommand(1);
     app.fallthrough();  // --config may follow the subcommand

@@ -172,7 +172,6 @@ bool database_lines(const Config& c) {
 }  // namespace
 
 int print_status(const Config& c) {
-    curl_global_init(CURL_GLOBAL_DEFAULT);
     std::string hub_metrics;
     const Listener to{c.http.token, &c.http.tls};
     bool ok = daemon_line("hub", c.http.listen, to, &hub_metrics);
@@ -181,7 +180,6 @@ int print_status(const Config& c) {
     if (const double backlog = sample(hub_metrics, "energyhub_spool_bytes"); backlog >= 0)
         std::printf("%-9s %.0f bytes waiting to be stored\n", "spool", backlog);
     ok = database_lines(c) && ok;
-    curl_global_cleanup();
     return ok ? 0 : 1;
 }
 

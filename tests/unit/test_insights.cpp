@@ -67,7 +67,7 @@ Tariff evening_tariff() {
 BOOST_AUTO_TEST_SUITE(insights)
 
 BOOST_AUTO_TEST_CASE(think_blocks_are_removed) {
-    using ollama::strip_think;
+    using energyhub::insights::strip_think;
     BOOST_TEST(strip_think("<think>\nreasoning\n</think>\n\n{\"a\":1}") == "{\"a\":1}");
     BOOST_TEST(strip_think("<think></think>answer") == "answer");                      // empty block
     BOOST_TEST(strip_think("reasoning without the opening tag</think>\nanswer ") == "answer");
@@ -75,9 +75,9 @@ BOOST_AUTO_TEST_CASE(think_blocks_are_removed) {
     BOOST_TEST(strip_think("  plain answer\n") == "plain answer");
     BOOST_TEST(strip_think("<think>cut off inside the reasoning").empty());
     BOOST_TEST(strip_think("<think>only</think>   ").empty());
-    BOOST_TEST(ollama::strip_code_fence("```json\n{\"a\":1}\n```") == "{\"a\":1}");
-    BOOST_TEST(ollama::strip_code_fence("```\n[1]\n```\n") == "[1]");
-    BOOST_TEST(ollama::strip_code_fence("no fence") == "no fence");
+    BOOST_TEST(energyhub::insights::strip_code_fence("```json\n{\"a\":1}\n```") == "{\"a\":1}");
+    BOOST_TEST(energyhub::insights::strip_code_fence("```\n[1]\n```\n") == "[1]");
+    BOOST_TEST(energyhub::insights::strip_code_fence("no fence") == "no fence");
 }
 
 BOOST_AUTO_TEST_CASE(structured_answer_is_validated) {
@@ -369,27 +369,28 @@ public:
 };
 
 // Answers with the queued results, then with kAdvice.
-class ScriptedModel final : public ollama::ChatClient {
+class ScriptedModel final : public energyhub::insights::ChatClient {
 public:
-    std::vector<ollama::ChatResult> script;
+    std::vector<energyhub::insights::ChatResult> script;
     int calls = 0;
-    ollama::ChatResult chat(const ollama::ChatRequest&) override {
+    energyhub::insights::ChatResult chat(const energyhub::insights::ChatRequest&) override {
         ++calls;
         if (!script.empty()) {
             auto r = script.front();
             script.erase(script.begin());
             return r;
         }
-        ollama::ChatResult ok;
-        ok.status = ollama::ChatStatus::ok;
+        energyhub::insights::ChatResult ok;
+        ok.status = energyhub::insights::ChatStatus::ok;
         ok.content = kAdvice;
         return ok;
     }
     std::string source() const override { return "ollama:test-model"; }
 };
 
-ollama::ChatResult failed(long http_status, ollama::ChatStatus status = ollama::ChatStatus::error) {
-    ollama::ChatResult r;
+energyhub::insights::ChatResult failed(
+    long http_status, energyhub::insights::ChatStatus status = energyhub::insights::ChatStatus::error) {
+    energyhub::insights::ChatResult r;
     r.status = status;
     r.http_status = http_status;
     r.error = "HTTP " + std::to_string(http_status);
@@ -415,7 +416,7 @@ BOOST_AUTO_TEST_CASE(fallbacks_are_counted_by_reason_and_logged_once_per_episode
     InsightGenerator generator(
         config, repository, &model, [](const std::string&, const std::string&) { return true; }, clock);
     // Two runs with the model missing (404), one that times out, then the model answers.
-    model.script = {failed(404), failed(404), failed(0, ollama::ChatStatus::timeout)};
+    model.script = {failed(404), failed(404), failed(0, energyhub::insights::ChatStatus::timeout)};
     for (int run = 0; run < 4; ++run) {
         generator.retry_model();
         auto insight = generator.generate("alice", nullptr);

@@ -74,7 +74,7 @@ const nlohmann::json& advice_schema() {
 }
 
 std::optional<Advice> parse_model_answer(const std::string& content, std::string* problem) {
-    const std::string text = ollama::strip_code_fence(content);
+    const std::string text = insights::strip_code_fence(content);
     if (text.empty()) return std::nullopt;
     auto set_problem = [&](const char* why) {
         if (problem) *problem = why;

@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace energyhub::ollama {
+namespace energyhub::insights {
 
 struct ChatMessage {
     std::string role;  // system | user | assistant
@@ -26,7 +26,15 @@ enum class ChatStatus {
     stopped,  // the daemon is shutting down
 };
 
-const char* to_string(ChatStatus status);
+constexpr const char* to_string(ChatStatus status) {
+    switch (status) {
+        case ChatStatus::ok: return "ok";
+        case ChatStatus::timeout: return "timeout";
+        case ChatStatus::error: return "error";
+        case ChatStatus::stopped: return "stopped";
+    }
+    return "error";
+}
 
 struct ChatResult {
     ChatStatus status = ChatStatus::error;
@@ -46,4 +54,4 @@ public:
     virtual std::string source() const = 0;
 };
 
-}  // namespace energyhub::ollama
+}  // namespace energyhub::insights

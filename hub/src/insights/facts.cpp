@@ -121,8 +121,8 @@ nlohmann::json build_facts(const Aggregates& a, const std::vector<Alert>& alerts
     return f;
 }
 
-ollama::ChatRequest build_prompt(const nlohmann::json& facts, const Alert* focus) {
-    ollama::ChatRequest request;
+insights::ChatRequest build_prompt(const nlohmann::json& facts, const Alert* focus) {
+    insights::ChatRequest request;
     request.format = advice_schema();
     request.messages.push_back(
         {"system",

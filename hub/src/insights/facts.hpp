@@ -19,6 +19,6 @@ constexpr std::size_t kMaxAlertsInFacts = 20;
 nlohmann::json build_facts(const Aggregates& a, const std::vector<Alert>& alerts, const Tariff& tariff,
                            const Alert* focus);
 
-ollama::ChatRequest build_prompt(const nlohmann::json& facts, const Alert* focus);
+insights::ChatRequest build_prompt(const nlohmann::json& facts, const Alert* focus);
 
 }  // namespace energyhub::insights

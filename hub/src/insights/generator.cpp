@@ -41,8 +41,8 @@ const char* fallback_reason_name(FallbackReason reason) {
 
 namespace {
 
-FallbackReason reason_of(const ollama::ChatResult& r) {
-    if (r.status == ollama::ChatStatus::timeout) return FallbackReason::timeout;
+FallbackReason reason_of(const insights::ChatResult& r) {
+    if (r.status == insights::ChatStatus::timeout) return FallbackReason::timeout;
     if (r.http_status == 404) return FallbackReason::model_missing;  // Ollama: model not found, never pulled
     if (r.http_status >= 500) return FallbackReason::server_error;
     if (r.http_status == 0) return FallbackReason::unreachable;
@@ -58,8 +58,8 @@ std::string pull_hint(const std::string& source) {
 
 }  // namespace
 
-InsightGenerator::InsightGenerator(const InsightsConfig& config, InsightRepository& repository, ollama::ChatClient* model,
-                                   Publish publish, const Clock& clock)
+InsightGenerator::InsightGenerator(const InsightsConfig& config, InsightRepository& repository,
+                                   insights::ChatClient* model, Publish publish, const Clock& clock)
     : config_(config), repository_(repository), model_(model), publish_(std::move(publish)), clock_(clock) {}
 
 Insight InsightGenerator::generate(const std::string& user_id, const Alert* focus) {
@@ -85,7 +85,7 @@ Insight InsightGenerator::generate(const std::string& user_id, const Alert* focu
     const bool wants_model = model_ && aggregates.kwh_week > 0;
     if (wants_model && !model_failed_) {
         const auto result = model_->chat(build_prompt(insight.facts, focus));
-        if (result.status == ollama::ChatStatus::ok) {
+        if (result.status == insights::ChatStatus::ok) {
             if (episode_) {
                 log->info("{} answers again, after {} insight(s) from the built-in rules", model_->source(),
                           episode_fallbacks_);
@@ -100,14 +100,14 @@ Insight InsightGenerator::generate(const std::string& user_id, const Alert* focu
                     log->warn("{} did not answer in the requested JSON for {} ({}{}); keeping its answer as text",
                               model_->source(), user_id, problem, result.truncated ? ", cut off at num_predict" : "");
             }
-        } else if (result.status != ollama::ChatStatus::stopped) {
+        } else if (result.status != insights::ChatStatus::stopped) {
             model_failed_ = true;
             run_failure_ = reason_of(result);
             // Once per episode: a model that stays away for days is not news every run.
             const auto level = episode_ ? spdlog::level::debug : spdlog::level::warn;
             log->log(level,
                      "{} gave no advice for {} ({}: {} after {} attempt(s) in {} ms: {}); using the built-in rules{}",
-                     model_->source(), user_id, fallback_reason_name(run_failure_), ollama::to_string(result.status),
+                     model_->source(), user_id, fallback_reason_name(run_failure_), insights::to_string(result.status),
                      result.attempts, result.elapsed_ms, result.error,
                      run_failure_ == FallbackReason::model_missing ? pull_hint(model_->source()) : std::string());
             if (!episode_) episode_fallbacks_ = 0;

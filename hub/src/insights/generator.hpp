@@ -26,7 +26,7 @@ const char* fallback_reason_name(FallbackReason reason);
 class InsightGenerator {
 public:
     // `model` may be null: every insight then comes from the rules.
-    InsightGenerator(const InsightsConfig& config, InsightRepository& repository, ollama::ChatClient* model,
+    InsightGenerator(const InsightsConfig& config, InsightRepository& repository, insights::ChatClient* model,
                      Publish publish, const Clock& clock);
 
     // `focus` is the alert behind an on-demand insight, or null. Model trouble of any kind ends
@@ -46,7 +46,7 @@ public:
 private:
     const InsightsConfig& config_;
     InsightRepository& repository_;
-    ollama::ChatClient* model_;
+    insights::ChatClient* model_;
     Publish publish_;
     const Clock& clock_;
     bool model_failed_ = false;

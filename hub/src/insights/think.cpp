@@ -1,6 +1,6 @@
 #include "insights/think.hpp"
 
-namespace energyhub::ollama {
+namespace energyhub::insights {
 
 namespace {
 
@@ -34,4 +34,4 @@ std::string strip_code_fence(std::string_view text) {
     return std::string(trim(t.substr(newline + 1)));
 }
 
-}  // namespace energyhub::ollama
+}  // namespace energyhub::insights

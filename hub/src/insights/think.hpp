@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-namespace energyhub::ollama {
+namespace energyhub::insights {
 
 // The answer without reasoning, trimmed. A reply that opens <think> and never closes it was cut
 // off inside the reasoning: it has no answer, so the result is empty.
@@ -15,4 +15,4 @@ std::string strip_think(std::string_view content);
 // around JSON even when asked for JSON only.
 std::string strip_code_fence(std::string_view text);
 
-}  // namespace energyhub::ollama
+}  // namespace energyhub::insights

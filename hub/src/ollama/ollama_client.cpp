@@ -14,15 +14,10 @@
 
 namespace energyhub::ollama {
 
-const char* to_string(ChatStatus status) {
-    switch (status) {
-    case ChatStatus::ok: return "ok";
-    case ChatStatus::timeout: return "timeout";
-    case ChatStatus::error: return "error";
-    case ChatStatus::stopped: return "stopped";
-    }
-    return "error";
-}
+using insights::ChatRequest;
+using insights::ChatResult;
+using insights::ChatStatus;
+using insights::strip_think;
 
 namespace {
 
@@ -49,13 +44,6 @@ void append_header(CurlList& list, const char* line) {
 }
 
 std::shared_ptr<spdlog::logger> log() { return spdlog::get("insights.ollama"); }
-
-void init_curl_once() {
-    static std::once_flag once;
-    std::call_once(once, [] {
-        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) throw std::runtime_error("curl_global_init failed");
-    });
-}
 
 // What the callbacks see of one transfer. They are called from inside curl's C code, so they
 // catch everything and report failures through these fields.
@@ -175,7 +163,6 @@ struct OllamaClient::Handle {
 
 OllamaClient::OllamaClient(const OllamaConfig& config, const std::atomic<bool>* stop)
     : config_(config), stop_(stop), handle_(std::make_unique<Handle>()) {
-    init_curl_once();
     handle_->easy.reset(curl_easy_init());
     if (!handle_->easy) throw std::runtime_error("curl_easy_init failed");
 }

@@ -21,7 +21,7 @@
 
 namespace energyhub::ollama {
 
-class OllamaClient final : public ChatClient {
+class OllamaClient final : public insights::ChatClient {
 public:
     // `stop` (optional) is polled during requests and backoff.
     explicit OllamaClient(const OllamaConfig& config, const std::atomic<bool>* stop = nullptr);
@@ -29,7 +29,7 @@ public:
     OllamaClient(const OllamaClient&) = delete;
     OllamaClient& operator=(const OllamaClient&) = delete;
 
-    ChatResult chat(const ChatRequest& request) override;
+    insights::ChatResult chat(const insights::ChatRequest& request) override;
     std::string source() const override { return "ollama:" + config_.model; }
 
     // The names of the models the server has (GET /api/tags, one attempt, connect_timeout
@@ -41,7 +41,7 @@ public:
     bool has_model(const std::vector<std::string>& models) const;
 
     // The JSON body of a chat request, as sent.
-    std::string request_body(const ChatRequest& request) const;
+    std::string request_body(const insights::ChatRequest& request) const;
 
 private:
     struct Handle;

@@ -4,7 +4,6 @@
 #include <mutex>
 #include <thread>
 
-#include <curl/curl.h>
 #include <spdlog/spdlog.h>
 
 #include "mqtt/mqtt_client.hpp"
@@ -25,7 +24,6 @@ namespace energyhub {
 int run_notifier(const Config& config, const std::string& config_path) {
     auto log = spdlog::get("notifier");
     ShutdownSignals signals;
-    curl_global_init(CURL_GLOBAL_DEFAULT);
 
     // The alerts table is the queue; an alert on the topic only says "look now".
     std::mutex mutex;
@@ -112,7 +110,6 @@ int run_notifier(const Config& config, const std::string& config_path) {
     worker.join();
     if (http) http->stop();
     mqtt.disconnect(std::chrono::milliseconds(2000));
-    curl_global_cleanup();
     log->info("notifier stopped: emails_sent={} emails_failed={} alerts_notified={} alerts_given_up={}",
               metrics.emails_sent.load(), metrics.emails_failed.load(), metrics.alerts_notified.load(),
               metrics.alerts_given_up.load());
