@@ -28,6 +28,24 @@ std::unique_ptr<HttpServer> start_http(const HttpConfig& config, const std::stri
     return http;
 }
 
+std::thread start_guarded(std::shared_ptr<spdlog::logger> log, std::string what, std::atomic<bool>& failed,
+                          std::function<void()> body) {
+    return std::thread([log = std::move(log), what = std::move(what), &failed, body = std::move(body)] {
+        try {
+            body();
+        } catch (const std::exception& e) {
+            log->critical("{} failed: {}", what, e.what());
+            failed = true;
+            ShutdownSignals::request_shutdown();
+        }
+    });
+}
+
+MqttConfig with_client_id(MqttConfig mqtt, std::string client_id) {
+    mqtt.client_id = std::move(client_id);
+    return mqtt;
+}
+
 void watchdog_loop(const std::atomic<bool>& stopping, const std::function<bool()>& alive) {
     const auto interval = systemd::watchdog_interval();
     auto next = std::chrono::steady_clock::now();

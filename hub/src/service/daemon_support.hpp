@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "config/config.hpp"
 #include "http/health.hpp"
@@ -28,6 +29,14 @@ std::unique_ptr<HttpServer> start_http(const HttpConfig& config, const std::stri
 // Returns when `stopping` is set. A stuck daemon (alive() false) stops the pings, and systemd
 // restarts the service.
 void watchdog_loop(const std::atomic<bool>& stopping, const std::function<bool()>& alive);
+
+// A daemon's work thread: an exception out of `body` is logged as critical, sets `failed` and stops
+// the daemon (the exit code then says so) rather than ending the process mid-write.
+std::thread start_guarded(std::shared_ptr<spdlog::logger> log, std::string what, std::atomic<bool>& failed,
+                          std::function<void()> body);
+
+// The mqtt section under a daemon's own client id (each daemon has its own session at the broker).
+MqttConfig with_client_id(MqttConfig mqtt, std::string client_id);
 
 struct DaemonHooks {
     std::shared_ptr<spdlog::logger> log;

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <optional>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -42,112 +41,140 @@ void check_model(ollama::OllamaClient& client, const OllamaConfig& config) {
                    config.model, config.model);
 }
 
-}  // namespace
+// The insights daemon's parts; with `once`, one cycle over all users (or one) instead.
+class InsightsDaemon {
+public:
+    InsightsDaemon(const Config& config, bool once)
+        : config_(config),
+          session_(config.postgres.dsn),
+          repository_(session_),
+          // A one-shot run must not take over the daemon's session on the broker; its status topic is
+          // then energyhub/status/insights/<client id>, which the insights account may use.
+          mqtt_(with_client_id(config.mqtt, once ? config.insights.client_id + "-once" : config.insights.client_id),
+                "insights", ""),
+          model_(make_model(config, stop_)),
+          generator_(
+              config.insights, repository_, model_.get(),
+              [this](const std::string& topic, const std::string& payload) {
+                  ++published_;
+                  return mqtt_.publish(topic, payload, 1, true);
+              },
+              clock_),
+          scheduler_(config.insights, repository_, generator_, zone_, clock_, [this] { session_.reset(); }) {}
 
-int run_insights(const Config& config, bool once, const std::string& user) {
-    auto log = spdlog::get("insights");
-    // The schedule's zone becomes the process's zone before any thread starts (util/time_zone.hpp).
-    set_process_time_zone(config.insights.timezone);
-    std::optional<ShutdownSignals> signals;
-    if (!once) signals.emplace();  // blocks the signals in every thread started from here on
+    MqttClient& mqtt() { return mqtt_; }
+    std::atomic<bool>& stop_flag() { return stop_; }
 
-    std::atomic<bool> stop{false};
-    const Clock& clock = SystemClock::instance();
-    postgres::Session session(config.postgres.dsn);
-    postgres::InsightRepository repository(session);
-
-    MqttConfig mqtt_config = config.mqtt;
-    // A one-shot run must not take over the daemon's session on the broker.
-    mqtt_config.client_id = once ? config.insights.client_id + "-once" : config.insights.client_id;
-    // Its status topic is then energyhub/status/insights/<client id>, which the insights account may use.
-    MqttClient mqtt(mqtt_config, "insights", "");
-
-    std::unique_ptr<ollama::OllamaClient> model;
-    if (!config.ollama.url.empty()) {
-        model = std::make_unique<ollama::OllamaClient>(config.ollama, &stop);
-        check_model(*model, config.ollama);
-    } else {
-        log->info("no ollama.url: insights come from the built-in rules");
-    }
-    std::atomic<std::uint64_t> published{0};
-    insights::InsightGenerator generator(
-        config.insights, repository, model.get(),
-        [&](const std::string& topic, const std::string& payload) {
-            ++published;
-            return mqtt.publish(topic, payload, 1, true);
-        },
-        clock);
-    ProcessTimeZone zone;
-    insights::InsightScheduler scheduler(config.insights, repository, generator, zone, clock, [&] { session.reset(); });
-
-    if (once) {
-        const auto deadline = clock.steady_ms() + std::max<std::int64_t>(config.mqtt.connect_timeout.count(), 5000);
-        if (!mqtt.connect([&] { return clock.steady_ms() > deadline; })) {
-            log->error("cannot connect to {}: no insights published", redact(config.mqtt.uri));
+    // Exit code: 0 ok, 1 a failure, 2 an unknown user.
+    int run_once(const std::string& user) {
+        const auto deadline = clock_.steady_ms() + std::max<std::int64_t>(config_.mqtt.connect_timeout.count(), 5000);
+        if (!mqtt_.connect([&] { return clock_.steady_ms() > deadline; })) {
+            log_->error("cannot connect to {}: no insights published", redact(config_.mqtt.uri));
             return 1;
         }
-        const auto result = scheduler.run_cycle(user, stop);
-        mqtt.disconnect(kDisconnectTimeout);
+        const auto result = scheduler_.run_cycle(user, stop_);
+        mqtt_.disconnect(kDisconnectTimeout);
         if (result.unknown_user) {
-            log->error("unknown user {}", user);
+            log_->error("unknown user {}", user);
             return 2;
         }
         return result.failed ? 1 : 0;
     }
 
-    mqtt.on_message([&](std::string_view topic, std::string_view payload, bool) { scheduler.offer_alert(topic, payload); });
-    mqtt.subscribe(config.mqtt.alert_prefix + "/#", 1);
+    void start() {
+        mqtt_.on_message(
+            [this](std::string_view topic, std::string_view payload, bool) { scheduler_.offer_alert(topic, payload); });
+        mqtt_.subscribe(config_.mqtt.alert_prefix + "/#", 1);
+        health_.add("mqtt", true, [this] { return ComponentHealth{mqtt_.connected(), "{}"}; });
+        health_.liveness([this] {
+            // The scheduler turns at least every kSchedulerMaxWaitMs and between insights; one insight
+            // may wait for the model up to ollama.timeout. Longer means the scheduler is stuck.
+            const auto limit = 2 * insights::kSchedulerMaxWaitMs + config_.ollama.timeout.count() + 60'000;
+            return ComponentHealth{clock_.steady_ms() - scheduler_.heartbeat_ms() < limit, "{}"};
+        });
+        http_ = start_http(config_.http, config_.http.insights_listen, health_, [this] { return metrics_text(); });
+        log_->info("insights starting: schedule '{}' in {}, alerts from {}/#", config_.insights.schedule,
+                   config_.insights.timezone, config_.mqtt.alert_prefix);
+    }
 
-    HealthRegistry health;
-    health.add("mqtt", true, [&] { return ComponentHealth{mqtt.connected(), "{}"}; });
-    health.liveness([&] {
-        // The scheduler turns at least every kSchedulerMaxWaitMs and between insights; one insight
-        // may wait for the model up to ollama.timeout. Longer means the scheduler is stuck.
-        const auto limit = 2 * insights::kSchedulerMaxWaitMs + config.ollama.timeout.count() + 60'000;
-        return ComponentHealth{clock.steady_ms() - scheduler.heartbeat_ms() < limit, "{}"};
-    });
-    auto http = start_http(config.http, config.http.insights_listen, health, [&] {
+    DaemonHooks hooks() {
+        DaemonHooks hooks;
+        hooks.log = log_;
+        hooks.config_path = config_.source;
+        hooks.ready_status = "scheduling insights";
+        hooks.stop = [this] { scheduler_.wake(); };
+        hooks.connected = [this] {
+            work_ = start_guarded(log_, "insight scheduler", failed_, [this] { scheduler_.run(stop_); });
+        };
+        hooks.alive = [this] { return health_.alive().status == 200; };
+        return hooks;
+    }
+
+    int stop() {
+        if (work_.joinable()) work_.join();
+        if (http_) http_->stop();
+        mqtt_.disconnect(kDisconnectTimeout);
+        log_->info("insights stopped");
+        return failed_ ? 1 : 0;
+    }
+
+private:
+    static std::unique_ptr<ollama::OllamaClient> make_model(const Config& config, const std::atomic<bool>& stop) {
+        if (config.ollama.url.empty()) {
+            spdlog::get("insights")->info("no ollama.url: insights come from the built-in rules");
+            return nullptr;
+        }
+        auto model = std::make_unique<ollama::OllamaClient>(config.ollama, &stop);
+        check_model(*model, config.ollama);
+        return model;
+    }
+
+    std::string metrics_text() const {
         PrometheusText p;
         p.family("energyhub_insights_fallbacks_total",
                  "Insights the built-in rules made because the configured model failed, by reason", "counter");
         for (std::size_t i = 0; i < insights::kFallbackReasonCount; ++i) {
             const auto reason = static_cast<insights::FallbackReason>(i);
-            p.sample("energyhub_insights_fallbacks_total", static_cast<double>(generator.fallbacks(reason)),
+            p.sample("energyhub_insights_fallbacks_total", static_cast<double>(generator_.fallbacks(reason)),
                      std::string("reason=\"") + insights::fallback_reason_name(reason) + "\"");
         }
-        p.counter("energyhub_insights_published_total", "Insights stored and published", static_cast<double>(published.load()))
-            .counter("energyhub_mqtt_reconnects_total", "Reconnections to the broker", static_cast<double>(mqtt.reconnects()))
-            .gauge("energyhub_mqtt_connected", "1 while connected to the broker", mqtt.connected() ? 1 : 0);
+        p.counter("energyhub_insights_published_total", "Insights stored and published",
+                  static_cast<double>(published_.load()))
+            .counter("energyhub_mqtt_reconnects_total", "Reconnections to the broker",
+                     static_cast<double>(mqtt_.reconnects()))
+            .gauge("energyhub_mqtt_connected", "1 while connected to the broker", mqtt_.connected() ? 1 : 0);
         return p.text();
-    });
+    }
 
-    std::atomic<bool> failed{false};
-    log->info("insights starting: schedule '{}' in {}, alerts from {}/#", config.insights.schedule, config.insights.timezone,
-              config.mqtt.alert_prefix);
-    std::thread work;
-    DaemonHooks hooks;
-    hooks.log = log;
-    hooks.config_path = config.source;
-    hooks.ready_status = "scheduling insights";
-    hooks.stop = [&] { scheduler.wake(); };
-    hooks.connected = [&] {
-        work = std::thread([&] {
-            try {
-                scheduler.run(stop);
-            } catch (const std::exception& e) {
-                log->critical("insight scheduler failed: {}", e.what());
-                failed = true;
-                ShutdownSignals::request_shutdown();
-            }
-        });
-    };
-    hooks.alive = [&] { return health.alive().status == 200; };
-    serve_until_stopped(*signals, mqtt, stop, hooks);
-    if (work.joinable()) work.join();
-    if (http) http->stop();
-    mqtt.disconnect(kDisconnectTimeout);
-    log->info("insights stopped");
-    return failed ? 1 : 0;
+    const Config& config_;
+    const Clock& clock_ = SystemClock::instance();
+    std::shared_ptr<spdlog::logger> log_ = spdlog::get("insights");
+    std::atomic<bool> stop_{false};
+    std::atomic<bool> failed_{false};
+    std::atomic<std::uint64_t> published_{0};
+    postgres::Session session_;
+    postgres::InsightRepository repository_;
+    MqttClient mqtt_;
+    std::unique_ptr<ollama::OllamaClient> model_;
+    insights::InsightGenerator generator_;
+    ProcessTimeZone zone_;
+    insights::InsightScheduler scheduler_;
+    std::thread work_;
+    HealthRegistry health_;
+    std::unique_ptr<HttpServer> http_;
+};
+
+}  // namespace
+
+int run_insights(const Config& config, bool once, const std::string& user) {
+    // The schedule's zone becomes the process's zone before any thread starts (util/time_zone.hpp).
+    set_process_time_zone(config.insights.timezone);
+    if (once) return InsightsDaemon(config, true).run_once(user);
+    ShutdownSignals signals;  // blocks the signals in every thread started from here on
+    InsightsDaemon daemon(config, false);
+    daemon.start();
+    serve_until_stopped(signals, daemon.mqtt(), daemon.stop_flag(), daemon.hooks());
+    return daemon.stop();
 }
 
 }  // namespace energyhub

@@ -21,99 +21,140 @@
 
 namespace energyhub {
 
-int run_notifier(const Config& config, const std::string& config_path) {
-    auto log = spdlog::get("notifier");
-    ShutdownSignals signals;
+namespace {
 
-    // The alerts table is the queue; an alert on the topic only says "look now".
-    std::mutex mutex;
-    std::condition_variable wake;
-    bool woken = false, stopping = false;
-    auto nudge = [&] {
-        std::lock_guard lock(mutex);
-        woken = true;
-        wake.notify_one();
-    };
+constexpr auto kDisconnectTimeout = std::chrono::milliseconds(2000);
 
-    MqttConfig mqtt_config = config.mqtt;
-    mqtt_config.client_id = config.notifier.client_id;
-    MqttClient mqtt(mqtt_config, "notifier", "");
-    mqtt.on_message([&](std::string_view topic, std::string_view payload, bool) {
-        if (!alert_from_json(payload)) {
-            log->debug("ignored a message on {} that is not an alert event", topic);
-            return;
-        }
-        nudge();
-    });
-    mqtt.subscribe(config.mqtt.alert_prefix + "/#", 1);
+// The notifier's parts: the alerts table is the queue, and an alert on the topic only says "look
+// now"; one thread sends, waking on that nudge or every poll_interval.
+class NotifierDaemon {
+public:
+    explicit NotifierDaemon(const Config& config)
+        : config_(config),
+          mqtt_(with_client_id(config.mqtt, config.notifier.client_id), "notifier", ""),
+          session_(config.postgres.dsn),
+          queue_(session_, config.notifier),
+          mailer_(config.smtp),
+          notifier_(config, queue_, mailer_, metrics_) {}
 
-    postgres::Session session(config.postgres.dsn);
-    postgres::AlertQueue queue(session, config.notifier);
-    SmtpMailer mailer(config.smtp);
-    NotifierMetrics metrics;
-    Notifier notifier(config, queue, mailer, metrics);
+    MqttClient& mqtt() { return mqtt_; }
 
-    std::thread worker([&] {
+    void start() {
+        mqtt_.on_message([this](std::string_view topic, std::string_view payload, bool) {
+            if (alert_from_json(payload)) return nudge();
+            log_->debug("ignored a message on {} that is not an alert event", topic);
+        });
+        mqtt_.subscribe(config_.mqtt.alert_prefix + "/#", 1);
+        worker_ = std::thread([this] { send_loop(); });
+        add_health();
+        http_ = start_http(config_.http, config_.http.notifier_listen, health_, [this] { return metrics_text(); });
+        log_->info("notifier starting: alerts from {}/#, mail through {}", config_.mqtt.alert_prefix,
+                   redact(config_.smtp.url));
+    }
+
+    DaemonHooks hooks(const std::string& config_path) {
+        DaemonHooks hooks;
+        hooks.log = log_;
+        hooks.config_path = config_path;
+        hooks.ready_status = "sending alert emails";
+        hooks.stop = [this] {
+            std::lock_guard lock(mutex_);
+            stopping_ = true;
+            wake_.notify_one();
+        };
+        hooks.alive = [this] { return health_.alive().status == 200; };
+        return hooks;
+    }
+
+    int stop() {
+        worker_.join();
+        if (http_) http_->stop();
+        mqtt_.disconnect(kDisconnectTimeout);
+        log_->info("notifier stopped: emails_sent={} emails_failed={} alerts_notified={} alerts_given_up={}",
+                   metrics_.emails_sent.load(), metrics_.emails_failed.load(), metrics_.alerts_notified.load(),
+                   metrics_.alerts_given_up.load());
+        return 0;
+    }
+
+private:
+    void nudge() {
+        std::lock_guard lock(mutex_);
+        woken_ = true;
+        wake_.notify_one();
+    }
+
+    void send_loop() {
         bool db_down = false;
         for (;;) {
-            metrics.heartbeat_ms = SystemClock::instance().steady_ms();
+            metrics_.heartbeat_ms = SystemClock::instance().steady_ms();
             try {
-                notifier.run_once();
-                if (db_down) log->info("database is back");
+                notifier_.run_once();
+                if (db_down) log_->info("database is back");
                 db_down = false;
-            } catch (const std::exception& e) {
-                session.reset();
-                if (!db_down) log->warn("cannot read alerts, will retry: {}", e.what());
+            } catch (const StoreError& e) {
+                if (!db_down) log_->warn("cannot read alerts ({}), will retry: {}", to_string(e.failure()), e.what());
                 db_down = true;
             }
-            metrics.postgres_up = !db_down;
-            std::unique_lock lock(mutex);
-            wake.wait_for(lock, config.notifier.poll_interval, [&] { return woken || stopping; });
-            if (stopping) return;
-            woken = false;
+            metrics_.postgres_up = !db_down;
+            std::unique_lock lock(mutex_);
+            wake_.wait_for(lock, config_.notifier.poll_interval, [this] { return woken_ || stopping_; });
+            if (stopping_) return;
+            woken_ = false;
         }
-    });
+    }
 
-    HealthRegistry health;
-    health.add("mqtt", true, [&] { return ComponentHealth{mqtt.connected(), "{}"}; });
-    health.add("postgres", true, [&] { return ComponentHealth{metrics.postgres_up.load(), "{}"}; });
-    health.add("smtp", false, [&] { return ComponentHealth{metrics.smtp_up.load(), "{\"required\":false}"}; });
-    health.liveness([&] {
-        // The loop wakes at least every poll_interval; a send can take up to the SMTP timeout.
-        auto limit = 2 * (config.notifier.poll_interval + config.smtp.timeout).count();
-        return ComponentHealth{SystemClock::instance().steady_ms() - metrics.heartbeat_ms.load() < limit, "{}"};
-    });
-    auto http = start_http(config.http, config.http.notifier_listen, health, [&] {
+    void add_health() {
+        health_.add("mqtt", true, [this] { return ComponentHealth{mqtt_.connected(), "{}"}; });
+        health_.add("postgres", true, [this] { return ComponentHealth{metrics_.postgres_up.load(), "{}"}; });
+        health_.add("smtp", false, [this] { return ComponentHealth{metrics_.smtp_up.load(), "{\"required\":false}"}; });
+        health_.liveness([this] {
+            // The loop wakes at least every poll_interval; a send can take up to the SMTP timeout.
+            auto limit = 2 * (config_.notifier.poll_interval + config_.smtp.timeout).count();
+            return ComponentHealth{SystemClock::instance().steady_ms() - metrics_.heartbeat_ms.load() < limit, "{}"};
+        });
+    }
+
+    std::string metrics_text() const {
         PrometheusText p;
-        p.counter("energyhub_emails_sent_total", "Emails accepted by the SMTP server", static_cast<double>(metrics.emails_sent.load()))
-            .counter("energyhub_emails_failed_total", "Email attempts that failed", static_cast<double>(metrics.emails_failed.load()))
-            .counter("energyhub_alerts_notified_total", "Alert transitions emailed", static_cast<double>(metrics.alerts_notified.load()))
+        p.counter("energyhub_emails_sent_total", "Emails accepted by the SMTP server",
+                  static_cast<double>(metrics_.emails_sent.load()))
+            .counter("energyhub_emails_failed_total", "Email attempts that failed",
+                     static_cast<double>(metrics_.emails_failed.load()))
+            .counter("energyhub_alerts_notified_total", "Alert transitions emailed",
+                     static_cast<double>(metrics_.alerts_notified.load()))
             .counter("energyhub_alerts_given_up_total", "Alert transitions not emailed after the retry budget",
-                     static_cast<double>(metrics.alerts_given_up.load()))
-            .counter("energyhub_mqtt_reconnects_total", "Reconnections to the broker", static_cast<double>(mqtt.reconnects()));
+                     static_cast<double>(metrics_.alerts_given_up.load()))
+            .counter("energyhub_mqtt_reconnects_total", "Reconnections to the broker",
+                     static_cast<double>(mqtt_.reconnects()));
         return p.text();
-    });
+    }
 
-    log->info("notifier starting: alerts from {}/#, mail through {}", config.mqtt.alert_prefix, redact(config.smtp.url));
+    const Config& config_;
+    std::shared_ptr<spdlog::logger> log_ = spdlog::get("notifier");
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    bool woken_ = false;
+    bool stopping_ = false;
+    MqttClient mqtt_;
+    postgres::Session session_;
+    postgres::AlertQueue queue_;
+    SmtpMailer mailer_;
+    NotifierMetrics metrics_;
+    Notifier notifier_;
+    std::thread worker_;
+    HealthRegistry health_;
+    std::unique_ptr<HttpServer> http_;
+};
+
+}  // namespace
+
+int run_notifier(const Config& config, const std::string& config_path) {
+    ShutdownSignals signals;  // before any thread starts, so all inherit the mask
+    NotifierDaemon notifier(config);
+    notifier.start();
     std::atomic<bool> shutdown{false};
-    DaemonHooks hooks;
-    hooks.log = log;
-    hooks.config_path = config_path;
-    hooks.ready_status = "sending alert emails";
-    hooks.stop = [&] {
-        std::lock_guard lock(mutex);
-        stopping = true;
-        wake.notify_one();
-    };
-    hooks.alive = [&] { return health.alive().status == 200; };
-    serve_until_stopped(signals, mqtt, shutdown, hooks);
-    worker.join();
-    if (http) http->stop();
-    mqtt.disconnect(std::chrono::milliseconds(2000));
-    log->info("notifier stopped: emails_sent={} emails_failed={} alerts_notified={} alerts_given_up={}",
-              metrics.emails_sent.load(), metrics.emails_failed.load(), metrics.alerts_notified.load(),
-              metrics.alerts_given_up.load());
-    return 0;
+    serve_until_stopped(signals, notifier.mqtt(), shutdown, notifier.hooks(config_path));
+    return notifier.stop();
 }
 
 }  // namespace energyhub
