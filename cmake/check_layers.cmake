@@ -4,6 +4,8 @@
 #   2 pipeline, insights, notify  the logic, talking to the world only through ports they own
 #   3 postgres, redis, smtp, ollama, mqtt, http   one adapter per external system; never each other
 #   4 service                     wires adapters to the logic: the daemons
+# Below the adapters no file may include the client libraries of the outside world (libpqxx, Paho,
+# libcurl, hiredis): the logic reaches them only through its ports.
 # Usage: cmake -DSRC=<hub/src> -P check_layers.cmake
 set(rank_util 0)
 set(rank_domain 0)
@@ -28,6 +30,12 @@ foreach(file IN LISTS sources)
   if(NOT DEFINED rank_${layer})
     string(APPEND problems "  ${file}: folder ${layer}/ has no layer in cmake/check_layers.cmake\n")
     continue()
+  endif()
+  if(rank_${layer} LESS 3)
+    file(STRINGS "${SRC}/${file}" clients REGEX "^#include <(pqxx|mqtt|curl|hiredis)/")
+    foreach(line IN LISTS clients)
+      string(APPEND problems "  ${file}: ${line} (${layer}/ is layer ${rank_${layer}}: no client library below the adapters)\n")
+    endforeach()
   endif()
   file(STRINGS "${SRC}/${file}" lines REGEX "^#include \"[a-z_]+/")
   foreach(line IN LISTS lines)
