@@ -7,6 +7,7 @@ source "$(dirname "$0")/stream.sh"
 write_config
 create_database
 start_hub
+log "$(grep -o 'subscribing .* with QoS [0-9]' "$WORK_DIR/hub.log" | head -1)"
 start_stream kill 100 300 40
 for round in 1 2 3; do
     sleep "$(awk -v r="$RANDOM" 'BEGIN { printf "%.2f", 0.4 + (r % 1600) / 1000 }')"

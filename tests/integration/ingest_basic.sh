@@ -14,6 +14,10 @@ eh device add "plug_$$" --user "alice_$$" --type plug --name Desk >/dev/null
 q "CREATE TABLE readings_p20200101 PARTITION OF readings FOR VALUES FROM ('2020-01-01 00:00+00') TO ('2020-01-02 00:00+00')"
 subscribe "$WORK_DIR/deadletter.txt" energyhub/deadletter
 start_hub
+# The shipped default, QoS 1, kept only after watching this Paho acknowledge after the callback.
+grep -q "acknowledges a QoS-1 message after the callback returned: subscribing with QoS 1" "$WORK_DIR/hub.log" ||
+    fail "the hub did not check Paho's acknowledgement before subscribing with QoS 1"
+grep -q "hub starting: subscribing .* with QoS 1" "$WORK_DIR/hub.log" || fail "the default subscription is not QoS 1"
 wait_for 10 "the expired partition dropped" '[[ -z $(q "SELECT 1 FROM pg_class WHERE relname = '"'readings_p20200101'"'") ]]'
 ahead=$(date -u -d "+3 days" +%Y%m%d)
 [[ -n $(q "SELECT 1 FROM pg_class WHERE relname = 'readings_p$ahead'") ]] || fail "no partition for three days ahead"

@@ -88,7 +88,7 @@ write_config() {
 mqtt:
   uri: $ENERGYHUB_MQTT_URI
   client_id: hub-$TEST_ID
-  qos: ${HUB_QOS:-2}
+${HUB_QOS:+  qos: $HUB_QOS}
   keepalive: 5s
 ${MQTT_EXTRA-  topics: {discovery_prefix: ''\}}
 postgres:

@@ -11,7 +11,7 @@ DEVICES=100
 PER_DEVICE=200
 GROUP="hubs-$TEST_ID"
 write_config
-sed -i "s/^  qos: 2$/  qos: 2\n  share_group: $GROUP/" "$CONFIG"
+sed -i "s/^  client_id: hub-$TEST_ID$/&\n  share_group: $GROUP/" "$CONFIG"
 grep -q "share_group: $GROUP" "$CONFIG" || fail "could not add share_group to the config"
 # The second hub: same file but its own client id and state folder.
 CONFIG_B="$WORK_DIR/energyhub-b.yaml"

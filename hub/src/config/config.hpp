@@ -42,7 +42,7 @@ struct MqttConfig {
     std::string client_id = "energyhub-hub";
     std::string username;
     std::string password;
-    int qos = 2;  // subscription QoS; 2 lets the session store close the acknowledgement window
+    int qos = 1;              // subscription QoS; 1 only where Paho acknowledges after the callback (checked at start)
     std::string share_group;  // non-empty: hubs subscribe as $share/<group>/<filter> and split the stream
     int receive_maximum = 0;  // 0: MQTT 3.1.1; N: MQTT 5, the broker sends at most N unacknowledged messages
     std::chrono::milliseconds keepalive{30'000};

@@ -8,6 +8,7 @@
 
 #include "http/health.hpp"
 #include "http/http_server.hpp"
+#include "mqtt/ack_check.hpp"
 #include "mqtt/mqtt_client.hpp"
 #include "pipeline/spool.hpp"
 #include "service/daemon_support.hpp"
@@ -43,8 +44,9 @@ private:
 // The hub's parts in the order they start; run_hub walks through its stages.
 class HubDaemon {
 public:
-    explicit HubDaemon(const Config& config)
+    HubDaemon(const Config& config, int qos)
         : config_(config),
+          qos_(qos),
           state_(config.hub.state_dir),
           spool_(state_ / "spool", config.hub.spool_segment_bytes, config.hub.spool_max_bytes),
           // The session store also keeps QoS-1 messages Paho queues before the callback takes them.
@@ -64,7 +66,7 @@ public:
             config_.http, config_.http.listen, health_,
             [this] { return render_hub_metrics(metrics_, spool_.stats(), mqtt_, outbox_.dropped()); },
             [this](HttpServer& server) { add_dashboard_routes(server, config_); });
-        log_->info("hub starting: subscribing {} with QoS {}, spool {}", config_.mqtt.reading_topic, config_.mqtt.qos,
+        log_->info("hub starting: subscribing {} with QoS {}, spool {}", config_.mqtt.reading_topic, qos_,
                    (state_ / "spool").string());
         if (!config_.hub.partition.empty()) log_->info("handling the devices of partition {}", config_.hub.partition);
     }
@@ -114,8 +116,8 @@ private:
         auto shared = [&](const std::string& filter) {
             return mqtt.share_group.empty() ? filter : "$share/" + mqtt.share_group + "/" + filter;
         };
-        mqtt_.subscribe(shared(mqtt.reading_topic), mqtt.qos);
-        for (const auto& t : mqtt.device_topics) mqtt_.subscribe(shared(t.filter), mqtt.qos);  // Tasmota, Shelly
+        mqtt_.subscribe(shared(mqtt.reading_topic), qos_);
+        for (const auto& t : mqtt.device_topics) mqtt_.subscribe(shared(t.filter), qos_);  // Tasmota, Shelly
     }
 
     // Paho's thread may be parked in the callback on the closed spool, holding the client's lock:
@@ -137,6 +139,7 @@ private:
     }
 
     const Config& config_;
+    const int qos_;
     const std::filesystem::path state_;
     const Clock& clock_ = SystemClock::instance();
     std::shared_ptr<spdlog::logger> log_ = spdlog::get("energyhub");
@@ -158,7 +161,12 @@ int run_hub(const Config& config, const std::string& config_path) {
     ShutdownSignals signals;  // before any thread starts, so all inherit the mask
     // Tasmota's Time is local: converted with the process's zone, set before any thread starts.
     if (!config.mqtt.tasmota_timezone.empty()) set_process_time_zone(config.mqtt.tasmota_timezone);
-    HubDaemon hub(config);
+    // QoS 1 only if this Paho acknowledges after the callback (the spool write): watched, not assumed.
+    const int qos = safe_subscription_qos(config.mqtt.qos, [&] {
+        return check_ack_after_callback(config.mqtt,
+                                        (std::filesystem::path(config.hub.state_dir) / "ack-check").string());
+    });
+    HubDaemon hub(config, qos);
     hub.start();
     std::atomic<bool> stopping{false};
     serve_until_stopped(signals, hub.mqtt(), stopping, hub.hooks(config_path));
