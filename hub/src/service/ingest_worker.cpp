@@ -12,10 +12,6 @@ namespace energyhub {
 namespace {
 
 constexpr std::int64_t kIdleWaitMs = 100;  // how often an idle worker looks up from the spool
-constexpr std::int64_t kChangePollMs = 1'000;
-constexpr std::int64_t kMaintenanceMs = 3'600'000;
-constexpr std::int64_t kStatsMs = 60'000;
-constexpr std::int64_t kOfflineCheckMs = 5'000;
 constexpr int kSeenDeviceDays = 30;  // devices silent for longer are not watched after a restart
 constexpr std::int64_t kBackoffMaxMs = 2'000;
 
@@ -25,8 +21,7 @@ std::shared_ptr<spdlog::logger> log() { return spdlog::get("hub.ingest"); }
 
 IngestWorker::IngestWorker(const Config& config, Spool& spool, MessageSink& sink, IngestMetrics& metrics,
                            const Clock& clock)
-    : config_(config),
-      spool_(spool),
+    : spool_(spool),
       metrics_(metrics),
       clock_(clock),
       session_(config.postgres.dsn),
@@ -37,6 +32,8 @@ IngestWorker::IngestWorker(const Config& config, Spool& spool, MessageSink& sink
       tasmota_zone_(config.mqtt.tasmota_timezone.empty() ? nullptr : std::make_unique<ProcessTimeZone>()),
       local_days_(session_),
       pipeline_(config, IngestPorts{lookup_, local_days_, store_, sink, clock, tasmota_zone_.get()}, metrics),
+      registry_watcher_(directory_, redis_.get(), pipeline_),
+      partition_keeper_(store_, config.hub, clock),
       started_ms_(clock.now_ms()) {}
 
 void IngestWorker::stop(std::chrono::milliseconds drain_deadline) {
@@ -156,22 +153,6 @@ bool IngestWorker::flush() {
     return true;
 }
 
-// The device change log: hubs poll it to evict what they cached (and Redis) and to stop watching
-// a removed device.
-void IngestWorker::watch_registry() {
-    for (const auto& id : directory_.changes()) {
-        if (redis_) redis_->erase(id);
-        pipeline_.device_changed(id, !directory_.find(id));
-    }
-}
-
-void IngestWorker::maintain_partitions() {
-    auto dropped =
-        store_.maintain_partitions(clock_.now_ms(), config_.hub.partitions_ahead, config_.hub.retention_days);
-    for (const auto& name : dropped)
-        log()->info("dropped partition {} (older than {} days)", name, config_.hub.retention_days);
-}
-
 void IngestWorker::housekeeping() {
     auto now = clock_.steady_ms();
     metrics_.heartbeat_ms = now;
@@ -183,18 +164,13 @@ void IngestWorker::housekeeping() {
     metrics_.database_lookups = lookup_.database_lookups();
 
     try {
-        if (now >= next_change_poll_ms_) {
-            next_change_poll_ms_ = now + kChangePollMs;
-            watch_registry();
+        if (registry_poll_.due(now)) {
+            registry_watcher_.poll();
             metrics_.postgres_up = true;
         }
-        if (now >= next_maintenance_ms_) {
-            maintain_partitions();
-            next_maintenance_ms_ = now + kMaintenanceMs;
-        }
+        if (partition_upkeep_.due(now)) partition_keeper_.maintain();
     } catch (const StoreError& e) {
         metrics_.postgres_up = false;
-        next_change_poll_ms_ = now + kChangePollMs;
         if (backoff_ms_ == 0) log()->warn("registry maintenance failed, will retry: {}", e.what());
     }
     if (reload_pending_.exchange(false)) {
@@ -202,13 +178,12 @@ void IngestWorker::housekeeping() {
         pipeline_.rules().set_thresholds(std::move(reloaded_));
         log()->info("thresholds reloaded");
     }
-    if (now >= next_offline_check_ms_) {
-        next_offline_check_ms_ = now + kOfflineCheckMs;
+    if (offline_check_.due(now)) {
         pipeline_.check_offline();
         metrics_.redis_up = redis_ && redis_->ping();
     }
-    if (now >= next_stats_ms_) {
-        if (next_stats_ms_ != 0) {
+    if (const bool first = stats_.next_ms == 0; stats_.due(now)) {
+        if (!first) {
             auto spool = spool_.stats();
             log()->info(
                 "received={} stored={} duplicates={} rejected={} batches={} store_failures={} spool_bytes={} "
@@ -216,7 +191,6 @@ void IngestWorker::housekeeping() {
                 metrics_.received.load(), metrics_.stored.load(), metrics_.duplicates.load(), metrics_.rejected_total(),
                 metrics_.batches.load(), metrics_.store_failures.load(), spool.pending_bytes, enricher.cached());
         }
-        next_stats_ms_ = now + kStatsMs;
     }
 }
 

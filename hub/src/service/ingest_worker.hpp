@@ -20,8 +20,11 @@
 #include "postgres/reading_store.hpp"
 #include "postgres/session.hpp"
 #include "redis/device_cache.hpp"
+#include "service/partition_keeper.hpp"
 #include "service/registry_lookup.hpp"
+#include "service/registry_watcher.hpp"
 #include "util/clock.hpp"
+#include "util/every.hpp"
 #include "util/time_zone.hpp"
 
 namespace energyhub {
@@ -45,11 +48,8 @@ private:
     bool flush();
     bool load_rule_state();
     void housekeeping();
-    void watch_registry();
-    void maintain_partitions();
     void backoff();
 
-    const Config& config_;
     Spool& spool_;
     IngestMetrics& metrics_;
     const Clock& clock_;
@@ -62,6 +62,8 @@ private:
     std::unique_ptr<UtcOffsets> tasmota_zone_;  // null: Tasmota readings are dated by receive time
     postgres::LocalDays local_days_;
     IngestPipeline pipeline_;
+    RegistryWatcher registry_watcher_;
+    PartitionKeeper partition_keeper_;
     bool rules_loaded_ = false;
     std::int64_t started_ms_ = 0;
     std::mutex reload_mutex_;
@@ -79,10 +81,10 @@ private:
     std::optional<Pending> pending_;
 
     std::int64_t backoff_ms_ = 0;
-    std::int64_t next_change_poll_ms_ = 0;
-    std::int64_t next_maintenance_ms_ = 0;
-    std::int64_t next_stats_ms_ = 0;
-    std::int64_t next_offline_check_ms_ = 0;
+    Every registry_poll_{1'000};
+    Every partition_upkeep_{3'600'000};
+    Every offline_check_{5'000};
+    Every stats_{60'000};
     std::atomic<bool> stopping_{false};
     std::atomic<std::int64_t> drain_until_ms_{0};
 };
