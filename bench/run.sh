@@ -144,6 +144,7 @@ stop_hub() {
 # end_session CLIENT_ID: a clean-session connect deletes the hub's persistent session, so the shared
 # broker does not queue messages for it after the bench.
 end_session() { timeout 5 mosquitto_sub -p "${ENERGYHUB_MQTT_URI##*:}" -h 127.0.0.1 -i "$1" -t "$TP/none" -E >/dev/null 2>&1 || true; }
+write_bytes() { awk '$1 == "write_bytes:" { print $2 }' "/proc/$1/io"; }  # bytes a process sent to storage
 metric() {  # metric NAME LOG: a counter from the hub's /metrics
     local port
     port=$(sed -n 's/.*http listening on [^:]*:\([0-9]*\).*/\1/p' "$2" | tail -1)
@@ -226,6 +227,10 @@ hub_case() {
         total=$((total + devices * per))
         cpu0=$(cpu_ms "$HUB_PID")
         base=$(metric energyhub_readings_stored_total "$WORK/$name.log")
+        local hub_w0 wal0 db0
+        hub_w0=$(write_bytes "$HUB_PID")
+        wal0=$(psql "$dsn" -tAc "SELECT pg_current_wal_lsn()")
+        db0=$(psql "$dsn" -tAc "SELECT pg_database_size(current_database())")
         t0=$(now_ns)
         publish "$name" "$devices" "$per" "$WORK/$name-sim$pass"
         local stalled=0 done_n
@@ -239,6 +244,12 @@ hub_case() {
         ((stalled)) && record "${name}${suffix}_stalled" "$done_n of $((devices * per))"
         record "${name}${suffix}_rate" "$(awk -v n="$done_n" -v ns=$((t1 - t0)) 'BEGIN { printf "%.0f", n / (ns / 1e9) }')"
         record "${name}${suffix}_cpu" "$(awk -v n="$done_n" -v c=$((cpu1 - cpu0)) 'BEGIN { printf "%.1f", c * 1000 / n }')"
+        # Bytes written per reading: by the hub (spool, session store), as PostgreSQL WAL, and the
+        # database's growth (heap, indexes, rollup). The SD card's view of a reading.
+        local per_reading='BEGIN { printf "%.0f", b / n }'
+        record "${name}${suffix}_hub_bytes" "$(awk -v n="$done_n" -v b=$(($(write_bytes "$HUB_PID") - hub_w0)) "$per_reading")"
+        record "${name}${suffix}_wal_bytes" "$(awk -v n="$done_n" -v b="$(psql "$dsn" -tAc "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '$wal0')")" "$per_reading")"
+        record "${name}${suffix}_db_bytes" "$(awk -v n="$done_n" -v b=$(($(psql "$dsn" -tAc "SELECT pg_database_size(current_database())") - db0)) "$per_reading")"
         say "$name pass $pass: $((devices * per)) readings in $(((t1 - t0) / 1000000)) ms, hub cpu $((cpu1 - cpu0)) ms"
     done
     record "${name}_rss" "$(rss_mb "$HUB_PID")"
@@ -430,6 +441,8 @@ row() { printf '| %-52s | %9s | %7s | %7s | %9s |\n' "$@"; }
         echo "tuned broker: its QoS-1 limit is $(ratio "$(get limit_q1t)" "$L1")× the default broker's; the hub as installed reaches $(ratio "$(get hub1kt_rate)" "$(get limit_q1t)")× of it"
     [[ -n $(get limit_q1conns) && -n $(get hub1kconns_rate) ]] &&
         echo "1,000 publisher connections: the broker's QoS-1 limit is $(ratio "$(get limit_q1conns)" "$L1")× that with 4; the hub reaches $(ratio "$(get hub1kconns_rate)" "$(get limit_q1conns)")× of it"
+    [[ -n $(get hub1k_hub_bytes) ]] &&
+        echo "bytes written per reading, hub as installed (1k devices): hub $(get hub1k_hub_bytes), PostgreSQL WAL $(get hub1k_wal_bytes), database growth $(get hub1k_db_bytes); at QoS 2: hub $(get hub1kq2_hub_bytes), WAL $(get hub1kq2_wal_bytes)"
     [[ -n $(get hub1k_rate) ]] && echo "hub as installed (1k devices) ÷ broker QoS-1 limit: $(ratio "$(get hub1k_rate)" "$L1"); CPU per reading ÷ the no-op QoS-1 subscriber's: $(ratio "$(get hub1k_cpu)" "$(get limit_q1_cpu)")"
     [[ -n $(get hub100k_rss) ]] && echo "hub with $(get hub100k_cached) devices in its cache: RSS $(get hub100k_rss) MB; stored $(get hub100k_stored) rows"
     [[ -n $(get naive_rate) && -n $(get hub1k_rate) ]] && echo "hub as installed (1k devices) ÷ naive: $(ratio "$(get hub1k_rate)" "$(get naive_rate)")× the rate; naive stored $(get naive_stored) of $NAIVE_N"
