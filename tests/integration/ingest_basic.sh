@@ -18,6 +18,8 @@ start_hub
 grep -q "acknowledges a QoS-1 message after the callback returned: subscribing with QoS 1" "$WORK_DIR/hub.log" ||
     fail "the hub did not check Paho's acknowledgement before subscribing with QoS 1"
 grep -q "hub starting: subscribing .* with QoS 1" "$WORK_DIR/hub.log" || fail "the default subscription is not QoS 1"
+curl -s "http://127.0.0.1:$(http_port hub)/metrics" | grep -q "^energyhub_mqtt_subscription_qos 1$" ||
+    fail "/metrics does not show the subscription QoS"
 wait_for 10 "the expired partition dropped" '[[ -z $(q "SELECT 1 FROM pg_class WHERE relname = '"'readings_p20200101'"'") ]]'
 ahead=$(date -u -d "+3 days" +%Y%m%d)
 [[ -n $(q "SELECT 1 FROM pg_class WHERE relname = 'readings_p$ahead'") ]] || fail "no partition for three days ahead"

@@ -11,7 +11,7 @@ constexpr std::int64_t kStuckWorkerMs = 30'000;
 }  // namespace
 
 std::string render_hub_metrics(const IngestMetrics& m, const SpoolStats& spool, const MqttClient& mqtt,
-                               std::uint64_t outbox_dropped) {
+                               std::uint64_t outbox_dropped, int subscription_qos) {
     PrometheusText p;
     p.counter("energyhub_readings_received_total", "Messages taken from the spool", static_cast<double>(m.received.load()))
         .counter("energyhub_readings_stored_total", "Readings newly stored", static_cast<double>(m.stored.load()))
@@ -49,12 +49,16 @@ std::string render_hub_metrics(const IngestMetrics& m, const SpoolStats& spool, 
         .sample("energyhub_alerts_total", static_cast<double>(m.alerts_fired.load()), "state=\"firing\"")
         .sample("energyhub_alerts_total", static_cast<double>(m.alerts_resolved.load()), "state=\"resolved\"");
     p.counter("energyhub_mqtt_reconnects_total", "Reconnections to the broker", static_cast<double>(mqtt.reconnects()))
-        .counter("energyhub_mqtt_publish_failures_total", "Publishes the MQTT client refused (disconnected, buffer full)",
+        .counter("energyhub_mqtt_publish_failures_total",
+                 "Publishes the MQTT client refused (disconnected, buffer full)",
                  static_cast<double>(mqtt.publish_failures()))
         .counter("energyhub_outbox_dropped_total",
                  "Messages dropped while the outbox was full (state, alerts, dead letters; alerts stay stored)",
                  static_cast<double>(outbox_dropped))
         .gauge("energyhub_mqtt_connected", "1 while connected to the broker", mqtt.connected() ? 1 : 0)
+        .gauge("energyhub_mqtt_subscription_qos",
+               "The QoS the hub subscribed with: 2 where this Paho acknowledged before the callback returned",
+               subscription_qos)
         .gauge("energyhub_postgres_up", "1 while PostgreSQL answers the worker", m.postgres_up.load() ? 1 : 0);
     return p.text();
 }

@@ -10,9 +10,10 @@
 
 namespace energyhub {
 
-// `outbox_dropped`: messages the worker's outbox dropped when full (service/outbox.hpp).
+// `outbox_dropped`: messages the worker's outbox dropped when full (service/outbox.hpp);
+// `subscription_qos`: what the hub subscribed with after its start-up check (mqtt/ack_check.hpp).
 std::string render_hub_metrics(const IngestMetrics& m, const SpoolStats& spool, const MqttClient& mqtt,
-                               std::uint64_t outbox_dropped);
+                               std::uint64_t outbox_dropped, int subscription_qos);
 
 void register_hub_health(HealthRegistry& health, const IngestMetrics& m, const Spool& spool, const MqttClient& mqtt,
                          bool redis_configured);
