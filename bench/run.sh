@@ -369,7 +369,8 @@ wants scale && hub_case hub100k default "$SCALE_DEVICES" 1 2
 TUNED_URI=""
 tuned_broker() {
     local port=$((${ENERGYHUB_MQTT_URI##*:} + 77))
-    sed -e "s|@PORT@|$port|" -e "s|@USER@|$(id -un)|" -e "s|@RUN_DIR@|$WORK/tuned|g" \
+    sed -e "s|@PORT@|$port|" -e "s|@TLS_PORT@|$((port + 1))|" -e "s|@CERT_PORT@|$((port + 2))|" \
+        -e "s|@TLS_DIR@|$ENERGYHUB_TLS_DIR|g" -e "s|@USER@|$(id -un)|" -e "s|@RUN_DIR@|$WORK/tuned|g" \
         -e 's|^max_inflight_messages .*|max_inflight_messages 1000|' config/mosquitto.conf >"$WORK/tuned.conf"
     mkdir -p "$WORK/tuned/mosquitto"
     mosquitto -c "$WORK/tuned.conf" -d
