@@ -4,7 +4,7 @@
 #
 # Usage: bench/run.sh [--quick] [--only NAME,NAME...] [--keep]
 #   --quick   smaller counts (a smoke run, about 2 minutes)
-#   --only    run only these cases: limits, copy, hub, naive, latency, scale, tuned
+#   --only    run only these cases: limits, copy, hub, naive, latency, scale, tuned, sd
 #   --keep    keep the work folder (configs, logs, raw results)
 # Environment: ENERGYHUB_BUILD_DIR (default build). Starts the private servers of
 # scripts/stack.sh if they are not running, and leaves them running.
@@ -25,7 +25,7 @@ PROBE="$BUILD/bench/bench_probe"
 
 QUICK=0
 KEEP=0
-ONLY="limits,copy,hub,naive,latency,scale,tuned"
+ONLY="limits,copy,hub,naive,latency,scale,tuned,sd"
 while (($#)); do
     case $1 in
         --quick) QUICK=1 ;;
@@ -53,7 +53,9 @@ RESULTS="$WORK/results.txt"
 : >"$RESULTS"
 PIDS=()
 DBS=()
+PI_PG=0  # 1 while the shared PostgreSQL has the Pi profile's settings (sd_case)
 cleanup() {
+    ((PI_PG)) && pi_pg_profile RESET
     for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
     wait 2>/dev/null || true
     # The hubs' retained state and status messages: the broker is shared, leave nothing behind.
@@ -67,9 +69,9 @@ trap cleanup EXIT
 
 TICKS=$(getconf CLK_TCK)
 if ((QUICK)); then
-    HUB_N=40000 NAIVE_N=5000 LAT_S=12 SCALE_DEVICES=20000 COPY_N=60000
+    HUB_N=40000 NAIVE_N=5000 LAT_S=12 SCALE_DEVICES=20000 COPY_N=60000 SD_S=20
 else
-    HUB_N=50000 NAIVE_N=20000 LAT_S=30 SCALE_DEVICES=100000 COPY_N=300000
+    HUB_N=50000 NAIVE_N=20000 LAT_S=30 SCALE_DEVICES=100000 COPY_N=300000 SD_S=60
 fi
 
 say() { printf 'bench: %s\n' "$*" >&2; }
@@ -144,7 +146,9 @@ stop_hub() {
 # end_session CLIENT_ID: a clean-session connect deletes the hub's persistent session, so the shared
 # broker does not queue messages for it after the bench.
 end_session() { timeout 5 mosquitto_sub -p "${ENERGYHUB_MQTT_URI##*:}" -h 127.0.0.1 -i "$1" -t "$TP/none" -E >/dev/null 2>&1 || true; }
-write_bytes() { awk '$1 == "write_bytes:" { print $2 }' "/proc/$1/io"; }  # bytes a process sent to storage
+# Bytes a process sent towards storage: written, less what it truncated away before the kernel
+# wrote it back (PostgreSQL's staging table, emptied at each commit, never reaches the disk).
+write_bytes() { awk '$1 == "write_bytes:" { w = $2 } $1 == "cancelled_write_bytes:" { c = $2 } END { print w - c }' "/proc/$1/io"; }
 metric() {  # metric NAME LOG: a counter from the hub's /metrics
     local port
     port=$(sed -n 's/.*http listening on [^:]*:\([0-9]*\).*/\1/p' "$2" | tail -1)
@@ -343,6 +347,76 @@ $devices_yaml"
     stop_hub "$name"
 }
 
+# 6. What a Raspberry Pi's SD card sees per reading at a home's pace (100 devices, one reading a
+#    second each, for SD_S seconds), with the shipped defaults and with the Pi profile (config/pi:
+#    the hub's drop-in and PostgreSQL's conf.d file, read from there): bytes written to storage by
+#    the hub, by PostgreSQL (WAL and data pages: a checkpoint before and after the window, so it
+#    holds one checkpoint's writes) and by the broker. sd_case NAME PI(0|1)
+declare -A IO0=()
+# io_snapshot PID...: remembers each process's write_bytes; io_since PID...: bytes since (a new
+# process counts from zero; one that ended is gone with its count, so short-lived ones are missed).
+io_snapshot() { IO0=(); local p; for p in "$@"; do IO0[$p]=$(write_bytes "$p" 2>/dev/null || echo 0); done; }
+io_since() {
+    local p b sum=0
+    for p in "$@"; do b=$(write_bytes "$p" 2>/dev/null) || continue; sum=$((sum + b - ${IO0[$p]:-0})); done
+    echo "$sum"
+}
+pg_pids() {  # the postmaster and its children
+    local pm
+    pm=$(ps -o ppid= -p "$(psql "$ENERGYHUB_PG_DSN" -tAc "SELECT pid FROM pg_stat_activity WHERE backend_type = 'checkpointer'")")
+    echo "$pm" $(pgrep -P "$pm")
+}
+pi_env() { sed -n "s/^Environment=$1=//p" config/pi/energyhub-hub.conf; }
+# pi_pg_profile SET|RESET: the Pi profile's PostgreSQL settings on the shared server, or back off
+pi_pg_profile() {
+    local key value
+    while read -r key value; do
+        if [[ $1 == SET ]]; then psql "$ENERGYHUB_PG_DSN" -qc "ALTER SYSTEM SET $key = '$value'"; else psql "$ENERGYHUB_PG_DSN" -qc "ALTER SYSTEM RESET $key"; fi
+    done < <(sed -n 's/^\([a-z_]*\) = \([^ #]*\).*/\1 \2/p' config/pi/postgresql.conf)
+    psql "$ENERGYHUB_PG_DSN" -qc "SELECT pg_reload_conf()" >/dev/null
+    PI_PG=$([[ $1 == SET ]] && echo 1 || echo 0)
+}
+sd_case() {
+    local name=$1 pi=$2 dsn flush=200ms state extra="" key value n pids hub_w0 broker broker_w0
+    dsn=$(new_db "$name")
+    register "$dsn" "$name" 100
+    if ((pi)); then
+        flush=$(pi_env ENERGYHUB_FLUSH_INTERVAL)
+        state=$(mktemp -d /dev/shm/energyhub-bench.XXXXXX)
+        extra="hub: {state_dir: $state, spool_max: $(pi_env ENERGYHUB_SPOOL_MAX), batch_size: 5000, flush_interval: $flush, cache_size: 200000}"
+        pi_pg_profile SET
+    fi
+    hub_config "$name" "$dsn" default "$flush"
+    # the Pi profile's hub section replaces the bench's
+    [[ -n $extra ]] && sed -i "s|^hub: .*|$extra|" "$WORK/$name.yaml"
+    start_hub "$name"
+    broker=$BROKER_PID
+    psql "$dsn" -qc CHECKPOINT
+    pids="$(pg_pids) $broker"
+    io_snapshot $pids
+    hub_w0=$(write_bytes "$HUB_PID")
+    "$SIM" --uri "$ENERGYHUB_MQTT_URI" --devices 100 --device-prefix "$name" --rate 1 --duration "$SD_S" \
+        --qos 1 "${SIM_TOPIC[@]}" >"$WORK/$name-sim.out" 2>&1 || say "$name: firmware-sim: $(tail -1 "$WORK/$name-sim.out")"
+    wait_stored "$WORK/$name.log" $((100 * SD_S)) || true
+    n=$(metric energyhub_readings_stored_total "$WORK/$name.log")
+    psql "$dsn" -qc CHECKPOINT
+    local per_reading='BEGIN { printf "%.0f", b / n }'
+    record "${name}_n" "$n"
+    record "${name}_hub" "$(awk -v n="$n" -v b=$(($(write_bytes "$HUB_PID") - hub_w0)) "$per_reading")"
+    record "${name}_pg" "$(awk -v n="$n" -v b="$(io_since $(pg_pids))" "$per_reading")"
+    record "${name}_broker" "$(awk -v n="$n" -v b="$(io_since "$broker")" "$per_reading")"
+    # the stored row: its data (pg_column_size of the row) and what the table and its indexes hold per row
+    record "${name}_row" "$(psql "$dsn" -tAc "SELECT round(avg(pg_column_size(r.*))) FROM readings r")"
+    record "${name}_stored" "$(psql "$dsn" -tAc "SELECT round(sum(pg_total_relation_size(c.oid)) / $n) FROM pg_inherits i
+        JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'readings'::regclass")"
+    stop_hub "$name"
+    if ((pi)); then
+        pi_pg_profile RESET
+        rm -rf "$state"
+    fi
+    say "$name: $n readings; bytes per reading: hub $(get "${name}_hub"), PostgreSQL $(get "${name}_pg"), broker $(get "${name}_broker")"
+}
+
 say "work folder $WORK"
 if wants limits; then
     limit_case limit_q0 0 0 0
@@ -364,27 +438,38 @@ fi
 # 100k devices, one reading each per pass: the first pass finds every cache cold, the second warm.
 wants scale && hub_case hub100k default "$SCALE_DEVICES" 1 2
 
-# A broker tuned for throughput: the same configuration with a deeper in-flight window per client
-# (max_inflight_messages 20 → 1000), on a port of its own; the limit and the hub at QoS 1 again.
-TUNED_URI=""
-tuned_broker() {
-    local port=$((${ENERGYHUB_MQTT_URI##*:} + 77))
+# private_broker NAME OFFSET [SED_EXPR]: a Mosquitto of its own from config/mosquitto.conf (edited
+# by SED_EXPR), on the shared broker's port + OFFSET, with its own persistence; sets BROKER_URI and
+# BROKER_PID.
+BROKER_URI="" BROKER_PID=""
+private_broker() {
+    local name=$1 port=$((${ENERGYHUB_MQTT_URI##*:} + $2)) edit=${3:-}
     sed -e "s|@PORT@|$port|" -e "s|@TLS_PORT@|$((port + 1))|" -e "s|@CERT_PORT@|$((port + 2))|" \
-        -e "s|@TLS_DIR@|$ENERGYHUB_TLS_DIR|g" -e "s|@USER@|$(id -un)|" -e "s|@RUN_DIR@|$WORK/tuned|g" \
-        -e 's|^max_inflight_messages .*|max_inflight_messages 1000|' config/mosquitto.conf >"$WORK/tuned.conf"
-    mkdir -p "$WORK/tuned/mosquitto"
-    mosquitto -c "$WORK/tuned.conf" -d
+        -e "s|@TLS_DIR@|$ENERGYHUB_TLS_DIR|g" -e "s|@USER@|$(id -un)|" -e "s|@RUN_DIR@|$WORK/$name|g" \
+        ${edit:+-e "$edit"} config/mosquitto.conf >"$WORK/$name.conf"
+    mkdir -p "$WORK/$name/mosquitto"
+    mosquitto -c "$WORK/$name.conf" -d
     local deadline=$((SECONDS + 10))
-    until [[ -s "$WORK/tuned/mosquitto.pid" ]]; do ((SECONDS < deadline)) || { say "tuned broker did not start"; return 1; }; sleep 0.1; done
-    PIDS+=("$(cat "$WORK/tuned/mosquitto.pid")")
-    TUNED_URI="tcp://127.0.0.1:$port"
+    until [[ -s "$WORK/$name/mosquitto.pid" ]]; do ((SECONDS < deadline)) || { say "broker $name did not start"; return 1; }; sleep 0.1; done
+    BROKER_PID=$(cat "$WORK/$name/mosquitto.pid")
+    PIDS+=("$BROKER_PID")
+    BROKER_URI="tcp://127.0.0.1:$port"
 }
+# A broker tuned for throughput: the same configuration with a deeper in-flight window per client
+# (max_inflight_messages 20 → 1000); the limit and the hub at QoS 1 again.
 if wants tuned; then
-    tuned_broker
-    ENERGYHUB_MQTT_URI=$TUNED_URI limit_case limit_q1t 1 1 0
-    ENERGYHUB_MQTT_URI=$TUNED_URI hub_case hub1kt default 1000 $((HUB_N / 1000))
+    private_broker tuned 77 's|^max_inflight_messages .*|max_inflight_messages 1000|'
+    ENERGYHUB_MQTT_URI=$BROKER_URI limit_case limit_q1t 1 1 0
+    ENERGYHUB_MQTT_URI=$BROKER_URI hub_case hub1kt default 1000 $((HUB_N / 1000))
 fi
 wants naive && naive_case
+# The SD cases each on a broker of its own, so that its writes are theirs alone (shipped settings).
+if wants sd; then
+    private_broker sd_default 88
+    ENERGYHUB_MQTT_URI=$BROKER_URI sd_case sd_default 0
+    private_broker sd_pi 91
+    ENERGYHUB_MQTT_URI=$BROKER_URI sd_case sd_pi 1
+fi
 if wants latency; then
     latency_case lat200 default 200ms
     RMAX=256 latency_case lat20v5 2 20ms
@@ -444,6 +529,14 @@ row() { printf '| %-52s | %9s | %7s | %7s | %9s |\n' "$@"; }
         echo "1,000 publisher connections: the broker's QoS-1 limit is $(ratio "$(get limit_q1conns)" "$L1")× that with 4; the hub reaches $(ratio "$(get hub1kconns_rate)" "$(get limit_q1conns)")× of it"
     [[ -n $(get hub1k_hub_bytes) ]] &&
         echo "bytes written per reading, hub as installed (1k devices): hub $(get hub1k_hub_bytes), PostgreSQL WAL $(get hub1k_wal_bytes), database growth $(get hub1k_db_bytes); at QoS 2: hub $(get hub1kq2_hub_bytes), WAL $(get hub1kq2_wal_bytes)"
+    for k in sd_default sd_pi; do
+        [[ -n $(get "${k}_n") ]] || continue
+        how="shipped defaults"
+        [[ $k == sd_pi ]] && how="Pi profile (config/pi)"
+        echo "SD writes per reading at a home's pace (100 devices × 1/s, $(get "${k}_n") readings), $how: hub $(get "${k}_hub"), PostgreSQL $(get "${k}_pg")" \
+            "(WAL and pages, one checkpoint), broker $(get "${k}_broker") bytes; total $(($(get "${k}_hub") + $(get "${k}_pg"))) = $(ratio $(($(get "${k}_hub") + $(get "${k}_pg"))) "$(get "${k}_stored")")×" \
+            "the stored row ($(get "${k}_stored") bytes with its index entries; $(get "${k}_row") bytes of row data)"
+    done
     [[ -n $(get hub1k_rate) ]] && echo "hub as installed (1k devices) ÷ broker QoS-1 limit: $(ratio "$(get hub1k_rate)" "$L1"); CPU per reading ÷ the no-op QoS-1 subscriber's: $(ratio "$(get hub1k_cpu)" "$(get limit_q1_cpu)")"
     [[ -n $(get hub100k_rss) ]] && echo "hub with $(get hub100k_cached) devices in its cache: RSS $(get hub100k_rss) MB; stored $(get hub100k_stored) rows"
     [[ -n $(get naive_rate) && -n $(get hub1k_rate) ]] && echo "hub as installed (1k devices) ÷ naive: $(ratio "$(get hub1k_rate)" "$(get naive_rate)")× the rate; naive stored $(get naive_stored) of $NAIVE_N"

@@ -7,30 +7,9 @@
 # Works on Debian 12 (bookworm) and Raspberry Pi OS based on it.
 set -euo pipefail
 
-# The one list of packages. Keep in step with the "Packages" section of the design document.
-PACKAGES=(
-    # toolchain
-    build-essential cmake pkg-config ccache git
-    # MQTT: Paho C++ client for the daemons, Mosquitto broker, clients and plugin headers
-    libpaho-mqttpp-dev libpaho-mqtt-dev
-    mosquitto mosquitto-clients mosquitto-dev libmosquitto-dev
-    # storage: PostgreSQL 15 server and client with libpqxx, Redis with hiredis
-    libpqxx-dev postgresql-15 postgresql-client-15
-    libhiredis-dev redis-server
-    # libraries used by the daemons
-    libyaml-cpp-dev libspdlog-dev libcurl4-openssl-dev libboost-test-dev
-    libsimdjson-dev nlohmann-json3-dev libcli11-dev libsystemd-dev libboost-dev libssl-dev
-    # scripts: the SMTP mail catcher and the checks in scripts/stack.sh
-    python3 python3-aiosmtpd python3-prometheus-client curl procps iproute2 systemd dpkg-dev
-    # scripts/stack.sh: the private CA and certificates of the TLS listeners
-    openssl
-    # the dashboard test: headless Chromium driven through chromedriver
-    chromium chromium-driver
-    # scripts/fuzz.sh: clang with libFuzzer and the sanitizer runtimes
-    clang-14 libclang-rt-14-dev
-    # scripts/lint.sh: the format and bug checks of a change
-    clang-format-14 clang-tidy-14
-)
+# shellcheck source=scripts/packages.sh
+. "$(dirname "$0")/packages.sh"
+PACKAGES=("${HOST_PACKAGES[@]}" "${LIBRARY_PACKAGES[@]}")
 
 # Packages from PACKAGES that dpkg does not report as installed ("install ok installed").
 missing_packages() {

@@ -21,9 +21,11 @@ fi
 # The whole suite: the format and bug checks of the last commit, that every mutation still
 # applies (the mutation run itself is scheduled: tests/README.md), every tier but the 10-minute
 # soak (ctest -L soak), then the sanitizer passes and a short fuzzing run of every target (30 s
-# each; scripts/fuzz.sh for longer ones).
+# each; scripts/fuzz.sh for longer ones), and the Raspberry Pi build: arm64 cross build, its unit
+# tier under qemu, its .deb installed into an arm64 root (scripts/arm64.sh).
 scripts/lint.sh
 scripts/mutate.sh --check
 ctest --test-dir "$BUILD_DIR" --output-on-failure -LE soak
 scripts/sanitize.sh
 scripts/fuzz.sh
+scripts/arm64.sh

@@ -29,7 +29,8 @@ deb=$(ls "$WORK"/deb/*.deb)
 contents=$(dpkg-deb --contents "$deb")
 for path in ./usr/bin/energyhub ./usr/bin/firmware-sim ./etc/energyhub/energyhub.yaml \
     ./usr/share/energyhub/schema/001_registry.sql ./usr/lib/systemd/system/energyhub-hub.service \
-    ./usr/lib/systemd/system/energyhub-migrate.service ./usr/share/doc/energyhub/README.md; do
+    ./usr/lib/systemd/system/energyhub-migrate.service ./usr/share/doc/energyhub/README.md \
+    ./usr/share/energyhub/pi/energyhub-hub.conf ./usr/share/energyhub/pi/postgresql.conf; do
     grep -q " $path\$" <<<"$contents" || fail "$path is not in the package"
 done
 info=$(dpkg-deb --info "$deb")

@@ -53,6 +53,18 @@ BOOST_AUTO_TEST_CASE(environment_is_expanded) {
                "test.yaml:1: postgres.dsn: environment variable ENERGYHUB_TEST_UNSET is not set");
 }
 
+// Sizes and durations too: the Raspberry Pi profile sets the spool size and flush interval so.
+BOOST_AUTO_TEST_CASE(environment_is_expanded_in_sizes_and_durations) {
+    ::setenv("ENERGYHUB_TEST_FLUSH", "2s", 1);
+    auto c = parse_config(
+        "hub: {flush_interval: '${ENERGYHUB_TEST_FLUSH}', spool_max: '${ENERGYHUB_TEST_UNSET:-64MB}'}\n", "t");
+    BOOST_TEST(c.hub.flush_interval.count() == 2000);
+    BOOST_TEST(c.hub.spool_max_bytes == 64ull << 20);
+    ::setenv("ENERGYHUB_TEST_FLUSH", "soon", 1);
+    BOOST_TEST(error_of("hub: {flush_interval: '${ENERGYHUB_TEST_FLUSH}'}\n") ==
+               "test.yaml:1: hub.flush_interval: must be a duration such as 500ms, 30s, 10m, 2h or 1d");
+}
+
 struct BadConfig {
     const char* yaml;
     const char* error;

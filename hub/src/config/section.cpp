@@ -73,7 +73,7 @@ void Section::number(const std::string& key, double& out, double min) {
 void Section::duration(const std::string& key, std::chrono::milliseconds& out, bool allow_zero) {
     auto n = child(key);
     if (!n.IsDefined()) return;
-    auto d = n.IsScalar() ? parse_duration(n.Scalar()) : std::nullopt;
+    auto d = n.IsScalar() ? parse_duration(expand_env(n, key, n.Scalar())) : std::nullopt;
     if (!d) fail(n, key_path(key), "must be a duration such as 500ms, 30s, 10m, 2h or 1d");
     if (!allow_zero && d->count() == 0) fail(n, key_path(key), "must be greater than zero");
     out = *d;
@@ -82,7 +82,7 @@ void Section::duration(const std::string& key, std::chrono::milliseconds& out, b
 void Section::byte_size(const std::string& key, std::uint64_t& out, std::uint64_t min) {
     auto n = child(key);
     if (!n.IsDefined()) return;
-    auto b = n.IsScalar() ? parse_byte_size(n.Scalar()) : std::nullopt;
+    auto b = n.IsScalar() ? parse_byte_size(expand_env(n, key, n.Scalar())) : std::nullopt;
     if (!b) fail(n, key_path(key), "must be a size such as 64KB, 256MB or 1GB");
     if (*b < min) fail(n, key_path(key), "must be at least " + std::to_string(min) + " bytes");
     out = *b;
