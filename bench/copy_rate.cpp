@@ -37,7 +37,7 @@ std::int64_t wall_ms() {
 int main(int argc, char** argv) {
     std::string dsn;
     std::size_t readings = 200'000, batch_size = 5'000, devices = 1'000;
-    CLI::App app{"COPY rate of ReadingStore into the partitioned readings table (no MQTT)", "bench_copy_rate"};
+    CLI::App app{"Write rate of ReadingStore into the partitioned readings table (no MQTT)", "bench_copy_rate"};
     app.add_option("--dsn", dsn, "PostgreSQL DSN of a migrated database")->required();
     app.add_option("--readings", readings, "Readings to write")->capture_default_str();
     app.add_option("--batch-size", batch_size, "Readings per transaction (the hub's hub.batch_size)")->capture_default_str();

@@ -52,6 +52,7 @@ for path in ./usr/bin/energyhub ./usr/bin/firmware-sim ./usr/lib/energyhub/energ
     grep -q " $path\$" <<<"$contents" || fail "$path is not in the package"
 done
 log "$(basename "$deb"): $(grep -c . <<<"$contents") entries; Depends: $(dpkg-deb --field "$deb" Depends)"
+awk '{ print "[arm64]   " $NF }' <<<"$contents"
 
 # 5. The Pi's install path in a throwaway arm64 root: apt resolves the package's dependencies from
 # Debian's arm64 archive and runs its postinst; then the installed program answers.

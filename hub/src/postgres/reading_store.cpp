@@ -1,9 +1,8 @@
 #include "postgres/reading_store.hpp"
 
 #include <charconv>
-
-#include <pqxx/tablewriter>
 #include <set>
+#include <string_view>
 
 #include "postgres/alert_store.hpp"
 #include "util/timestamp.hpp"
@@ -12,14 +11,11 @@ namespace energyhub::postgres {
 
 namespace {
 
-const std::vector<std::string> kStageColumns = {"device_id", "ts",        "user_id",         "power_w",
-                                                "energy_wh", "voltage_v", "current_a",       "energy_delta_wh",
-                                                "energy_export_wh", "export_delta_wh"};
-
-void append_number(std::string& out, const std::optional<double>& v) {
-    out += '\t';
+// One array literal element: a number, or NULL.
+void append_element(std::string& out, const std::optional<double>& v) {
+    if (out.size() > 1) out += ',';
     if (!v) {
-        out += "\\N";
+        out += "NULL";
         return;
     }
     char buf[32];
@@ -27,12 +23,25 @@ void append_number(std::string& out, const std::optional<double>& v) {
     out.append(buf, ec == std::errc{} ? end : buf);
 }
 
+// A quoted text element. Ids are validated to [A-Za-z0-9_.:-] and timestamps are digits and
+// punctuation, so nothing needs escaping; the quotes keep an id such as "null" a string.
+void append_element(std::string& out, std::string_view text) {
+    if (out.size() > 1) out += ',';
+    out += '"';
+    out += text;
+    out += '"';
+}
+
 constexpr const char* kMergeSql = R"SQL(
-WITH ins AS (
+WITH batch AS (
+    SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::float8[], $5::float8[], $6::float8[],
+                         $7::float8[], $8::float8[], $9::float8[], $10::float8[])
+        AS b (device_id, ts, user_id, power_w, energy_wh, voltage_v, current_a, energy_delta_wh,
+              energy_export_wh, export_delta_wh)
+), ins AS (
     INSERT INTO readings (device_id, ts, user_id, power_w, energy_wh, voltage_v, current_a, energy_delta_wh,
                           energy_export_wh, export_delta_wh)
-    SELECT device_id, ts, user_id, power_w, energy_wh, voltage_v, current_a, energy_delta_wh,
-           energy_export_wh, export_delta_wh FROM readings_stage
+    SELECT * FROM batch
     ON CONFLICT (device_id, ts) DO NOTHING
     RETURNING device_id, ts, user_id, power_w, energy_delta_wh, export_delta_wh
 ), rollup AS (
@@ -57,25 +66,23 @@ SELECT count(*) FROM ins
 
 }  // namespace
 
-// Text COPY rows. Ids are validated to [A-Za-z0-9_.:-], so they need no escaping.
+// The batch as one array literal per column, in the order of kMergeSql's parameters.
 void ReadingStore::encode(std::span<const EnrichedReading> batch) {
-    copy_text_.clear();
+    for (auto& c : columns_) c.assign("{");
     char ts[kTimestampBufferSize];
     for (const auto& e : batch) {
-        if (!copy_text_.empty()) copy_text_ += '\n';
-        copy_text_ += e.reading.device_id;
-        copy_text_ += '\t';
-        copy_text_.append(ts, format_timestamp(e.reading.ts_ms, ts));
-        copy_text_ += '\t';
-        copy_text_ += e.user_id;
-        append_number(copy_text_, e.reading.power_w);
-        append_number(copy_text_, e.reading.energy_wh);
-        append_number(copy_text_, e.reading.voltage_v);
-        append_number(copy_text_, e.reading.current_a);
-        append_number(copy_text_, e.energy_delta_wh);
-        append_number(copy_text_, e.reading.energy_export_wh);
-        append_number(copy_text_, e.export_delta_wh);
+        append_element(columns_[0], e.reading.device_id);
+        append_element(columns_[1], std::string_view(ts, format_timestamp(e.reading.ts_ms, ts)));
+        append_element(columns_[2], e.user_id);
+        append_element(columns_[3], e.reading.power_w);
+        append_element(columns_[4], e.reading.energy_wh);
+        append_element(columns_[5], e.reading.voltage_v);
+        append_element(columns_[6], e.reading.current_a);
+        append_element(columns_[7], e.energy_delta_wh);
+        append_element(columns_[8], e.reading.energy_export_wh);
+        append_element(columns_[9], e.export_delta_wh);
     }
+    for (auto& c : columns_) c += '}';
 }
 
 StoreOutcome ReadingStore::write(std::span<const EnrichedReading> batch, std::span<const Alert> alerts) {
@@ -100,13 +107,9 @@ StoreResult ReadingStore::write_or_throw(std::span<const EnrichedReading> batch,
             tx.commit();
             return result;
         }
-        if (staged_generation_ != session_.generation()) {
-            pqxx::nontransaction tx(conn);
-            tx.exec(
-                "CREATE TEMP TABLE IF NOT EXISTS readings_stage (LIKE readings INCLUDING DEFAULTS) ON COMMIT DELETE "
-                "ROWS");
-            staged_generation_ = session_.generation();
-            partitions_.forget();  // may have been dropped while we were away
+        if (known_generation_ != session_.generation()) {
+            partitions_.forget();  // a new connection: they may have been dropped while we were away
+            known_generation_ = session_.generation();
         }
         std::set<std::int64_t> days;
         for (const auto& e : batch) days.insert(day_start_ms(e.reading.ts_ms));
@@ -114,17 +117,9 @@ StoreResult ReadingStore::write_or_throw(std::span<const EnrichedReading> batch,
 
         encode(batch);
         pqxx::work tx(conn);
-        {
-            // tablewriter is deprecated in favour of stream_to, which formats row by row; the whole
-            // batch is already COPY text, and write_raw_line sends it in one call.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-            pqxx::tablewriter copy(tx, "readings_stage", kStageColumns.begin(), kStageColumns.end());
-#pragma GCC diagnostic pop
-            copy.write_raw_line(copy_text_);
-            copy.complete();
-        }
-        result.inserted = tx.exec(kMergeSql)[0][0].as<std::size_t>();
+        const auto& c = columns_;
+        result.inserted = tx.exec_params(kMergeSql, c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9])[0][0]
+                              .as<std::size_t>();
         result.duplicates = batch.size() - result.inserted;
         result.new_alerts = insert_alerts(tx, alerts);
         tx.commit();
