@@ -17,8 +17,8 @@ LIBRARY_PACKAGES=(
 HOST_PACKAGES=(
     # toolchain
     build-essential cmake pkg-config ccache git
-    # servers and clients: Mosquitto, PostgreSQL 15, Redis
-    mosquitto mosquitto-clients postgresql-15 postgresql-client-15 redis-server
+    # servers and clients: Mosquitto, PostgreSQL 15, Redis; NATS for the fleet (scripts/nats-cluster.sh)
+    mosquitto mosquitto-clients postgresql-15 postgresql-client-15 redis-server nats-server
     # scripts: the SMTP mail catcher and the checks in scripts/stack.sh
     python3 python3-aiosmtpd python3-prometheus-client curl procps iproute2 systemd dpkg-dev
     # scripts/stack.sh: the private CA and certificates of the TLS listeners

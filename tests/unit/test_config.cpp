@@ -53,6 +53,15 @@ BOOST_AUTO_TEST_CASE(environment_is_expanded) {
                "test.yaml:1: postgres.dsn: environment variable ENERGYHUB_TEST_UNSET is not set");
 }
 
+// The nodes of a cluster: Paho tries them in order at every connect and reconnect.
+BOOST_AUTO_TEST_CASE(several_brokers) {
+    auto c = parse_config("mqtt: {uri: 'tcp://127.0.0.1:4221, mqtt://127.0.0.1:4222,tcp://127.0.0.1:4223'}\n", "t");
+    const std::vector<std::string> expected{"tcp://127.0.0.1:4221", "mqtt://127.0.0.1:4222", "tcp://127.0.0.1:4223"};
+    BOOST_TEST(broker_uris(c.mqtt.uri) == expected, boost::test_tools::per_element());
+    BOOST_TEST(broker_uris("ssl://b:8883") == std::vector<std::string>{"ssl://b:8883"},
+               boost::test_tools::per_element());
+}
+
 // Sizes and durations too: the Raspberry Pi profile sets the spool size and flush interval so.
 BOOST_AUTO_TEST_CASE(environment_is_expanded_in_sizes_and_durations) {
     ::setenv("ENERGYHUB_TEST_FLUSH", "2s", 1);
@@ -76,6 +85,12 @@ BOOST_AUTO_TEST_CASE(errors_name_file_line_and_key) {
         {"mqtt:\n  qos: 3\n", "test.yaml:2: mqtt.qos: must be between 0 and 2"},
         {"mqtt:\n  qos: high\n", "test.yaml:2: mqtt.qos: must be an integer"},
         {"mqtt:\n  uri: http://x\n", "test.yaml:2: mqtt.uri: must start with tcp://, ssl://, mqtt:// or mqtts://"},
+        {"mqtt:\n  uri: tcp://a:1883, b:1883\n",
+         "test.yaml:2: mqtt.uri: each broker must start with tcp://, ssl://, mqtt:// or mqtts://"},
+        {"mqtt:\n  uri: ssl://a:8883,tcp://b:1883\n",
+         "test.yaml:2: mqtt.uri: must not mix brokers with and without TLS"},
+        {"mqtt:\n  uri: tcp://a:1883,tcp://u:p@b:1883\n",
+         "test.yaml:2: mqtt.uri: must not carry a user name or password: set mqtt.username and mqtt.password"},
         {"hub:\n  flush_interval: 5 seconds\n",
          "test.yaml:2: hub.flush_interval: must be a duration such as 500ms, 30s, 10m, 2h or 1d"},
         {"hub:\n  batch_size: 0\n", "test.yaml:2: hub.batch_size: must be between 1 and 1000000"},

@@ -87,14 +87,22 @@ void read_mqtt(Section s, MqttConfig& c) {
     auto tls = s.section("tls");
     read_tls(tls, c.tls);
     s.reject_unknown();
-    if (c.uri.rfind("tcp://", 0) != 0 && c.uri.rfind("ssl://", 0) != 0 && c.uri.rfind("mqtt://", 0) != 0 &&
-        c.uri.rfind("mqtts://", 0) != 0)
-        s.fail(s.child("uri"), "mqtt.uri", "must start with tcp://, ssl://, mqtt:// or mqtts://");
+    const auto uris = broker_uris(c.uri);
+    for (const auto& uri : uris) {
+        if (uri.rfind("tcp://", 0) != 0 && uri.rfind("ssl://", 0) != 0 && uri.rfind("mqtt://", 0) != 0 &&
+            uri.rfind("mqtts://", 0) != 0)
+            s.fail(s.child("uri"), "mqtt.uri",
+                   uris.size() == 1 ? "must start with tcp://, ssl://, mqtt:// or mqtts://"
+                                    : "each broker must start with tcp://, ssl://, mqtt:// or mqtts://");
+        if (is_tls_uri(uri) != is_tls_uri(uris.front()))
+            s.fail(s.child("uri"), "mqtt.uri", "must not mix brokers with and without TLS");
+        // Paho refuses a user name in the URI; and a password there would end up in logs.
+        if (has_userinfo(uri))
+            s.fail(s.child("uri"), "mqtt.uri",
+                   "must not carry a user name or password: set mqtt.username and mqtt.password");
+    }
     if (tls.node().IsDefined() && !tls.node().IsNull() && !is_tls_uri(c.uri))
         s.fail(tls.node(), "mqtt.tls", "needs an ssl:// or mqtts:// mqtt.uri");
-    // Paho refuses a user name in the URI; and a password there would end up in logs.
-    if (has_userinfo(c.uri))
-        s.fail(s.child("uri"), "mqtt.uri", "must not carry a user name or password: set mqtt.username and mqtt.password");
 }
 
 void read_postgres(Section s, PostgresConfig& c) {
@@ -256,6 +264,20 @@ Config load_config(const std::string& path) {
 }
 
 bool is_tls_uri(const std::string& uri) { return uri.rfind("ssl://", 0) == 0 || uri.rfind("mqtts://", 0) == 0; }
+
+std::vector<std::string> broker_uris(const std::string& uri) {
+    std::vector<std::string> uris;
+    std::size_t start = 0;
+    for (;;) {
+        auto end = uri.find(',', start);
+        auto one = uri.substr(start, end == std::string::npos ? std::string::npos : end - start);
+        one.erase(0, one.find_first_not_of(' '));
+        one.erase(one.find_last_not_of(' ') + 1);
+        uris.push_back(std::move(one));
+        if (end == std::string::npos) return uris;
+        start = end + 1;
+    }
+}
 
 std::string daemon_status_topic(const MqttConfig& mqtt, std::string_view daemon) {
     std::string topic = mqtt.status_prefix + "/" + std::string(daemon);

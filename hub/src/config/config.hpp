@@ -38,7 +38,7 @@ struct DeviceCaConfig {
 };
 
 struct MqttConfig {
-    std::string uri = "tcp://127.0.0.1:1883";
+    std::string uri = "tcp://127.0.0.1:1883";  // or several, comma-separated: nodes of one cluster
     std::string client_id = "energyhub-hub";
     std::string username;
     std::string password;
@@ -59,8 +59,13 @@ struct MqttConfig {
     TlsConfig tls;                                   // for ssl:// and mqtts:// URIs
 };
 
-// An ssl:// or mqtts:// broker URI: the connection uses mqtt.tls.
+// An ssl:// or mqtts:// broker URI: the connection uses mqtt.tls. (In a list, all are one or the
+// other: the configuration checks it.)
 bool is_tls_uri(const std::string& uri);
+
+// The brokers of mqtt.uri: one, or the comma-separated nodes of a cluster, tried in order at every
+// connect and reconnect.
+std::vector<std::string> broker_uris(const std::string& uri);
 
 struct PostgresConfig {
     std::string dsn = "postgresql:///energyhub";

@@ -54,7 +54,7 @@ MqttClient::MqttClient(const MqttConfig& config, std::string daemon, const std::
     : config_(config), status_topic_(daemon_status_topic(config, daemon)) {
     if (!session_dir.empty()) session_ = std::make_unique<SessionStore>(session_dir);
     const int version = config_.receive_maximum > 0 ? MQTTVERSION_5 : MQTTVERSION_3_1_1;
-    client_ = std::make_unique<mqtt::async_client>(paho_uri(config_.uri), config_.client_id,
+    client_ = std::make_unique<mqtt::async_client>(paho_uri(broker_uris(config_.uri).front()), config_.client_id,
                                                    mqtt::create_options(version, kMaxBuffered), session_.get());
     client_->set_connected_handler([this](const std::string&) {
         connected_ = true;
@@ -92,27 +92,16 @@ void MqttClient::resubscribe() {
     }
 }
 
-namespace {
-
-// The login every connection of ours makes: the daemons' and check-config's probe alike.
-void add_login(mqtt::connect_options& options, const MqttConfig& config,
-               const std::function<void(const std::string&)>& on_tls_error) {
-    if (!config.username.empty()) options.set_user_name(config.username);
-    if (!config.password.empty()) options.set_password(config.password);
-    if (is_tls_uri(config.uri)) options.set_ssl(paho_ssl_options(config.tls, on_tls_error));
-}
-
-}  // namespace
-
 Probe MqttClient::probe(const MqttConfig& config) {
-    Probe probe{false, url_host(config.uri), ""};
+    const auto uris = broker_uris(config.uri);
+    Probe probe{false, url_host(uris.front()) + (uris.size() > 1 ? " (and the cluster's other nodes)" : ""), ""};
     try {
         // A throwaway clean session under its own client id: the daemons' sessions are left alone.
-        mqtt::async_client client(paho_uri(config.uri), config.client_id + "-check");
+        mqtt::async_client client(paho_uri(uris.front()), config.client_id + "-check");
         auto options =
             mqtt::connect_options_builder().clean_session(true).connect_timeout(std::chrono::seconds(5)).finalize();
         std::string tls_error;
-        add_login(options, config, [&](const std::string& what) { tls_error = what; });
+        set_broker_options(options, config, [&](const std::string& what) { tls_error = what; });
         try {
             client.connect(options)->wait();
         } catch (const mqtt::exception& e) {
@@ -143,12 +132,17 @@ bool MqttClient::connect(const std::function<bool()>& give_up) {
         options.set_properties({mqtt::property(mqtt::property::SESSION_EXPIRY_INTERVAL, kSessionExpirySeconds),
                                 mqtt::property(mqtt::property::RECEIVE_MAXIMUM, config_.receive_maximum)});
     }
-    add_login(options, config_, [](const std::string& what) { log()->error("{}", what); });
+    set_broker_options(options, config_, [](const std::string& what) { log()->error("{}", what); });
     auto delay = std::chrono::milliseconds(250);
     for (;;) {
         try {
-            client_->connect(options)->wait();
-            log()->info("connected to {} as {}", redact(config_.uri), config_.client_id);
+            auto token = client_->connect(options);
+            token->wait();
+            // Of a cluster's nodes, the one that answered (in Paho's spelling).
+            const bool cluster = broker_uris(config_.uri).size() > 1;
+            log()->info("connected to {} as {}",
+                        redact(cluster ? token->get_connect_response().get_server_uri() : config_.uri),
+                        config_.client_id);
             return true;
         } catch (const mqtt::exception& e) {
             log()->warn("cannot connect to {}: {}; retrying in {} ms", redact(config_.uri), redact(e.what()), delay.count());

@@ -76,9 +76,11 @@ private:
     MqttConfig config_;
     std::string status_topic_;
     std::unique_ptr<SessionStore> session_;  // outlives client_
-    std::unique_ptr<mqtt::async_client> client_;
+    // These outlive client_ too: Paho may still call back while the client is destroyed (a
+    // subscription whose answer never came fails then, and its listener must still be there).
     MessageHandler handler_;
     std::vector<Subscription> subscriptions_;
+    std::unique_ptr<mqtt::async_client> client_;
     std::deque<std::shared_ptr<mqtt::delivery_token>> paced_;  // publish_paced's messages still queued
     std::atomic<std::uint64_t> reconnects_{0};
     std::atomic<std::uint64_t> publish_failures_{0};

@@ -8,6 +8,20 @@ std::string paho_uri(const std::string& uri) {
     return uri;
 }
 
+void set_broker_options(mqtt::connect_options& options, const MqttConfig& config,
+                        std::function<void(const std::string&)> on_tls_error) {
+    // Paho tries the servers in order at every connect and automatic reconnect, the first one
+    // being also the client's own URI.
+    if (const auto uris = broker_uris(config.uri); uris.size() > 1) {
+        auto servers = std::make_shared<mqtt::string_collection>();
+        for (const auto& uri : uris) servers->push_back(paho_uri(uri));
+        options.set_servers(servers);
+    }
+    if (!config.username.empty()) options.set_user_name(config.username);
+    if (!config.password.empty()) options.set_password(config.password);
+    if (is_tls_uri(config.uri)) options.set_ssl(paho_ssl_options(config.tls, std::move(on_tls_error)));
+}
+
 mqtt::ssl_options paho_ssl_options(const TlsConfig& tls, std::function<void(const std::string&)> on_error) {
     mqtt::ssl_options ssl;
     if (!tls.ca_file.empty()) ssl.set_trust_store(tls.ca_file);

@@ -4,6 +4,7 @@
 #include <functional>
 #include <string>
 
+#include <mqtt/connect_options.h>
 #include <mqtt/ssl_options.h>
 
 #include "config/config.hpp"
@@ -17,5 +18,10 @@ mqtt::ssl_options paho_ssl_options(const TlsConfig& tls, std::function<void(cons
 
 // Paho understands tcp:// and ssl://; the mqtt:// and mqtts:// spellings users know are mapped.
 std::string paho_uri(const std::string& uri);
+
+// Where a client of `config` connects: the server and login options (the brokers of a cluster,
+// user name and password, TLS) every connection of ours sets. `on_tls_error` as above.
+void set_broker_options(mqtt::connect_options& options, const MqttConfig& config,
+                        std::function<void(const std::string&)> on_tls_error);
 
 }  // namespace energyhub
