@@ -81,6 +81,7 @@ field() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$2" | tail -1; }  # key=val
 cpu_ms() { awk -v t="$TICKS" '{ printf "%.0f", ($14 + $15) * 1000 / t }' "/proc/$1/stat"; }
 rss_mb() { awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 peak_mb() { awk '/^VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
+per_reading() { awk -v n="$1" -v b="$2" 'BEGIN { printf "%.0f", b / n }'; }  # per_reading READINGS BYTES
 now_ns() { date +%s%N; }
 
 # new_db NAME: an empty, migrated database; prints its DSN.
@@ -150,6 +151,7 @@ end_session() { timeout 5 mosquitto_sub -p "${ENERGYHUB_MQTT_URI##*:}" -h 127.0.
 # Bytes a process sent towards storage: written, less what it truncated away before the kernel
 # wrote it back (PostgreSQL's staging table, emptied at each commit, never reaches the disk).
 write_bytes() { awk '$1 == "write_bytes:" { w = $2 } $1 == "cancelled_write_bytes:" { c = $2 } END { print w - c }' "/proc/$1/io"; }
+wal_since() { psql "$1" -tAc "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '$2')"; }  # wal_since DSN LSN: bytes of WAL
 metric() {  # metric NAME LOG: a counter from the hub's /metrics
     local port
     port=$(sed -n 's/.*http listening on [^:]*:\([0-9]*\).*/\1/p' "$2" | tail -1)
@@ -251,10 +253,9 @@ hub_case() {
         record "${name}${suffix}_cpu" "$(awk -v n="$done_n" -v c=$((cpu1 - cpu0)) 'BEGIN { printf "%.1f", c * 1000 / n }')"
         # Bytes written per reading: by the hub (spool, session store), as PostgreSQL WAL, and the
         # database's growth (heap, indexes, rollup). The SD card's view of a reading.
-        local per_reading='BEGIN { printf "%.0f", b / n }'
-        record "${name}${suffix}_hub_bytes" "$(awk -v n="$done_n" -v b=$(($(write_bytes "$HUB_PID") - hub_w0)) "$per_reading")"
-        record "${name}${suffix}_wal_bytes" "$(awk -v n="$done_n" -v b="$(psql "$dsn" -tAc "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '$wal0')")" "$per_reading")"
-        record "${name}${suffix}_db_bytes" "$(awk -v n="$done_n" -v b=$(($(psql "$dsn" -tAc "SELECT pg_database_size(current_database())") - db0)) "$per_reading")"
+        record "${name}${suffix}_hub_bytes" "$(per_reading "$done_n" $(($(write_bytes "$HUB_PID") - hub_w0)))"
+        record "${name}${suffix}_wal_bytes" "$(per_reading "$done_n" "$(wal_since "$dsn" "$wal0")")"
+        record "${name}${suffix}_db_bytes" "$(per_reading "$done_n" $(($(psql "$dsn" -tAc "SELECT pg_database_size(current_database())") - db0)))"
         say "$name pass $pass: $((devices * per)) readings in $(((t1 - t0) / 1000000)) ms, hub cpu $((cpu1 - cpu0)) ms"
     done
     record "${name}_rss" "$(rss_mb "$HUB_PID")"
@@ -363,23 +364,21 @@ io_since() {
     for p in "$@"; do b=$(write_bytes "$p" 2>/dev/null) || continue; sum=$((sum + b - ${IO0[$p]:-0})); done
     echo "$sum"
 }
-pg_pids() {  # the postmaster and its children
+checkpointer_pid() { psql "$ENERGYHUB_PG_DSN" -tAc "SELECT pid FROM pg_stat_activity WHERE backend_type = 'checkpointer'"; }
+pg_pids() {  # the postmaster (the checkpointer's parent) and its children
     local pm
-    pm=$(ps -o ppid= -p "$(psql "$ENERGYHUB_PG_DSN" -tAc "SELECT pid FROM pg_stat_activity WHERE backend_type = 'checkpointer'")")
+    pm=$(ps -o ppid= -p "$(checkpointer_pid)")
     echo "$pm" $(pgrep -P "$pm")
 }
-pi_env() { sed -n "s/^Environment=$1=//p" config/pi/energyhub-hub.conf; }
+# shellcheck source=scripts/pi-profile.sh
+. scripts/pi-profile.sh
 # pi_pg_profile SET|RESET: the Pi profile's PostgreSQL settings on the shared server, or back off
 pi_pg_profile() {
-    local key value
-    while read -r key value; do
-        if [[ $1 == SET ]]; then psql "$ENERGYHUB_PG_DSN" -qc "ALTER SYSTEM SET $key = '$value'"; else psql "$ENERGYHUB_PG_DSN" -qc "ALTER SYSTEM RESET $key"; fi
-    done < <(sed -n 's/^\([a-z_]*\) = \([^ #]*\).*/\1 \2/p' config/pi/postgresql.conf)
-    psql "$ENERGYHUB_PG_DSN" -qc "SELECT pg_reload_conf()" >/dev/null
+    pi_postgres "$ENERGYHUB_PG_DSN" "$1"
     PI_PG=$([[ $1 == SET ]] && echo 1 || echo 0)
 }
 sd_case() {
-    local name=$1 pi=$2 dsn flush=200ms state extra="" n pids hub_w0 broker wal0 checkpointer
+    local name=$1 pi=$2 dsn flush=200ms state extra="" n pids hub_w0 broker wal0
     dsn=$(new_db "$name")
     register "$dsn" "$name" 100
     if ((pi)); then
@@ -403,15 +402,13 @@ sd_case() {
     wait_stored "$WORK/$name.log" $((100 * SD_S)) || true
     n=$(metric energyhub_readings_stored_total "$WORK/$name.log")
     psql "$dsn" -qc CHECKPOINT
-    local per_reading='BEGIN { printf "%.0f", b / n }'
     record "${name}_n" "$n"
-    record "${name}_hub" "$(awk -v n="$n" -v b=$(($(write_bytes "$HUB_PID") - hub_w0)) "$per_reading")"
-    record "${name}_pg" "$(awk -v n="$n" -v b="$(io_since $(pg_pids))" "$per_reading")"
-    record "${name}_broker" "$(awk -v n="$n" -v b="$(io_since "$broker")" "$per_reading")"
+    record "${name}_hub" "$(per_reading "$n" $(($(write_bytes "$HUB_PID") - hub_w0)))"
+    record "${name}_pg" "$(per_reading "$n" "$(io_since $(pg_pids))")"
+    record "${name}_broker" "$(per_reading "$n" "$(io_since "$broker")")"
     # of PostgreSQL's: the WAL it generated, and the checkpointer's page writes
-    record "${name}_wal" "$(awk -v n="$n" -v b="$(psql "$dsn" -tAc "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '$wal0')")" "$per_reading")"
-    checkpointer=$(psql "$dsn" -tAc "SELECT pid FROM pg_stat_activity WHERE backend_type = 'checkpointer'")
-    record "${name}_pages" "$(awk -v n="$n" -v b="$(io_since "$checkpointer")" "$per_reading")"
+    record "${name}_wal" "$(per_reading "$n" "$(wal_since "$dsn" "$wal0")")"
+    record "${name}_pages" "$(per_reading "$n" "$(io_since "$(checkpointer_pid)")")"
     # the stored row: its data (pg_column_size of the row) and what the table and its indexes hold per row
     record "${name}_row" "$(psql "$dsn" -tAc "SELECT round(avg(pg_column_size(r.*))) FROM readings r")"
     record "${name}_stored" "$(psql "$dsn" -tAc "SELECT round(sum(pg_total_relation_size(c.oid)) / $n) FROM pg_inherits i

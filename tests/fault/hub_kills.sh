@@ -9,13 +9,7 @@ create_database
 start_hub
 log "$(grep -o 'subscribing .* with QoS [0-9]' "$WORK_DIR/hub.log" | head -1)"
 start_stream kill 100 300 40
-for round in 1 2 3; do
-    sleep "$(awk -v r="$RANDOM" 'BEGIN { printf "%.2f", 0.4 + (r % 1600) / 1000 }')"
-    kill9_hub
-    log "round $round: SIGKILL after $(q "SELECT count(*) FROM readings") stored"
-    sleep 0.5
-    start_hub
-done
+kill_hub_rounds 3 0.4 1600
 finish_stream kill
 
 start_stream term 50 200 50

@@ -7,17 +7,14 @@
 PRIVATE_STACK_PORT=19160
 source "$(dirname "$0")/../integration/lib.sh"
 source "$(dirname "$0")/stream.sh"
+source "$REPO_DIR/scripts/pi-profile.sh"
 
-# PostgreSQL's half of the profile, each `key = value` of its conf.d file, on the private server.
-while read -r key value; do
-    psql "$ADMIN_DSN" -qc "ALTER SYSTEM SET $key = '$value'"
-done < <(sed -n 's/^\([a-z_]*\) = \([^ #]*\).*/\1 \2/p' "$REPO_DIR/config/pi/postgresql.conf")
-psql "$ADMIN_DSN" -qc "SELECT pg_reload_conf()" >/dev/null
+# PostgreSQL's half of the profile, on the private server.
+pi_postgres "$ADMIN_DSN" SET
 sleep 0.5
 [[ $(psql "$ADMIN_DSN" -tAc "SHOW checkpoint_timeout") == 30min ]] || fail "the profile's checkpoint_timeout is not in effect"
 
 # The hub's half: the drop-in's environment, its state folder on a tmpfs as /run is on the Pi.
-pi_env() { sed -n "s/^Environment=$1=//p" "$REPO_DIR/config/pi/energyhub-hub.conf"; }
 STATE=$(mktemp -d /dev/shm/energyhub-pi-test.XXXXXX)
 EXTRA_CLEANUP+=("rm -rf '$STATE'")
 [[ $(stat -f -c %T "$STATE") == tmpfs ]] || fail "$STATE is not on a tmpfs"
@@ -29,13 +26,7 @@ start_hub
 [[ -n $(ls "$STATE") ]] || fail "the hub keeps nothing in its state folder $STATE"
 
 start_stream pi 100 400 40   # 10 s
-for round in 1 2; do
-    sleep "$(awk -v r="$RANDOM" 'BEGIN { printf "%.2f", 1 + (r % 2000) / 1000 }')"
-    kill9_hub
-    log "round $round: hub SIGKILLed after $(q "SELECT count(*) FROM readings") stored"
-    sleep 0.5
-    start_hub
-done
+kill_hub_rounds 2 1 2000
 sleep 1.5
 postmaster=$(head -1 "$ENERGYHUB_RUN_DIR/postgres/data/postmaster.pid")
 kill -9 "$postmaster"

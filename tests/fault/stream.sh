@@ -19,6 +19,19 @@ start_stream() {
     BACKGROUND_PIDS+=("$STREAM_PID")
 }
 
+# kill_hub_rounds ROUNDS MIN_S SPREAD_MS: ROUNDS times, after MIN_S plus a random part of
+# SPREAD_MS milliseconds, the hub SIGKILLed and started again half a second later.
+kill_hub_rounds() {
+    local round
+    for ((round = 1; round <= $1; round++)); do
+        sleep "$(awk -v r="$RANDOM" -v min="$2" -v spread="$3" 'BEGIN { printf "%.2f", min + (r % spread) / 1000 }')"
+        kill9_hub
+        log "round $round: SIGKILL after $(q "SELECT count(*) FROM readings") stored"
+        sleep 0.5
+        start_hub
+    done
+}
+
 acked_so_far() { wc -l <"$WORK_DIR/$1.acked" 2>/dev/null || echo 0; }
 
 # One value from the hub's /metrics (the broker acknowledges publishers by itself, so what the hub

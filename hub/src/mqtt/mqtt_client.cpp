@@ -133,13 +133,13 @@ bool MqttClient::connect(const std::function<bool()>& give_up) {
                                 mqtt::property(mqtt::property::RECEIVE_MAXIMUM, config_.receive_maximum)});
     }
     set_broker_options(options, config_, [](const std::string& what) { log()->error("{}", what); });
+    // Of a cluster's nodes, the log names the one that answered (in Paho's spelling).
+    const bool cluster = broker_uris(config_.uri).size() > 1;
     auto delay = std::chrono::milliseconds(250);
     for (;;) {
         try {
             auto token = client_->connect(options);
             token->wait();
-            // Of a cluster's nodes, the one that answered (in Paho's spelling).
-            const bool cluster = broker_uris(config_.uri).size() > 1;
             log()->info("connected to {} as {}",
                         redact(cluster ? token->get_connect_response().get_server_uri() : config_.uri),
                         config_.client_id);

@@ -1,0 +1,21 @@
+# shellcheck shell=bash
+# The Raspberry Pi profile (config/pi) as the bench and the tests apply it to their own servers:
+# sourced, never run. One reader of the two files, so both use exactly what the package ships.
+PI_PROFILE_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/../config/pi" && pwd)"
+
+# pi_env NAME: the value the hub's drop-in gives environment variable NAME.
+pi_env() { sed -n "s/^Environment=$1=//p" "$PI_PROFILE_DIR/energyhub-hub.conf"; }
+
+# pi_postgres DSN SET|RESET: the profile's PostgreSQL settings (each `key = value` of its conf.d
+# file) set on the server of DSN with ALTER SYSTEM, or reset; then the server reloads.
+pi_postgres() {
+    local dsn=$1 action=$2 key value
+    while read -r key value; do
+        if [[ $action == SET ]]; then
+            psql "$dsn" -qc "ALTER SYSTEM SET $key = '$value'"
+        else
+            psql "$dsn" -qc "ALTER SYSTEM RESET $key"
+        fi
+    done < <(sed -n 's/^\([a-z_]*\) = \([^ #]*\).*/\1 \2/p' "$PI_PROFILE_DIR/postgresql.conf")
+    psql "$dsn" -qc "SELECT pg_reload_conf()" >/dev/null
+}
