@@ -271,7 +271,7 @@ int run(const Options& o) {
     if (o.do_register) {
         const auto path = o.config_path.empty() ? energyhub::default_config_path() : o.config_path;
         const auto config = energyhub::load_config(path);
-        register_fleet(config.postgres.dsn, fleet, o.secrets_path.empty() ? nullptr : &secrets);
+        register_fleet(config, fleet, o.secrets_path.empty() ? nullptr : &secrets);
         if (!o.secrets_path.empty()) write_secrets(o.secrets_path, secrets);
         if (o.register_only) {
             std::cout << "registered " << fleet.size() << " devices\n";

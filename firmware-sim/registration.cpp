@@ -21,14 +21,13 @@ bool already_exists(const postgres::RegistryError& e) {
 
 }  // namespace
 
-RegistrationResult register_fleet(const std::string& dsn, const std::vector<DeviceSpec>& fleet,
-                                  DeviceSecrets* secrets) {
-    pqxx::connection conn(dsn);
+RegistrationResult register_fleet(const Config& config, const std::vector<DeviceSpec>& fleet, DeviceSecrets* secrets) {
+    pqxx::connection conn(config.postgres.dsn);
     // A simulated fleet is registered one transaction per device; not waiting for each commit's
     // WAL flush saves about a fifth of the time (10,000 devices: 6.4 s -> 5.0 s here), and a tail
     // lost in a crash is simply registered again.
     pqxx::nontransaction(conn).exec0("SET synchronous_commit = off");
-    postgres::Registry registry(conn);
+    postgres::Registry registry(conn, config.mqtt.broker == BrokerKind::nats);
     RegistrationResult result;
 
     // One query each for what exists, instead of one failed insert per known id.

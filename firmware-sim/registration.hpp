@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "config/config.hpp"
 #include "fleet.hpp"
 #include "secrets.hpp"
 
@@ -21,7 +22,7 @@ struct RegistrationResult {
 // as they are. With secrets, every device of the fleet ends up in it: a new device with the secret
 // it was registered with, a known one missing from it with a new secret (the old one stops
 // working). Throws on database errors and on ids the registry refuses.
-RegistrationResult register_fleet(const std::string& dsn, const std::vector<DeviceSpec>& fleet,
+RegistrationResult register_fleet(const Config& config, const std::vector<DeviceSpec>& fleet,
                                   DeviceSecrets* secrets = nullptr);
 
 }  // namespace energyhub::sim

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # A NATS cluster as the broker tier of a fleet (docs/scale-out.md): three nats-server nodes on
 # loopback, each with JetStream (file store) and an MQTT listener, clustered with each other.
-# Devices publish readings to any node; the subject mapping hashes each device to one of
-# NATS_PARTITIONS partitions, and the hub of partition i subscribes `hub/i/energy/+/reading`,
-# so every device's readings reach one hub. QoS-1 sessions and retained messages are JetStream
-# streams replicated on the three nodes: a hub or a device may reconnect to any node.
+# Devices publish readings to any node; the subject mappings hash each device to one of n
+# partitions, and the hub with hub.partition i/n (and mqtt.broker: nats) subscribes to
+# `hub/i/<filter>` for each of its filters, so every device's readings reach one hub. QoS-1
+# sessions and retained messages are JetStream streams replicated on the three nodes: a hub or a
+# device may reconnect to any node.
 #
 # Usage: scripts/nats-cluster.sh start|stop|status|env|kill NODE|start-node NODE
 # Environment: NATS_BASE_PORT (default 24220; node n listens for NATS on base+n, MQTT on
-# base+10+n, routes on base+20+n, monitoring on base+30+n), NATS_PARTITIONS (default 2),
+# base+10+n, routes on base+20+n, monitoring on base+30+n), NATS_MAPPINGS (a file written by
+# `energyhub nats-mappings`) or NATS_PARTITIONS (default 2: the native topic only),
 # NATS_DIR (default .run/nats: configs, logs, pid files, JetStream stores).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,11 +40,19 @@ cluster {
   routes: [ $routes ]
 }
 mqtt { listen: 127.0.0.1:$(mqtt_port "$n") }
-# Device affinity: a reading's subject (its MQTT topic, / as .) gets the device's partition in front.
-mappings: {
-  "energy.*.reading": "hub.{{partition($PARTITIONS,1)}}.energy.{{wildcard(1)}}.reading"
-}
+$(mappings)
 CONF
+}
+
+# Device affinity: a reading's subject (its MQTT topic, / as .) gets the device's partition in
+# front. NATS_MAPPINGS names a file from `energyhub nats-mappings` (every format the hubs read);
+# without it, the native format's topic only.
+mappings() {
+    if [[ -n ${NATS_MAPPINGS:-} ]]; then
+        cat "$NATS_MAPPINGS"
+    else
+        printf 'mappings: {\n  "energy.*.reading": "hub.{{partition(%s,1)}}.energy.{{wildcard(1)}}.reading"\n}\n' "$PARTITIONS"
+    fi
 }
 
 start_node() {
@@ -53,12 +63,13 @@ start_node() {
     disown
 }
 
-# Ready: every node answers /healthz (JetStream included: a meta leader was elected) and takes
-# MQTT connections.
+# Ready: every node's JetStream is current with an elected meta leader, and it takes MQTT
+# connections. (Not the full /healthz: a node that rejoins can report consumers of sessions that
+# moved while it was away as "not current" for minutes, and serves clients meanwhile.)
 wait_ready() {
     local n deadline=$((SECONDS + 60))
     for n in "$@"; do
-        until [[ $(curl -s "http://127.0.0.1:$((BASE + 30 + n))/healthz" 2>/dev/null) == *'"ok"'* ]] &&
+        until [[ $(curl -s "http://127.0.0.1:$((BASE + 30 + n))/healthz?js-server-only=true" 2>/dev/null) == *'"ok"'* ]] &&
             [[ -n $(ss -Hltn "sport = :$(mqtt_port "$n")") ]]; do
             ((SECONDS < deadline)) || die "node n$n not ready after 60 s: $(tail -5 "$DIR/n$n.log" 2>/dev/null)"
             sleep 0.2
@@ -80,7 +91,7 @@ case ${1:-} in
         mkdir -p "$DIR"
         for n in "${NODES[@]}"; do start_node "$n"; done
         wait_ready "${NODES[@]}"
-        say "3 nodes up: MQTT on 127.0.0.1:$(mqtt_port 1), :$(mqtt_port 2), :$(mqtt_port 3); $PARTITIONS partitions"
+        say "3 nodes up: MQTT on 127.0.0.1:$(mqtt_port 1), :$(mqtt_port 2), :$(mqtt_port 3)"
         ;;
     stop) for n in "${NODES[@]}"; do stop_node "$n"; done ;;
     status) for n in "${NODES[@]}"; do echo "n$n: $(node_pid "$n" || echo stopped)"; done ;;

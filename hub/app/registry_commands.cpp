@@ -36,7 +36,7 @@ template <typename Fn>
 void with_registry(const std::string& config_path, int& exit_code, Fn fn) {
     auto config = load_config(config_path);
     pqxx::connection conn(config.postgres.dsn);
-    postgres::Registry registry(conn);
+    postgres::Registry registry(conn, config.mqtt.broker == BrokerKind::nats);
     try {
         fn(registry, conn, config);
     } catch (const postgres::RegistryError& e) {

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "config/config.hpp"
+#include "config/nats_fleet.hpp"
 
 using namespace energyhub;
 
@@ -63,6 +64,60 @@ BOOST_AUTO_TEST_CASE(several_brokers) {
 }
 
 // Sizes and durations too: the Raspberry Pi profile sets the spool size and flush interval so.
+// Fleet mode: every reading filter gets one NATS mapping keyed on its device level, the hub of a
+// partition subscribes under hub/<i>/, and what NATS cannot map unambiguously is refused.
+BOOST_AUTO_TEST_CASE(nats_fleet_mappings_and_partition_filters) {
+    const std::string fleet =
+        "mqtt:\n"
+        "  broker: nats\n"
+        "  topics:\n"
+        "    alert_prefix: energyhub/alerts\n"
+        "    devices:\n"
+        "      - {format: tasmota, filter: tele/+/SENSOR}\n"
+        "      - {format: shelly, filter: shelly/+/status/+}\n"
+        "hub: {partition: 1/3}\n";
+    const auto c = parse_config(fleet, "fleet.yaml");
+    const auto mappings = nats_mappings(c);
+    BOOST_TEST(mappings.find("\"energy.*.reading\": \"hub.{{partition(3,1)}}.energy.{{wildcard(1)}}.reading\"") !=
+                   std::string::npos,
+               mappings);
+    BOOST_TEST(
+        mappings.find("\"tele.*.SENSOR\": \"hub.{{partition(3,1)}}.tele.{{wildcard(1)}}.SENSOR\"") != std::string::npos,
+        mappings);
+    BOOST_TEST(mappings.find("\"shelly.*.status.*\": \"hub.{{partition(3,1)}}.shelly.{{wildcard(1)}}.status."
+                             "{{wildcard(2)}}\"") != std::string::npos,
+               mappings);
+    const auto hub = with_broker_partition(c);
+    BOOST_TEST(hub.mqtt.reading_topic == "hub/1/energy/+/reading");
+    BOOST_TEST(hub.mqtt.device_topics.at(1).filter == "hub/1/shelly/+/status/+");
+    BOOST_TEST(hub.hub.partition.empty());  // nothing left for the hub to filter
+    // On Mosquitto, hub.partition stays the hub's own filter and no mapping exists.
+    const auto single = parse_config("hub: {partition: 1/3}\n", "single.yaml");
+    BOOST_TEST(with_broker_partition(single).mqtt.reading_topic == "energy/+/reading");
+    BOOST_CHECK_THROW(nats_mappings(single), ConfigError);
+
+    const auto refused = [&](const std::string& yaml, const std::string& key, const std::string& words) {
+        const auto e = error_of(yaml);
+        BOOST_TEST((e.find(key) != std::string::npos && e.find(words) != std::string::npos), yaml << " -> " << e);
+    };
+    refused("mqtt: {broker: rabbit}\n", "mqtt.broker", "mosquitto");
+    refused("mqtt: {broker: nats, qos: 2}\nhub: {partition: 0/2}\n", "mqtt.qos", "no QoS 2");
+    refused("mqtt: {broker: nats, share_group: g}\n", "mqtt.share_group", "use hub.partition");
+    refused("mqtt: {broker: nats}\n", "hub.partition", "required");
+    refused("mqtt: {broker: nats, topics: {reading: 'a.b/+/x'}}\nhub: {partition: 0/2}\n", "mqtt.topics.reading",
+            "'.'");
+    refused("mqtt: {broker: nats, topics: {devices: [{format: tasmota, filter: 'tele/+/#'}]}}\nhub: {partition: 0/2}\n",
+            "mqtt.topics.devices[0]", "no '#'");
+    refused(
+        "mqtt: {broker: nats, topics: {devices: [{format: tasmota, filter: '+/x/reading'}]}}\nhub: {partition: 0/2}\n",
+        "mqtt.topics.devices[0]", "overlaps 'energy/+/reading'");
+    // A filter that would take the daemons' own status topics, energyhub/status/<daemon>.
+    refused(
+        "mqtt: {broker: nats, topics: {devices: [{format: tasmota, filter: 'energyhub/+/+'}]}}\nhub: {partition: "
+        "0/2}\n",
+        "mqtt.topics.devices[0]", "energyhub/status/+");
+}
+
 BOOST_AUTO_TEST_CASE(environment_is_expanded_in_sizes_and_durations) {
     ::setenv("ENERGYHUB_TEST_FLUSH", "2s", 1);
     auto c = parse_config(

@@ -14,6 +14,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "config/device_topics.hpp"
+#include "config/nats_fleet.hpp"
 #include "config/section.hpp"
 #include "domain/device_partition.hpp"
 #include "domain/ids.hpp"
@@ -52,6 +53,11 @@ void read_tls(Section& s, TlsConfig& c, bool with_trust = true) {
 }
 
 void read_mqtt(Section s, MqttConfig& c) {
+    std::string broker = "mosquitto";
+    s.string("broker", broker);
+    if (broker != "mosquitto" && broker != "nats")
+        s.fail(s.child("broker"), "mqtt.broker", "must be mosquitto (any MQTT broker) or nats (fleet mode)");
+    c.broker = broker == "nats" ? BrokerKind::nats : BrokerKind::mosquitto;
     s.string("uri", c.uri);
     read_client_id(s, "mqtt.client_id", c.client_id);
     s.string("username", c.username);
@@ -231,6 +237,7 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
     // A share group splits per message: partitions would then see only part of their devices.
     if (!c.hub.partition.empty() && !c.mqtt.share_group.empty())
         hub.fail(hub.child("partition"), "hub.partition", "cannot be combined with mqtt.share_group");
+    if (c.mqtt.broker == BrokerKind::nats) check_nats_fleet(top, c);
     auto log = top.section("log");
     log.string("level", c.log.level);
     log.string("format", c.log.format);

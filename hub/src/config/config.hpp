@@ -37,7 +37,12 @@ struct DeviceCaConfig {
     int days = 825;  // validity of an issued certificate
 };
 
+// What mqtt.uri points at: Mosquitto or any MQTT 3.1.1/5 broker, or the nodes of a NATS cluster
+// in fleet mode (config/nats_fleet.hpp), whose rules the configuration then enforces.
+enum class BrokerKind { mosquitto, nats };
+
 struct MqttConfig {
+    BrokerKind broker = BrokerKind::mosquitto;
     std::string uri = "tcp://127.0.0.1:1883";  // or several, comma-separated: nodes of one cluster
     std::string client_id = "energyhub-hub";
     std::string username;

@@ -56,6 +56,10 @@ std::vector<UserRecord> Registry::users() {
 
 std::string Registry::add_device(const DeviceRecord& device) {
     require_id("device", device.device_id);
+    if (nats_ids_ && device.device_id.find('.') != std::string::npos)
+        throw RegistryError("device id '" + device.device_id +
+                            "' cannot publish through NATS (mqtt.broker nats), which takes '.' as a topic separator: "
+                            "use '-' or '_'");
     require_id("user", device.user_id);
     if (device.type.empty() || device.type.size() > 32 || !is_valid_id(device.type))
         throw RegistryError("device type must be 1 to 32 characters of [A-Za-z0-9_.-], such as plug, grid or pv");

@@ -27,7 +27,9 @@ public:
 
 class Registry {
 public:
-    explicit Registry(pqxx::connection& conn) : conn_(conn) {}
+    // nats_ids: the devices publish through a NATS cluster (mqtt.broker nats), where a topic level
+    // becomes a subject token: their ids must not contain '.', which separates tokens.
+    explicit Registry(pqxx::connection& conn, bool nats_ids = false) : conn_(conn), nats_ids_(nats_ids) {}
 
     void add_user(const UserRecord& user);
     std::vector<UserRecord> users();
@@ -42,6 +44,7 @@ public:
 
 private:
     pqxx::connection& conn_;
+    bool nats_ids_;
     // Zones PostgreSQL accepted: its pg_timezone_names view reads the zone files on every query,
     // tens of milliseconds, too slow to repeat for each user of a registered fleet.
     std::unordered_set<std::string> known_zones_;

@@ -6,6 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "config/nats_fleet.hpp"
 #include "http/health.hpp"
 #include "http/http_server.hpp"
 #include "mqtt/ack_check.hpp"
@@ -157,7 +158,12 @@ private:
 
 }  // namespace
 
-int run_hub(const Config& config, const std::string& config_path) {
+int run_hub(const Config& file_config, const std::string& config_path) {
+    // On a NATS cluster the broker partitions the devices: this hub subscribes to its partition.
+    const Config config = with_broker_partition(file_config);
+    if (config.hub.partition != file_config.hub.partition)
+        spdlog::get("energyhub")
+            ->info("handling the devices of partition {} as mapped by the NATS cluster", file_config.hub.partition);
     ShutdownSignals signals;  // before any thread starts, so all inherit the mask
     // Tasmota's Time is local: converted with the process's zone, set before any thread starts.
     if (!config.mqtt.tasmota_timezone.empty()) set_process_time_zone(config.mqtt.tasmota_timezone);
