@@ -17,8 +17,10 @@ LIBRARY_PACKAGES=(
 HOST_PACKAGES=(
     # toolchain
     build-essential cmake pkg-config ccache git
-    # servers and clients: Mosquitto, PostgreSQL 15, Redis; NATS for the fleet (scripts/nats-cluster.sh)
+    # servers and clients: Mosquitto, PostgreSQL 15, Redis; for the fleet, NATS (scripts/nats-cluster.sh)
+    # and Patroni with its built-in Raft (scripts/patroni-cluster.sh)
     mosquitto mosquitto-clients postgresql-15 postgresql-client-15 redis-server nats-server
+    patroni python3-pysyncobj python3-psycopg2
     # scripts: the SMTP mail catcher and the checks in scripts/stack.sh
     python3 python3-aiosmtpd python3-prometheus-client curl procps iproute2 systemd dpkg-dev
     # scripts/stack.sh: the private CA and certificates of the TLS listeners

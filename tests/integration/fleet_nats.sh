@@ -10,7 +10,7 @@
 # devices reach their hubs too, the partitioned rules hold (devices above 1000 W for 11 s fire
 # once, devices flapping 1500/500 W never), and a device id NATS cannot carry is refused.
 source "$(dirname "$0")/lib.sh"
-export NATS_BASE_PORT=19200 NATS_DIR="$WORK_DIR/nats" NATS_MAPPINGS="$WORK_DIR/mappings.conf"
+export NATS_BASE_PORT=19300 NATS_DIR="$WORK_DIR/nats" NATS_MAPPINGS="$WORK_DIR/mappings.conf"
 NATS="$REPO_DIR/scripts/nats-cluster.sh"
 EXTRA_CLEANUP+=("'$NATS' stop")
 node() { echo "tcp://127.0.0.1:$((NATS_BASE_PORT + 10 + $1))"; }
