@@ -7,10 +7,11 @@
 # sessions and retained messages are JetStream streams replicated on the three nodes: a hub or a
 # device may reconnect to any node.
 #
-# Usage: scripts/nats-cluster.sh start|stop|status|env|kill NODE|start-node NODE
+# Usage: scripts/nats-cluster.sh start|stop|status|env|reload|kill NODE|start-node NODE
 # Environment: NATS_BASE_PORT (default 24220; node n listens for NATS on base+n, MQTT on
 # base+10+n, routes on base+20+n, monitoring on base+30+n), NATS_MAPPINGS (a file written by
-# `energyhub nats-mappings`) or NATS_PARTITIONS (default 2: the native topic only),
+# `energyhub nats-mappings`) or NATS_PARTITIONS (default 2: the native topic only), NATS_AUTH
+# (a file written by `energyhub nats-auth`: users and permissions; without it, no authorization),
 # NATS_DIR (default .run/nats: configs, logs, pid files, JetStream stores).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,6 +42,7 @@ cluster {
 }
 mqtt { listen: 127.0.0.1:$(mqtt_port "$n") }
 $(mappings)
+$(if [[ -n ${NATS_AUTH:-} ]]; then cat "$NATS_AUTH"; fi)
 CONF
 }
 
@@ -95,10 +97,23 @@ case ${1:-} in
         ;;
     stop) for n in "${NODES[@]}"; do stop_node "$n"; done ;;
     status) for n in "${NODES[@]}"; do echo "n$n: $(node_pid "$n" || echo stopped)"; done ;;
+    # After the registry changed: every running node reads its configuration again (SIGHUP).
+    reload)
+        for n in "${NODES[@]}"; do
+            pid=$(node_pid "$n") || continue
+            write_config "$n"
+            before=$(grep -c "Reloaded server configuration" "$DIR/n$n.log" || true)
+            kill -HUP "$pid"
+            for _ in $(seq 50); do
+                (($(grep -c "Reloaded server configuration" "$DIR/n$n.log" || true) > before)) && break
+                sleep 0.1
+            done
+        done
+        ;;
     kill) kill -9 "$(node_pid "$2")" ;;
     start-node) start_node "$2"; wait_ready "$2" ;;
     env)
         echo "export NATS_MQTT_URIS=tcp://127.0.0.1:$(mqtt_port 1),tcp://127.0.0.1:$(mqtt_port 2),tcp://127.0.0.1:$(mqtt_port 3)"
         ;;
-    *) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    *) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -12,6 +12,7 @@
 #include "commands.hpp"
 #include "config/config.hpp"
 #include "domain/ids.hpp"
+#include "security/bcrypt.hpp"
 #include "security/password.hpp"
 
 namespace energyhub::app {
@@ -40,7 +41,8 @@ struct AccountRow {
 
 class AccountStore {
 public:
-    explicit AccountStore(pqxx::connection& conn) : conn_(conn) {}
+    // nats: also store the password as bcrypt for the NATS cluster's users (mqtt.broker nats).
+    AccountStore(pqxx::connection& conn, bool nats) : conn_(conn), nats_(nats) {}
 
     // Returns the generated password; only its hash is stored.
     std::string add(const AccountArgs& a) {
@@ -59,9 +61,9 @@ public:
         if (!tx.exec_params("SELECT 1 FROM devices WHERE device_id = $1", a.name).empty())
             throw AccountError("'" + a.name + "' is a device id; devices and accounts share the MQTT usernames");
         auto r = tx.exec_params(
-            "INSERT INTO mqtt_accounts (username, password_hash, role, daemon, user_id) "
-            "VALUES ($1, $2, $3, NULLIF($4, ''), NULLIF($5, '')) ON CONFLICT DO NOTHING RETURNING 1",
-            a.name, hash_password(password), a.role, a.daemon, a.user);
+            "INSERT INTO mqtt_accounts (username, password_hash, role, daemon, user_id, nats_hash) "
+            "VALUES ($1, $2, $3, NULLIF($4, ''), NULLIF($5, ''), NULLIF($6, '')) ON CONFLICT DO NOTHING RETURNING 1",
+            a.name, hash_password(password), a.role, a.daemon, a.user, nats_ ? hash_bcrypt(password) : std::string());
         if (r.empty()) throw AccountError("account '" + a.name + "' already exists");
         tx.commit();
         return password;
@@ -87,13 +89,14 @@ public:
 
 private:
     pqxx::connection& conn_;
+    bool nats_;
 };
 
 template <typename Fn>
 void with_accounts(const std::string& config_path, int& exit_code, Fn fn) {
     auto config = load_config(config_path);
     pqxx::connection conn(config.postgres.dsn);
-    AccountStore store(conn);
+    AccountStore store(conn, config.mqtt.broker == BrokerKind::nats);
     try {
         fn(store);
     } catch (const AccountError& e) {

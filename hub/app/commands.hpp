@@ -14,6 +14,9 @@ void add_registry_commands(CLI::App& app, const std::string& config_path, int& e
 // Adds `account` (MQTT service and dashboard accounts for the broker plugin).
 void add_account_commands(CLI::App& app, const std::string& config_path, int& exit_code);
 
+// Adds `nats-mappings` and `nats-auth` (fleet mode on a NATS cluster).
+void add_nats_commands(CLI::App& app, const std::string& config_path, int& exit_code);
+
 // Tries every server the config names (PostgreSQL, MQTT, Redis, SMTP, Ollama); prints one line
 // each. False when a required one cannot be reached.
 bool check_connections(const Config& config);

@@ -11,7 +11,6 @@
 
 #include "commands.hpp"
 #include "config/config.hpp"
-#include "config/nats_fleet.hpp"
 #include "postgres/migrator.hpp"
 #include "postgres/partitions.hpp"
 #include "service/hub_daemon.hpp"
@@ -87,15 +86,12 @@ int main(int argc, char** argv) {
         if (check_connect && !app::check_connections(config)) exit_code = 1;
     });
 
-    auto* mappings = app.add_subcommand(
-        "nats-mappings", "Print the NATS subject mappings that give each device to one hub (mqtt.broker nats)");
-    mappings->callback([&] { std::cout << nats_mappings(load_config(config_path)); });
-
     auto* status = app.add_subcommand("status", "One screen: daemons up or down, readings, silent devices, alerts, spool, insight");
     status->callback([&] { exit_code = app::print_status(load_config(config_path)); });
 
     app::add_registry_commands(app, config_path, exit_code);
     app::add_account_commands(app, config_path, exit_code);
+    app::add_nats_commands(app, config_path, exit_code);
 
     try {
         app.parse(argc, argv);

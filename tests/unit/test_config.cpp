@@ -118,6 +118,30 @@ BOOST_AUTO_TEST_CASE(nats_fleet_mappings_and_partition_filters) {
         "mqtt.topics.devices[0]", "energyhub/status/+");
 }
 
+// NATS's partition(n,1) as nats-server 2.9.10 computed it for these ids, and the permissions the
+// users of a fleet get from it.
+BOOST_AUTO_TEST_CASE(nats_users_and_partitions) {
+    BOOST_TEST(nats_partition("dev1", 7) == 2u);
+    BOOST_TEST(nats_partition("alpha", 7) == 5u);
+    BOOST_TEST(nats_partition("fleet-00042", 7) == 6u);
+    BOOST_TEST(nats_partition("abcdefghijklmnopqrstuvwxyz", 7) == 2u);
+    const auto c = parse_config(
+        "mqtt: {broker: nats, topics: {devices: [{format: shelly, filter: shelly/+/status/+}]}}\nhub: {partition: "
+        "0/7}\n",
+        "f.yaml");
+    const auto auth = nats_authorization(
+        c, {{NatsUser::Role::device, "alpha", "$2b$06$x", {}}, {NatsUser::Role::dashboard, "dash", "$2b$06$y", "u1"}});
+    const auto has = [&](const std::string& text) {
+        BOOST_TEST(auth.find(text) != std::string::npos, text << " in\n" << auth);
+    };
+    has(R"(publish: ["hub.5.energy.alpha.reading", "hub.5.shelly.alpha.status.*"])");
+    has(R"("cmnd.alpha", "cmnd.alpha.>")");
+    has(R"("shelly.alpha.rpc")");
+    has(R"(publish: { deny: [">"] })");
+    has(R"("energy.u1", "energy.u1.>")");
+    has(R"(deny: ["energy.u1.reading"])");
+}
+
 BOOST_AUTO_TEST_CASE(environment_is_expanded_in_sizes_and_durations) {
     ::setenv("ENERGYHUB_TEST_FLUSH", "2s", 1);
     auto c = parse_config(

@@ -47,7 +47,112 @@ std::uint32_t partition_count(const Config& config) {
     return p->count();
 }
 
+// An MQTT filter as NATS subjects: '/' -> '.', '+' -> '*', and a final '#' as both the parent
+// and '>' (MQTT's '#' matches the parent level too; NATS's '>' needs a token). A '+' at the
+// device level becomes `device` when one is given.
+void add_subjects(std::vector<std::string>& out, std::string_view filter, std::string_view device = {}) {
+    std::string subject;
+    bool device_done = device.empty();
+    for (auto level : levels_of(filter)) {
+        if (level == "#") {
+            out.push_back(subject);
+            out.push_back(subject + ".>");
+            return;
+        }
+        if (!subject.empty()) subject += '.';
+        if (level == "+" && !device_done) {
+            subject += device;
+            device_done = true;
+        } else {
+            subject += level == "+" ? std::string_view("*") : level;
+        }
+    }
+    out.push_back(subject);
+}
+
+std::string quoted_list(const std::vector<std::string>& subjects) {
+    std::string out = "[";
+    for (const auto& s : subjects) out += (out.size() > 1 ? ", \"" : "\"") + s + "\"";
+    return out + "]";
+}
+
+// The levels of a filter before its device level: "shelly/+/status/+" -> "shelly/".
+std::string before_device(const std::string& filter) {
+    const auto plus = filter.find('+');
+    return filter.substr(0, plus);
+}
+
 }  // namespace
+
+std::uint32_t nats_partition(std::string_view device_id, std::uint32_t partitions) {
+    std::uint32_t h = 0x811c9dc5;
+    for (unsigned char c : device_id) h = (h ^ c) * 0x01000193;
+    return h % partitions;
+}
+
+std::string nats_authorization(const Config& config, const std::vector<NatsUser>& users) {
+    const auto n = partition_count(config);
+    const auto& m = config.mqtt;
+    const auto filters = reading_filters(m);
+    std::ostringstream out;
+    out << "# energyhub nats-auth (" << config.source << "): " << users.size()
+        << " users from the registry. Written again and reloaded when devices or accounts change.\n"
+        << "authorization {\n  users = [\n";
+    for (const auto& u : users) {
+        // A QoS-1 subscription is a JetStream consumer delivering on $MQTT.sub.<id>.
+        std::vector<std::string> publish, subscribe{"$MQTT.sub.>"}, deny_subscribe;
+        switch (u.role) {
+            case NatsUser::Role::device: {
+                const std::string own = "hub/" + std::to_string(nats_partition(u.name, n)) + "/";
+                for (const auto& f : filters) add_subjects(publish, own + f, u.name);
+                add_subjects(subscribe, "cmnd/+/#", u.name);  // Tasmota's commands
+                add_subjects(subscribe, "shellies/command");
+                for (const auto& t : m.device_topics) {
+                    if (t.format == PayloadFormat::shelly_gen1)
+                        add_subjects(subscribe, before_device(t.filter) + "+/#", u.name);
+                    if (t.format == PayloadFormat::shelly) {  // Gen2 RPC and commands under its topic prefix
+                        add_subjects(subscribe, before_device(t.filter) + "+/rpc", u.name);
+                        add_subjects(subscribe, before_device(t.filter) + "+/command/#", u.name);
+                    }
+                }
+                break;
+            }
+            case NatsUser::Role::hub:
+                for (const auto& f : filters) add_subjects(subscribe, "hub/+/" + f);
+                for (const char* leaf : {"/+/+/state", "/+/+/availability"})
+                    add_subjects(publish, m.state_prefix + leaf);
+                add_subjects(publish, m.deadletter_topic);
+                add_subjects(publish, m.alert_prefix + "/#");
+                if (!m.discovery_prefix.empty()) add_subjects(publish, m.discovery_prefix + "/#");
+                break;
+            case NatsUser::Role::notifier:
+            case NatsUser::Role::insights:
+                add_subjects(subscribe, m.alert_prefix + "/#");
+                if (u.role == NatsUser::Role::insights) add_subjects(publish, config.insights.topic_prefix + "/#");
+                break;
+            case NatsUser::Role::dashboard:
+                add_subjects(subscribe, m.state_prefix + "/" + u.user_id + "/#");
+                add_subjects(subscribe, m.alert_prefix + "/" + u.user_id + "/#");
+                add_subjects(subscribe, config.insights.topic_prefix + "/" + u.user_id);
+                add_subjects(subscribe, m.status_prefix + "/#");
+                if (!m.discovery_prefix.empty()) add_subjects(subscribe, m.discovery_prefix + "/#");
+                // A device whose id is this user's id must not show its raw readings here.
+                add_subjects(deny_subscribe, m.reading_topic, u.user_id);
+                break;
+        }
+        static constexpr const char* kDaemon[] = {"", "hub", "notifier", "insights", ""};
+        if (const std::string daemon = kDaemon[static_cast<int>(u.role)]; !daemon.empty()) {
+            add_subjects(publish, m.status_prefix + "/" + daemon);
+            add_subjects(publish, m.status_prefix + "/" + daemon + "/+");
+        }
+        out << "    { user: \"" << u.name << "\", password: \"" << u.password_hash << "\", permissions: {\n"
+            << "        publish: " << (publish.empty() ? "{ deny: [\">\"] }" : quoted_list(publish)) << "\n"
+            << "        subscribe: { allow: " << quoted_list(subscribe)
+            << (deny_subscribe.empty() ? "" : ", deny: " + quoted_list(deny_subscribe)) << " } } }\n";
+    }
+    out << "  ]\n}\n";
+    return out.str();
+}
 
 std::string partition_filter(const std::string& filter, std::uint32_t partition) {
     return std::string(kPartitionRoot) + "/" + std::to_string(partition) + "/" + filter;

@@ -2,6 +2,7 @@
 
 #include "domain/ids.hpp"
 #include "domain/text.hpp"
+#include "security/bcrypt.hpp"
 #include "security/password.hpp"
 
 namespace energyhub::postgres {
@@ -24,6 +25,8 @@ DeviceRecord device_from(const pqxx::row& r) {
 }
 
 }  // namespace
+
+std::string Registry::nats_hash(const std::string& secret) const { return nats_ ? hash_bcrypt(secret) : std::string(); }
 
 void Registry::add_user(const UserRecord& user) {
     require_id("user", user.user_id);
@@ -56,7 +59,7 @@ std::vector<UserRecord> Registry::users() {
 
 std::string Registry::add_device(const DeviceRecord& device) {
     require_id("device", device.device_id);
-    if (nats_ids_ && device.device_id.find('.') != std::string::npos)
+    if (nats_ && device.device_id.find('.') != std::string::npos)
         throw RegistryError("device id '" + device.device_id +
                             "' cannot publish through NATS (mqtt.broker nats), which takes '.' as a topic separator: "
                             "use '-' or '_'");
@@ -69,9 +72,9 @@ std::string Registry::add_device(const DeviceRecord& device) {
     if (tx.exec_params("SELECT 1 FROM users WHERE user_id = $1", device.user_id).empty())
         throw RegistryError("no user '" + device.user_id + "': add it first with 'energyhub user add'");
     auto r = tx.exec_params(
-        "INSERT INTO devices (device_id, user_id, type, name, secret_hash) VALUES ($1, $2, $3, NULLIF($4, ''), $5) "
-        "ON CONFLICT DO NOTHING RETURNING 1",
-        device.device_id, device.user_id, device.type, device.name, hash_password(secret));
+        "INSERT INTO devices (device_id, user_id, type, name, secret_hash, nats_hash) "
+        "VALUES ($1, $2, $3, NULLIF($4, ''), $5, NULLIF($6, '')) ON CONFLICT DO NOTHING RETURNING 1",
+        device.device_id, device.user_id, device.type, device.name, hash_password(secret), nats_hash(secret));
     if (r.empty()) throw RegistryError("device '" + device.device_id + "' already exists");
     tx.commit();
     return secret;
@@ -81,8 +84,9 @@ std::string Registry::new_device_secret(const std::string& device_id) {
     require_id("device", device_id);
     auto secret = generate_secret();
     pqxx::work tx(conn_);
-    auto r = tx.exec_params("UPDATE devices SET secret_hash = $2 WHERE device_id = $1 RETURNING 1", device_id,
-                            hash_password(secret));
+    auto r = tx.exec_params(
+        "UPDATE devices SET secret_hash = $2, nats_hash = NULLIF($3, '') WHERE device_id = $1 RETURNING 1", device_id,
+        hash_password(secret), nats_hash(secret));
     if (r.empty()) throw RegistryError("no device '" + device_id + "'");
     tx.commit();  // the change log tells the broker plugin, which closes the device's sessions
     return secret;

@@ -27,9 +27,10 @@ public:
 
 class Registry {
 public:
-    // nats_ids: the devices publish through a NATS cluster (mqtt.broker nats), where a topic level
-    // becomes a subject token: their ids must not contain '.', which separates tokens.
-    explicit Registry(pqxx::connection& conn, bool nats_ids = false) : conn_(conn), nats_ids_(nats_ids) {}
+    // nats: the devices publish through a NATS cluster (mqtt.broker nats), where a topic level
+    // becomes a subject token, so ids must not contain '.', which separates tokens; and their
+    // secrets are also stored as bcrypt, the hash nats-server checks (energyhub nats-auth).
+    explicit Registry(pqxx::connection& conn, bool nats = false) : conn_(conn), nats_(nats) {}
 
     void add_user(const UserRecord& user);
     std::vector<UserRecord> users();
@@ -43,8 +44,10 @@ public:
     std::optional<DeviceRecord> find_device(const std::string& device_id);
 
 private:
+    std::string nats_hash(const std::string& secret) const;  // "" unless nats_
+
     pqxx::connection& conn_;
-    bool nats_ids_;
+    bool nats_;
     // Zones PostgreSQL accepted: its pg_timezone_names view reads the zone files on every query,
     // tens of milliseconds, too slow to repeat for each user of a registered fleet.
     std::unordered_set<std::string> known_zones_;
