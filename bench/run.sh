@@ -4,7 +4,7 @@
 #
 # Usage: bench/run.sh [--quick] [--only NAME,NAME...] [--keep]
 #   --quick   smaller counts (a smoke run, about 2 minutes)
-#   --only    run only these cases: limits, copy, hub, naive, latency, scale, tuned, sd
+#   --only    run only these cases: limits, copy, hub, naive, latency, scale, tuned, sd, fleet
 #   --keep    keep the work folder (configs, logs, raw results)
 # Environment: ENERGYHUB_BUILD_DIR (default build). Starts the private servers of
 # scripts/stack.sh if they are not running, and leaves them running.
@@ -25,7 +25,7 @@ PROBE="$BUILD/bench/bench_probe"
 
 QUICK=0
 KEEP=0
-ONLY="limits,copy,hub,naive,latency,scale,tuned,sd"
+ONLY="limits,copy,hub,naive,latency,scale,tuned,sd,fleet"
 while (($#)); do
     case $1 in
         --quick) QUICK=1 ;;
@@ -57,6 +57,7 @@ PI_PG=0  # 1 while the shared PostgreSQL has the Pi profile's settings (sd_case)
 cleanup() {
     ((PI_PG)) && pi_pg_profile RESET
     for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+    [[ -z ${NATS_DIR:-} ]] || scripts/nats-cluster.sh stop
     wait 2>/dev/null || true
     # The hubs' retained state and status messages: the broker is shared, leave nothing behind.
     for f in "$TP-state/#" "$TP-status/#"; do
@@ -69,9 +70,9 @@ trap cleanup EXIT
 
 TICKS=$(getconf CLK_TCK)
 if ((QUICK)); then
-    HUB_N=40000 NAIVE_N=5000 LAT_S=12 SCALE_DEVICES=20000 COPY_N=60000 SD_S=20
+    HUB_N=40000 NAIVE_N=5000 LAT_S=12 SCALE_DEVICES=20000 COPY_N=60000 SD_S=20 FLEET_N=10000
 else
-    HUB_N=50000 NAIVE_N=20000 LAT_S=30 SCALE_DEVICES=100000 COPY_N=300000 SD_S=60
+    HUB_N=50000 NAIVE_N=20000 LAT_S=30 SCALE_DEVICES=100000 COPY_N=300000 SD_S=60 FLEET_N=30000
 fi
 
 say() { printf 'bench: %s\n' "$*" >&2; }
@@ -474,6 +475,73 @@ if wants sd; then
     private_broker sd_pi 91
     ENERGYHUB_MQTT_URI=$BROKER_URI sd_case sd_pi 1
 fi
+# A fleet on a NATS cluster (docs/scale-out.md): n hubs as installed, each on its partition of the
+# cluster's device mapping (mqtt.broker nats, hub.partition i/n, all three nodes, each preferring
+# another), against the cluster's own limit: a no-op QoS-1 subscriber to every partition. For
+# n = 1, 2, 3, on a fresh 3-node cluster each; firmware-sim publishes into the third node.
+fleet_node() { echo "tcp://127.0.0.1:$((NATS_BASE_PORT + 10 + $1))"; }
+fleet_config() {  # fleet_config NAME DSN I N
+    local i=$3 uris
+    uris="$(fleet_node $((i % 3 + 1))),$(fleet_node $(((i + 1) % 3 + 1))),$(fleet_node $(((i + 2) % 3 + 1)))"
+    cat >"$WORK/$1.yaml" <<YAML
+mqtt: {broker: nats, uri: "$uris", client_id: bench-$1-$RUN_ID, topics: {reading: "$TP/+/reading", state_prefix: "$TP-state", alert_prefix: "$TP-alerts", deadletter: "$TP-deadletter", status_prefix: "$TP-status", discovery_prefix: ""}}
+postgres: {dsn: "$2"}
+http: {listen: "127.0.0.1:0", notifier_listen: "", insights_listen: ""}
+hub: {state_dir: $WORK/state-$1, batch_size: 5000, flush_interval: 200ms, cache_size: 200000, partition: $i/$4}
+log: {level: info}
+YAML
+}
+fleet_case() {
+    local n i dsn out t0 t1 cpu0 cpu1 stored pids=()
+    export NATS_BASE_PORT=$((${ENERGYHUB_MQTT_URI##*:} + 100)) NATS_DIR="$WORK/nats" NATS_MAPPINGS="$WORK/nats-mappings.conf"
+    for n in 1 2 3; do
+        dsn=$(new_db "fleet$n")
+        register "$dsn" "fleet$n" 1000
+        for ((i = 0; i < n; i++)); do fleet_config "fleet$n-$i" "$dsn" "$i" "$n"; done
+        "$EH" nats-mappings -c "$WORK/fleet$n-0.yaml" >"$NATS_MAPPINGS"
+        rm -rf "$NATS_DIR"
+        scripts/nats-cluster.sh start >/dev/null
+        "$PROBE" --uri "$(fleet_node 1)" --client-id "bench-fleetlimit$n-$RUN_ID" count --topic "hub/+/$TP/+/reading" \
+            --qos 1 --count "$FLEET_N" --idle 10 --receive-max 0 >"$WORK/fleetlimit$n.out" &
+        local probe=$!
+        PIDS+=("$probe")
+        until grep -qs subscribed "$WORK/fleetlimit$n.out"; do sleep 0.05; done
+        ENERGYHUB_MQTT_URI=$(fleet_node 3) publish "fleet$n" 1000 $((FLEET_N / 1000)) "$WORK/fleetlimit$n-sim"
+        wait "$probe" || true
+        out=$(tail -1 "$WORK/fleetlimit$n.out")
+        record "fleet${n}_limit" "$(field rate_msgs_s "$out")"
+        say "fleet of $n: the cluster's limit: $out"
+
+        pids=()
+        for ((i = 0; i < n; i++)); do start_hub "fleet$n-$i"; pids+=("$HUB_PID"); done
+        cpu0=0
+        for i in "${pids[@]}"; do cpu0=$((cpu0 + $(cpu_ms "$i"))); done
+        t0=$(now_ns)
+        ENERGYHUB_MQTT_URI=$(fleet_node 3) publish "fleet$n" 1000 $((FLEET_N / 1000)) "$WORK/fleet$n-sim"
+        local deadline=$((SECONDS + 120))
+        for (( ; ; )); do
+            stored=0
+            for ((i = 0; i < n; i++)); do
+                out=$(metric energyhub_readings_stored_total "$WORK/fleet$n-$i.log")
+                stored=$((stored + ${out:-0}))
+            done
+            ((stored >= FLEET_N || SECONDS > deadline)) && break
+            sleep 0.05
+        done
+        t1=$(now_ns)
+        cpu1=0
+        for i in "${pids[@]}"; do cpu1=$((cpu1 + $(cpu_ms "$i"))); done
+        ((stored >= FLEET_N)) || record "fleet${n}_stalled" "$stored of $FLEET_N"
+        record "fleet${n}_rate" "$(awk -v n="$stored" -v ns=$((t1 - t0)) 'BEGIN { printf "%.0f", n / (ns / 1e9) }')"
+        record "fleet${n}_cpu" "$(awk -v n="$stored" -v c=$((cpu1 - cpu0)) 'BEGIN { printf "%.1f", c * 1000 / n }')"
+        say "fleet of $n hubs: $stored readings in $(((t1 - t0) / 1000000)) ms, hubs' cpu $((cpu1 - cpu0)) ms"
+        for i in "${pids[@]}"; do kill -TERM "$i" 2>/dev/null || true; done
+        for i in "${pids[@]}"; do wait "$i" 2>/dev/null || true; done
+        scripts/nats-cluster.sh stop
+    done
+}
+wants fleet && fleet_case
+
 if wants latency; then
     latency_case lat200 default 200ms
     RMAX=256 latency_case lat20v5 2 20ms
@@ -540,6 +608,14 @@ row() { printf '| %-52s | %9s | %7s | %7s | %9s |\n' "$@"; }
         echo "SD writes per reading at a home's pace (100 devices × 1/s, $(get "${k}_n") readings), $how: hub $(get "${k}_hub"), PostgreSQL $(get "${k}_pg")" \
             "(WAL generated $(get "${k}_wal"), one checkpoint's pages $(get "${k}_pages")), broker $(get "${k}_broker") bytes; total $(($(get "${k}_hub") + $(get "${k}_pg"))) = $(ratio $(($(get "${k}_hub") + $(get "${k}_pg"))) "$(get "${k}_stored")")×" \
             "the stored row ($(get "${k}_stored") bytes with its index entries; $(get "${k}_row") bytes of row data)"
+    done
+    for n in 1 2 3; do
+        [[ -n $(get "fleet${n}_rate") ]] || continue
+        echo "fleet on a 3-node NATS cluster, $n hub(s) as installed, one per partition ($FLEET_N readings from 1,000 devices into node 3):" \
+            "$(get "fleet${n}_rate") readings/s = $(ratio "$(get "fleet${n}_rate")" "$(get "fleet${n}_limit")")× the cluster's limit" \
+            "($(get "fleet${n}_limit") msg/s to one no-op QoS-1 subscriber of every partition), $(ratio "$(get "fleet${n}_rate")" "$(get fleet1_rate)")× one hub's;" \
+            "hubs' CPU $(get "fleet${n}_cpu") ms per 1,000${L1:+; the cluster's limit is $(ratio "$(get "fleet${n}_limit")" "$L1")× Mosquitto's QoS-1 limit}"
+        [[ -n $(get "fleet${n}_stalled") ]] && echo "  ↳ stalled: stored only $(get "fleet${n}_stalled")"
     done
     [[ -n $(get hub1k_rate) ]] && echo "hub as installed (1k devices) ÷ broker QoS-1 limit: $(ratio "$(get hub1k_rate)" "$L1"); CPU per reading ÷ the no-op QoS-1 subscriber's: $(ratio "$(get hub1k_cpu)" "$(get limit_q1_cpu)")"
     # The hub unit's memory limit against the peak RSS measured here (the Pi profile's spool, in RAM,
