@@ -137,7 +137,7 @@ std::string nats_authorization(const Config& config, const std::vector<NatsUser>
                 add_subjects(subscribe, m.status_prefix + "/#");
                 if (!m.discovery_prefix.empty()) add_subjects(subscribe, m.discovery_prefix + "/#");
                 // A device whose id is this user's id must not show its raw readings here (the
-            // mappings already move them under hub/; this holds if a node lacks them).
+                // mappings already move them under hub/; this holds if a node lacks them).
                 add_subjects(deny_subscribe, m.reading_topic, u.user_id);
                 break;
         }
