@@ -42,8 +42,16 @@ cluster {
 }
 mqtt { listen: 127.0.0.1:$(mqtt_port "$n") }
 $(mappings)
-$(if [[ -n ${NATS_AUTH:-} ]]; then cat "$NATS_AUTH"; fi)
+$(auth_include)
 CONF
+}
+
+# The users: NATS_AUTH, included (by a link beside the configs: 2.9 takes relative includes only),
+# so `energyhub nats-auth --watch --reload-pid-file` can rewrite it and have the nodes reload.
+auth_include() {
+    [[ -n ${NATS_AUTH:-} ]] || return 0
+    ln -sfn "$(realpath "$NATS_AUTH")" "$DIR/auth.conf"
+    echo 'include "auth.conf"'
 }
 
 # Device affinity: a reading's subject (its MQTT topic, / as .) gets the device's partition in

@@ -1,9 +1,11 @@
 // `energyhub nats-mappings` and `nats-auth`: what the nodes of a NATS cluster need from the
 // configuration and the registry in fleet mode (docs/scale-out.md).
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <thread>
 
 #include <pqxx/pqxx>
 
@@ -50,6 +52,24 @@ void write_atomically(const std::string& path, const std::string& text) {
     std::filesystem::rename(tmp, path);
 }
 
+// Where the registry's change logs stand: any device or account change moves it.
+std::string change_mark(pqxx::connection& conn) {
+    pqxx::read_transaction tx(conn);
+    return tx.exec1("SELECT (SELECT coalesce(max(seq), 0) FROM device_changes) || '/' || "
+                    "(SELECT coalesce(max(seq), 0) FROM mqtt_account_changes)")[0]
+        .as<std::string>();
+}
+
+// Asks each nats-server to read its configuration again (SIGHUP), by its pid file.
+void reload_servers(const std::vector<std::string>& pid_files) {
+    for (const auto& file : pid_files) {
+        std::ifstream in(file);
+        long pid = 0;
+        if (!(in >> pid) || pid <= 0 || ::kill(static_cast<pid_t>(pid), SIGHUP) != 0)
+            std::cerr << "energyhub: cannot signal the nats-server of " << file << '\n';
+    }
+}
+
 }  // namespace
 
 void add_nats_commands(CLI::App& app, const std::string& config_path, int& exit_code) {
@@ -58,25 +78,41 @@ void add_nats_commands(CLI::App& app, const std::string& config_path, int& exit_
         ->callback([&] { std::cout << nats_mappings(load_config(config_path)); });
 
     static std::string output;
+    static bool watch = false;
+    static std::vector<std::string> pid_files;
     auto* auth = app.add_subcommand(
         "nats-auth", "Print the NATS users and permissions of every device and account (mqtt.broker nats)");
     auth->add_option("--output", output, "Write the file in one rename instead of printing it");
+    auth->add_flag("--watch", watch, "With --output: keep running, and write the file again when devices or accounts change");
+    auth->add_option("--reload-pid-file", pid_files, "After each write, SIGHUP the nats-server of this pid file (repeatable)");
     auth->callback([&] {
         const auto config = load_config(config_path);
+        if (watch && output.empty()) throw CLI::ValidationError("--watch", "needs --output");
         pqxx::connection conn(config.postgres.dsn);
-        long long without = 0;
-        const auto users = nats_users(conn, without);
-        const auto text = nats_authorization(config, users);
-        if (output.empty()) {
-            std::cout << text;
-        } else {
-            write_atomically(output, text);
-            std::cerr << "energyhub: wrote " << users.size() << " NATS users to " << output << '\n';
-        }
-        if (without > 0) {
-            std::cerr << "energyhub: " << without << " devices and accounts have no NATS password (registered before "
-                      << "mqtt.broker nats): 'energyhub device secret ID' gives a device one\n";
-            exit_code = 1;
+        std::string written;  // the change mark of the last file written
+        for (;;) {
+            const auto mark = change_mark(conn);  // before reading: a change meanwhile shows at the next look
+            if (mark != written) {
+                long long without = 0;
+                const auto users = nats_users(conn, without);
+                const auto text = nats_authorization(config, users);
+                if (output.empty()) {
+                    std::cout << text;
+                } else {
+                    write_atomically(output, text);
+                    reload_servers(pid_files);
+                    std::cerr << "energyhub: wrote " << users.size() << " NATS users to " << output
+                              << (pid_files.empty() ? "" : " and reloaded the servers") << '\n';
+                }
+                if (without > 0) {
+                    std::cerr << "energyhub: " << without << " devices and accounts have no NATS password (registered "
+                              << "before mqtt.broker nats): 'energyhub device secret ID' gives a device one\n";
+                    exit_code = 1;
+                }
+                written = mark;
+            }
+            if (!watch) return;
+            std::this_thread::sleep_for(std::chrono::seconds(2));
         }
     });
 }
