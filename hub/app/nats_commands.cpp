@@ -55,8 +55,10 @@ void write_atomically(const std::string& path, const std::string& text) {
 // Where the registry's change logs stand: any device or account change moves it.
 std::string change_mark(pqxx::connection& conn) {
     pqxx::read_transaction tx(conn);
-    return tx.exec1("SELECT (SELECT coalesce(max(seq), 0) FROM device_changes) || '/' || "
-                    "(SELECT coalesce(max(seq), 0) FROM mqtt_account_changes)")[0]
+    return tx
+        .exec1(
+            "SELECT (SELECT coalesce(max(seq), 0) FROM device_changes) || '/' || "
+            "(SELECT coalesce(max(seq), 0) FROM mqtt_account_changes)")[0]
         .as<std::string>();
 }
 
@@ -83,8 +85,10 @@ void add_nats_commands(CLI::App& app, const std::string& config_path, int& exit_
     auto* auth = app.add_subcommand(
         "nats-auth", "Print the NATS users and permissions of every device and account (mqtt.broker nats)");
     auth->add_option("--output", output, "Write the file in one rename instead of printing it");
-    auth->add_flag("--watch", watch, "With --output: keep running, and write the file again when devices or accounts change");
-    auth->add_option("--reload-pid-file", pid_files, "After each write, SIGHUP the nats-server of this pid file (repeatable)");
+    auth->add_flag("--watch", watch,
+                   "With --output: keep running, and write the file again when devices or accounts change");
+    auth->add_option("--reload-pid-file", pid_files,
+                     "After each write, SIGHUP the nats-server of this pid file (repeatable)");
     auth->callback([&] {
         const auto config = load_config(config_path);
         if (watch && output.empty()) throw CLI::ValidationError("--watch", "needs --output");
