@@ -101,10 +101,14 @@ std::string nats_authorization(const Config& config, const std::vector<NatsUser>
     for (const auto& u : users) {
         // A QoS-1 subscription is a JetStream consumer delivering on $MQTT.sub.<id>.
         std::vector<std::string> publish, subscribe{"$MQTT.sub.>"}, deny_subscribe;
+        const auto daemon_status = [&](const std::string& daemon) {  // one per instance when several run
+            add_subjects(publish, m.status_prefix + "/" + daemon);
+            add_subjects(publish, m.status_prefix + "/" + daemon + "/+");
+        };
         switch (u.role) {
             case NatsUser::Role::device: {
-                const std::string own = "hub/" + std::to_string(nats_partition(u.name, n)) + "/";
-                for (const auto& f : filters) add_subjects(publish, own + f, u.name);
+                for (const auto& f : filters)
+                    add_subjects(publish, partition_filter(f, nats_partition(u.name, n)), u.name);
                 add_subjects(subscribe, "cmnd/+/#", u.name);  // Tasmota's commands
                 add_subjects(subscribe, "shellies/command");
                 for (const auto& t : m.device_topics) {
@@ -118,17 +122,22 @@ std::string nats_authorization(const Config& config, const std::vector<NatsUser>
                 break;
             }
             case NatsUser::Role::hub:
-                for (const auto& f : filters) add_subjects(subscribe, "hub/+/" + f);
+                for (const auto& f : filters) add_subjects(subscribe, std::string(kPartitionRoot) + "/+/" + f);
                 for (const char* leaf : {"/+/+/state", "/+/+/availability"})
                     add_subjects(publish, m.state_prefix + leaf);
                 add_subjects(publish, m.deadletter_topic);
                 add_subjects(publish, m.alert_prefix + "/#");
                 if (!m.discovery_prefix.empty()) add_subjects(publish, m.discovery_prefix + "/#");
+                daemon_status("hub");
                 break;
             case NatsUser::Role::notifier:
+                add_subjects(subscribe, m.alert_prefix + "/#");
+                daemon_status("notifier");
+                break;
             case NatsUser::Role::insights:
                 add_subjects(subscribe, m.alert_prefix + "/#");
-                if (u.role == NatsUser::Role::insights) add_subjects(publish, config.insights.topic_prefix + "/#");
+                add_subjects(publish, config.insights.topic_prefix + "/#");
+                daemon_status("insights");
                 break;
             case NatsUser::Role::dashboard:
                 add_subjects(subscribe, m.state_prefix + "/" + u.user_id + "/#");
@@ -140,11 +149,6 @@ std::string nats_authorization(const Config& config, const std::vector<NatsUser>
                 // mappings already move them under hub/; this holds if a node lacks them).
                 add_subjects(deny_subscribe, m.reading_topic, u.user_id);
                 break;
-        }
-        static constexpr const char* kDaemon[] = {"", "hub", "notifier", "insights", ""};
-        if (const std::string daemon = kDaemon[static_cast<int>(u.role)]; !daemon.empty()) {
-            add_subjects(publish, m.status_prefix + "/" + daemon);
-            add_subjects(publish, m.status_prefix + "/" + daemon + "/+");
         }
         out << "    { user: \"" << u.name << "\", password: \"" << u.password_hash << "\", permissions: {\n"
             << "        publish: " << (publish.empty() ? "{ deny: [\">\"] }" : quoted_list(publish)) << "\n"

@@ -26,9 +26,4 @@ std::string hash_bcrypt(std::string_view password, int cost) {
     return crypt_with(password, setting);
 }
 
-bool verify_bcrypt(std::string_view password, const std::string& hash) {
-    if (hash.rfind("$2b$", 0) != 0) return false;
-    return crypt_with(password, hash.c_str()) == hash;
-}
-
 }  // namespace energyhub

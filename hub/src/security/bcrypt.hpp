@@ -10,7 +10,4 @@ namespace energyhub {
 // is kept low because every device's MQTT connect to NATS pays it.
 std::string hash_bcrypt(std::string_view password, int cost = 6);
 
-// Whether `password` matches a "$2b$..." hash (for tests and tools).
-bool verify_bcrypt(std::string_view password, const std::string& hash);
-
 }  // namespace energyhub
