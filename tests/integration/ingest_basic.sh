@@ -76,4 +76,17 @@ grep -q "^total .*0.001 .*170.0" "$WORK_DIR/usage.txt" || fail "usage table is w
 
 stop_hub
 grep -q "hub stopped: received=9 stored=4 duplicates=2 rejected=3" "$WORK_DIR/hub.log" || fail "final counters are wrong: $(grep 'hub stopped' "$WORK_DIR/hub.log")"
+
+# 300 devices the hub has never seen, their readings waiting in its session: looked up together
+# (the devices of the spooled messages behind a miss go with it), not one round trip each.
+"$FIRMWARE_SIM_BIN" --register-only --config "$CONFIG" --devices 300 --device-prefix "burst$$" --users 3 >/dev/null
+"$FIRMWARE_SIM_BIN" --uri "$ENERGYHUB_MQTT_URI" --devices 300 --device-prefix "burst$$" --users 3 --count 1 \
+    --rate 1000 --qos 1 >"$WORK_DIR/burst.log" 2>&1 || fail "publishing the burst failed: $(tail -1 "$WORK_DIR/burst.log")"
+start_hub
+wait_for 20 "the burst stored" '[[ $(q "SELECT count(*) FROM readings WHERE device_id LIKE '"'burst$$-%'"'") == 300 ]]'
+hub_metric() { curl -s "http://127.0.0.1:$(http_port hub)/metrics" | awk -v m="$1" '$1 == m { printf "%d\n", $2 }'; }
+batches=$(hub_metric energyhub_lookup_batches_total)
+((batches <= 30)) || fail "300 new devices took $batches registry lookups"
+log "300 new devices in $batches registry lookups"
+stop_hub
 log "ok"

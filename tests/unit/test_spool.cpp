@@ -15,8 +15,9 @@ namespace {
 struct TempDir {
     fs::path path;
     TempDir() {
-        path = fs::temp_directory_path() / ("energyhub-spool-test-" + std::to_string(::getpid()) + "-" +
-                                            std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
+        path =
+            fs::temp_directory_path() / ("energyhub-spool-test-" + std::to_string(::getpid()) + "-" +
+                                         std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
         fs::create_directories(path);
     }
     ~TempDir() { fs::remove_all(path); }
@@ -45,6 +46,26 @@ BOOST_AUTO_TEST_CASE(records_come_back_in_order_across_segments) {
     BOOST_TEST(got[0] == "energy/d/reading|payload-0");
     BOOST_TEST(got[1999] == "energy/d/reading|payload-1999");
     BOOST_TEST(spool.drained());
+}
+
+BOOST_AUTO_TEST_CASE(peeking_shows_the_waiting_topics_without_taking_them) {
+    TempDir dir;
+    Spool spool(dir.path, 1 << 20, 1 << 20);
+    for (int i = 0; i < 5; ++i) spool.append(i, "tele/plug-" + std::to_string(i) + "/SENSOR", "{}");
+    std::vector<std::string_view> topics;
+    spool.peek_topics(10, topics);
+    BOOST_TEST(topics.empty());  // nothing read yet: nothing at hand
+    SpoolRecord r;
+    BOOST_REQUIRE(spool.next(r, std::chrono::milliseconds(0)));
+    spool.peek_topics(2, topics);
+    BOOST_REQUIRE(topics.size() == 2u);
+    BOOST_TEST(topics[0] == "tele/plug-1/SENSOR");
+    BOOST_TEST(topics[1] == "tele/plug-2/SENSOR");
+    topics.clear();
+    spool.peek_topics(10, topics);
+    BOOST_TEST(topics.size() == 4u);
+    BOOST_REQUIRE(spool.next(r, std::chrono::milliseconds(0)));
+    BOOST_TEST(r.topic == "tele/plug-1/SENSOR");  // peeking took nothing
 }
 
 BOOST_AUTO_TEST_CASE(uncommitted_records_are_replayed_after_restart) {

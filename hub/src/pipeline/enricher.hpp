@@ -1,15 +1,20 @@
 #pragma once
 // Joins a reading with its owner and turns the device's cumulative counters into import and export
-// since the previous reading (pipeline/energy_counter.hpp). Hits come from an in-process LRU without any I/O; misses go to a lookup port
-// (Redis, then PostgreSQL, in the hub). One enricher per worker thread: no locks.
+// since the previous reading (pipeline/energy_counter.hpp). Hits come from an in-process LRU
+// without any I/O; misses go to a lookup port (Redis, then PostgreSQL, in the hub) together with
+// the uncached devices of the messages waiting behind (UpcomingDevices), so a stream of new devices
+// costs one round trip per many devices, not one per device. One enricher per worker thread: no
+// locks.
 //
 // A reading of a channel ("<device_id>:<n>", see domain/ids.hpp) is joined with the registered
 // device "<device_id>" and keeps its own counter: the owner is cached per device, the counter
 // state per (sub-)device.
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "domain/reading.hpp"
 #include "util/clock.hpp"
@@ -30,6 +35,21 @@ public:
     // found fills `out`; unavailable means "ask again later", never "unknown". `device_id` may name
     // a channel: the record is then the registered device's, the counter the channel's.
     virtual LookupStatus lookup(std::string_view device_id, DeviceInfo& out) = 0;
+
+    struct Result {
+        LookupStatus status = LookupStatus::unknown;
+        DeviceInfo info;
+    };
+    // Several at once, `out[i]` for `device_ids[i]`; a registry that cannot answer makes every one
+    // unavailable. The default asks one by one; the hub's does it in one round trip.
+    virtual void lookup_many(std::span<const std::string> device_ids, std::vector<Result>& out);
+};
+
+// The (sub-)device ids of the messages waiting behind the one being enriched.
+class UpcomingDevices {
+public:
+    virtual ~UpcomingDevices() = default;
+    virtual void upcoming(std::size_t max, std::vector<std::string>& device_ids) = 0;
 };
 
 struct EnricherStats {
@@ -42,7 +62,11 @@ public:
     // Caches hold at least kMinCapacity entries, so every channel of one message fits at once.
     static constexpr std::size_t kMinCapacity = 64;
 
-    Enricher(DeviceLookupPort& lookup, std::size_t capacity, std::int64_t unknown_ttl_ms, const Clock& clock);
+    // At most this many devices go to the lookup port in one call.
+    static constexpr std::size_t kMaxLookupBatch = 256;
+
+    Enricher(DeviceLookupPort& lookup, std::size_t capacity, std::int64_t unknown_ttl_ms, const Clock& clock,
+             UpcomingDevices* upcoming = nullptr);
 
     // found: `out` is filled. unknown: no such device. unavailable: retry later (nothing changed).
     LookupStatus enrich(const Reading& reading, EnrichedReading& out);
@@ -70,15 +94,22 @@ private:
     // The owner and counter of a (sub-)device, looked up if needed; `looked_up` says whether the
     // port was asked.
     LookupStatus load(std::string_view device_id, bool& looked_up);
+    // Adds what the port answered for one (sub-)device to the caches.
+    void remember(const std::string& device_id, const DeviceLookupPort::Result& answer);
+    // `device_id` and the uncached devices coming after it, for one call of the port.
+    void collect_lookup_batch(std::string_view device_id);
     Owner* owner(std::string_view parent_id);
 
     DeviceLookupPort& lookup_;
-    LruCache<std::string, Owner> owners_;      // registered device id -> owner
+    UpcomingDevices* upcoming_;
+    std::size_t max_batch_;
+    LruCache<std::string, Owner> owners_;           // registered device id -> owner
     LruCache<std::string, CounterState> counters_;  // (sub-)device id -> last counters
     std::int64_t unknown_ttl_ms_;
     const Clock& clock_;
     EnricherStats stats_;
-    DeviceInfo scratch_;
+    std::vector<std::string> batch_;  // reused: the ids of one call of the port, and their answers
+    std::vector<DeviceLookupPort::Result> answers_;
     std::string key_;  // reused lookup keys
     std::string id_;
 };

@@ -50,7 +50,7 @@ IngestPipeline::IngestPipeline(const Config& config, IngestPorts ports, IngestMe
     : config_(config),
       ports_(ports),
       metrics_(metrics),
-      enricher_(ports.lookup, config.hub.cache_size, config.hub.unknown_device_ttl.count(), ports.clock),
+      enricher_(ports.lookup, config.hub.cache_size, config.hub.unknown_device_ttl.count(), ports.clock, this),
       partition_(DevicePartition::parse(config.hub.partition).value_or(DevicePartition{})),
       decoder_(config.mqtt.reading_topic, config.mqtt.device_topics, parser_limits(config.hub), ports.tasmota_zone),
       announcer_(discovery_settings(config.mqtt), !config.mqtt.discovery_prefix.empty(), ports.sink,
@@ -197,6 +197,16 @@ void IngestPipeline::publish_alerts() {
         ports_.sink.publish(config_.mqtt.alert_prefix + "/" + a.user_id + "/" + a.device_id, alert_to_json(a), 1,
                             false);
         log()->info("alert {} {} on {}: {}", rule_name(a.rule), alert_state_name(a.state), a.device_id, a.message);
+    }
+}
+
+void IngestPipeline::upcoming(std::size_t max, std::vector<std::string>& device_ids) {
+    if (!ports_.lookahead) return;
+    upcoming_topics_.clear();
+    ports_.lookahead->peek_topics(max, upcoming_topics_);
+    for (auto topic : upcoming_topics_) {
+        auto device = decoder_.device_of(topic);
+        if (device && is_valid_reading_device_id(*device) && partition_.owns(*device)) device_ids.emplace_back(*device);
     }
 }
 

@@ -19,6 +19,7 @@
 #include "pipeline/device_announcer.hpp"
 #include "pipeline/enricher.hpp"
 #include "pipeline/ingest_metrics.hpp"
+#include "pipeline/message_lookahead.hpp"
 #include "pipeline/message_sink.hpp"
 #include "pipeline/payload_decoder.hpp"
 #include "pipeline/reading_store_port.hpp"
@@ -34,10 +35,11 @@ struct IngestPorts {
     ReadingStorePort& store;
     MessageSink& sink;
     const Clock& clock;
-    const UtcOffsets* tasmota_zone = nullptr;  // null: Tasmota readings are dated on arrival
+    const UtcOffsets* tasmota_zone = nullptr;     // null: Tasmota readings are dated on arrival
+    const MessageLookahead* lookahead = nullptr;  // the messages behind the one offered (the spool)
 };
 
-class IngestPipeline {
+class IngestPipeline final : private UpcomingDevices {
 public:
     enum class Offer {
         done,         // batched, rejected (dead-lettered) or nothing to store: the message is dealt with
@@ -74,6 +76,8 @@ public:
     const DevicePartition& partition() const { return partition_; }
 
 private:
+    // The devices of the messages behind the one offered that this hub handles, for the enricher.
+    void upcoming(std::size_t max, std::vector<std::string>& device_ids) override;
     void reject(std::string_view topic, std::string_view payload, std::int64_t received_ms, const Reject& why);
     void publish_states();
     void publish_alerts();
@@ -93,6 +97,7 @@ private:
     bool store_failing_ = false;             // logged once per episode
     std::unordered_map<std::string, std::size_t> last_in_batch_;  // device -> index, for state messages
     std::string message_;                                         // reused JSON buffer
+    std::vector<std::string_view> upcoming_topics_;
     double deadletter_tokens_ = 0;
     std::int64_t deadletter_refill_ms_ = 0;
 };

@@ -68,7 +68,9 @@ Header decode(const char* in) {
     return h;
 }
 
-[[noreturn]] void throw_errno(const std::string& what) { throw std::system_error(errno, std::generic_category(), what); }
+[[noreturn]] void throw_errno(const std::string& what) {
+    throw std::system_error(errno, std::generic_category(), what);
+}
 
 bool parse_segment_name(const std::filesystem::path& p, std::uint64_t& id) {
     auto name = p.filename().string();
@@ -144,10 +146,12 @@ std::uint64_t Spool::recover_tail(std::uint64_t id) {
         auto h = decode(raw);
         if (h.body_len > kMaxBody || h.topic_len > h.body_len) break;
         body.resize(h.body_len);
-        if (::pread(fd, body.data(), h.body_len, static_cast<off_t>(good + kHeaderSize)) != static_cast<ssize_t>(h.body_len))
+        if (::pread(fd, body.data(), h.body_len, static_cast<off_t>(good + kHeaderSize)) !=
+            static_cast<ssize_t>(h.body_len))
             break;
         std::string_view all(body.data(), body.size());
-        if (record_checksum(h.received_ms, all.substr(0, h.topic_len), all.substr(h.topic_len), h.flags) != h.checksum) break;
+        if (record_checksum(h.received_ms, all.substr(0, h.topic_len), all.substr(h.topic_len), h.flags) != h.checksum)
+            break;
         good += kHeaderSize + h.body_len;
     }
     auto size = std::filesystem::file_size(path);
@@ -162,7 +166,8 @@ std::uint64_t Spool::recover_tail(std::uint64_t id) {
 std::uint64_t Spool::bytes_between(SpoolPosition from, SpoolPosition to) const {
     if (from.segment == to.segment) return to.offset - from.offset;
     std::uint64_t total = 0;
-    for (auto it = sizes_.lower_bound(from.segment); it != sizes_.end() && it->first < to.segment; ++it) total += it->second;
+    for (auto it = sizes_.lower_bound(from.segment); it != sizes_.end() && it->first < to.segment; ++it)
+        total += it->second;
     return total - from.offset + to.offset;
 }
 
@@ -207,8 +212,8 @@ void Spool::append(std::int64_t received_ms, std::string_view topic, std::string
         if (n > 0 && ::ftruncate(write_fd_, static_cast<off_t>(write_end_.offset)) != 0) err = errno;
         if (!waited) {
             ++append_waits_;
-            spdlog::get("hub.spool")->error("spool write failed ({}); holding acknowledgements until it succeeds",
-                                            std::strerror(err));
+            spdlog::get("hub.spool")
+                ->error("spool write failed ({}); holding acknowledgements until it succeeds", std::strerror(err));
         }
         waited = true;
         room_.wait_for(lock, std::chrono::milliseconds(200));
@@ -222,14 +227,14 @@ void Spool::append(std::int64_t received_ms, std::string_view topic, std::string
 bool Spool::fill_read_buffer(std::size_t need, std::uint64_t complete_end) {
     // Keeps [read_pos_.offset, +need) in the buffer. Bytes past complete_end may belong to a record
     // still being written, so they are never kept.
-    if (read_pos_.offset >= read_buffer_offset_ &&
-        read_pos_.offset + need <= read_buffer_offset_ + read_buffer_len_)
+    if (read_pos_.offset >= read_buffer_offset_ && read_pos_.offset + need <= read_buffer_offset_ + read_buffer_len_)
         return true;
     if (need > read_buffer_.size()) read_buffer_.resize(need);
     auto n = ::pread(read_fd_, read_buffer_.data(), read_buffer_.size(), static_cast<off_t>(read_pos_.offset));
     if (n < 0) return false;
     read_buffer_offset_ = read_pos_.offset;
-    read_buffer_len_ = static_cast<std::size_t>(std::min<std::uint64_t>(static_cast<std::uint64_t>(n), complete_end - read_pos_.offset));
+    read_buffer_len_ = static_cast<std::size_t>(
+        std::min<std::uint64_t>(static_cast<std::uint64_t>(n), complete_end - read_pos_.offset));
     return read_buffer_len_ >= need;
 }
 
@@ -267,6 +272,17 @@ bool Spool::next(SpoolRecord& out, std::chrono::milliseconds wait) {
     read_pos_.offset += kHeaderSize + h.body_len;
     out.end = read_pos_;
     return true;
+}
+
+void Spool::peek_topics(std::size_t max, std::vector<std::string_view>& out) const {
+    if (read_fd_ < 0 || read_pos_.offset < read_buffer_offset_) return;
+    std::size_t at = read_pos_.offset - read_buffer_offset_;
+    for (std::size_t n = 0; n < max && at + kHeaderSize <= read_buffer_len_; ++n) {
+        auto h = decode(read_buffer_.data() + at);
+        if (h.topic_len > h.body_len || at + kHeaderSize + h.body_len > read_buffer_len_) return;
+        out.emplace_back(read_buffer_.data() + at + kHeaderSize, h.topic_len);
+        at += kHeaderSize + h.body_len;
+    }
 }
 
 void Spool::commit(SpoolPosition pos) {

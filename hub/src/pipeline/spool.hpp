@@ -20,6 +20,8 @@
 #include <string_view>
 #include <vector>
 
+#include "pipeline/message_lookahead.hpp"
+
 namespace energyhub {
 
 struct SpoolPosition {
@@ -46,7 +48,7 @@ struct SpoolStats {
     bool full = false;
 };
 
-class Spool {
+class Spool final : public MessageLookahead {
 public:
     // Opens (creating the folder) and recovers: a torn record at the tail is cut off. Throws
     // std::system_error on I/O failure.
@@ -62,6 +64,10 @@ public:
 
     // Consumer side (one thread). Waits up to `wait` for a record; false if none arrived.
     bool next(SpoolRecord& out, std::chrono::milliseconds wait);
+
+    // Consumer side: the topics of records after the one next() returned last, as far as they are
+    // already in the read buffer (no I/O, no lock: the buffer holds complete records only).
+    void peek_topics(std::size_t max, std::vector<std::string_view>& out) const override;
 
     // Everything before `pos` is stored or rejected.
     void commit(SpoolPosition pos);
@@ -90,13 +96,13 @@ private:
     std::uint64_t max_bytes_;
 
     mutable std::mutex mutex_;
-    std::condition_variable appended_;   // consumer waits for data
-    std::condition_variable room_;       // producer waits for room
+    std::condition_variable appended_;  // consumer waits for data
+    std::condition_variable room_;      // producer waits for room
     bool closed_ = false;
     int write_fd_ = -1;
     int checkpoint_fd_ = -1;
-    SpoolPosition write_end_;                      // end of the last complete record
-    SpoolPosition committed_;                      // persisted in the checkpoint file
+    SpoolPosition write_end_;                       // end of the last complete record
+    SpoolPosition committed_;                       // persisted in the checkpoint file
     std::map<std::uint64_t, std::uint64_t> sizes_;  // sealed segment -> size
     std::uint64_t appended_records_ = 0;
     std::uint64_t append_waits_ = 0;

@@ -1,32 +1,54 @@
 #include "postgres/device_directory.hpp"
 
-#include "domain/ids.hpp"
+#include "postgres/array_literal.hpp"
 
 namespace energyhub::postgres {
 
+namespace {
+
+// Each id's registered device (a channel "<device>:<n>" is owned by its device) and its own latest
+// stored counters, so usage continues across restarts.
+constexpr const char* kFindSql = R"SQL(
+SELECT q.i, d.device_id, d.user_id, d.type, coalesce(d.name, ''), l.ms, l.energy_wh, l.energy_export_wh, l.power_w
+FROM unnest($1::text[]) WITH ORDINALITY AS q (id, i)
+JOIN devices d ON d.device_id = split_part(q.id, ':', 1)
+LEFT JOIN LATERAL (
+    SELECT (extract(epoch FROM r.ts) * 1000)::bigint AS ms, r.energy_wh, r.energy_export_wh, r.power_w
+    FROM readings r
+    WHERE r.device_id = q.id AND (r.energy_wh IS NOT NULL OR r.energy_export_wh IS NOT NULL)
+    ORDER BY r.ts DESC LIMIT 1
+) l ON true
+)SQL";
+
+std::optional<double> optional_double(const pqxx::field& f) {
+    return f.is_null() ? std::nullopt : std::optional<double>(f.as<double>());
+}
+
+}  // namespace
+
 std::optional<DeviceLookup> DeviceDirectory::find(std::string_view device_id) {
-    return session_.run([&](pqxx::connection& conn) -> std::optional<DeviceLookup> {
+    const std::string one[] = {std::string(device_id)};
+    return std::move(find_many(one).front());
+}
+
+std::vector<std::optional<DeviceLookup>> DeviceDirectory::find_many(std::span<const std::string> device_ids) {
+    std::string ids = "{";
+    for (const auto& id : device_ids) append_array_element(ids, id);
+    ids += '}';
+    return session_.run([&](pqxx::connection& conn) {
+        std::vector<std::optional<DeviceLookup>> out(device_ids.size());
         pqxx::read_transaction tx(conn);
-        // A channel "<device>:<n>" is owned by its device; its counter is its own.
-        std::string id(device_id), parent(parent_device_id(device_id));
-        auto r = tx.exec_params("SELECT device_id, user_id, type, coalesce(name, '') FROM devices WHERE device_id = $1",
-                                parent);
-        if (r.empty()) return std::nullopt;
-        DeviceLookup out;
-        out.record = {r[0][0].as<std::string>(), r[0][1].as<std::string>(), r[0][2].as<std::string>(),
-                      r[0][3].as<std::string>()};
-        auto last = tx.exec_params(
-            "SELECT (extract(epoch FROM ts) * 1000)::bigint, energy_wh, energy_export_wh, power_w FROM readings "
-            "WHERE device_id = $1 AND (energy_wh IS NOT NULL OR energy_export_wh IS NOT NULL) ORDER BY ts DESC LIMIT 1",
-            id);
-        if (!last.empty()) {
-            auto opt = [](const pqxx::field& f) {
-                return f.is_null() ? std::nullopt : std::optional<double>(f.as<double>());
-            };
-            out.last_counters.ts_ms = last[0][0].as<std::int64_t>();
-            out.last_counters.import_wh = opt(last[0][1]);
-            out.last_counters.export_wh = opt(last[0][2]);
-            out.last_counters.min_power_w = opt(last[0][3]);
+        for (const auto& row : tx.exec_params(kFindSql, ids)) {
+            auto i = row[0].as<std::size_t>() - 1;
+            if (i >= out.size()) continue;
+            auto& found = out[i].emplace();
+            found.record = {row[1].as<std::string>(), row[2].as<std::string>(), row[3].as<std::string>(),
+                            row[4].as<std::string>()};
+            if (row[5].is_null()) continue;
+            found.last_counters.ts_ms = row[5].as<std::int64_t>();
+            found.last_counters.import_wh = optional_double(row[6]);
+            found.last_counters.export_wh = optional_double(row[7]);
+            found.last_counters.min_power_w = optional_double(row[8]);
         }
         return out;
     });

@@ -2,6 +2,7 @@
 // The authoritative device lookup (PostgreSQL), and the change log that tells caches what to evict.
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,6 +25,8 @@ public:
     // nullopt for an unknown device. For a channel "<device>:<n>" the record is the device's and the
     // counter the channel's. Throws StoreError when the database cannot answer.
     std::optional<DeviceLookup> find(std::string_view device_id);
+    // The same for many devices in one query: `result[i]` answers `device_ids[i]`.
+    std::vector<std::optional<DeviceLookup>> find_many(std::span<const std::string> device_ids);
 
     // Devices added, changed or removed since the previous call. The first call only positions the
     // cursor at the end of the log. Throws StoreError.

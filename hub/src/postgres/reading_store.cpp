@@ -1,36 +1,15 @@
 #include "postgres/reading_store.hpp"
 
-#include <charconv>
 #include <set>
 #include <string_view>
 
 #include "postgres/alert_store.hpp"
+#include "postgres/array_literal.hpp"
 #include "util/timestamp.hpp"
 
 namespace energyhub::postgres {
 
 namespace {
-
-// One array literal element: a number, or NULL.
-void append_element(std::string& out, const std::optional<double>& v) {
-    if (out.size() > 1) out += ',';
-    if (!v) {
-        out += "NULL";
-        return;
-    }
-    char buf[32];
-    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, *v);
-    out.append(buf, ec == std::errc{} ? end : buf);
-}
-
-// A quoted text element. Ids are validated to [A-Za-z0-9_.:-] and timestamps are digits and
-// punctuation, so nothing needs escaping; the quotes keep an id such as "null" a string.
-void append_element(std::string& out, std::string_view text) {
-    if (out.size() > 1) out += ',';
-    out += '"';
-    out += text;
-    out += '"';
-}
 
 constexpr const char* kMergeSql = R"SQL(
 WITH batch AS (
@@ -71,16 +50,16 @@ void ReadingStore::encode(std::span<const EnrichedReading> batch) {
     for (auto& c : columns_) c.assign("{");
     char ts[kTimestampBufferSize];
     for (const auto& e : batch) {
-        append_element(columns_[0], e.reading.device_id);
-        append_element(columns_[1], std::string_view(ts, format_timestamp(e.reading.ts_ms, ts)));
-        append_element(columns_[2], e.user_id);
-        append_element(columns_[3], e.reading.power_w);
-        append_element(columns_[4], e.reading.energy_wh);
-        append_element(columns_[5], e.reading.voltage_v);
-        append_element(columns_[6], e.reading.current_a);
-        append_element(columns_[7], e.energy_delta_wh);
-        append_element(columns_[8], e.reading.energy_export_wh);
-        append_element(columns_[9], e.export_delta_wh);
+        append_array_element(columns_[0], e.reading.device_id);
+        append_array_element(columns_[1], std::string_view(ts, format_timestamp(e.reading.ts_ms, ts)));
+        append_array_element(columns_[2], e.user_id);
+        append_array_element(columns_[3], e.reading.power_w);
+        append_array_element(columns_[4], e.reading.energy_wh);
+        append_array_element(columns_[5], e.reading.voltage_v);
+        append_array_element(columns_[6], e.reading.current_a);
+        append_array_element(columns_[7], e.energy_delta_wh);
+        append_array_element(columns_[8], e.reading.energy_export_wh);
+        append_array_element(columns_[9], e.export_delta_wh);
     }
     for (auto& c : columns_) c += '}';
 }

@@ -5,8 +5,8 @@
 #include <charconv>
 #include <stdexcept>
 
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 namespace energyhub::redis {
 
@@ -49,7 +49,8 @@ RedisEndpoint parse_redis_uri(const std::string& uri) {
         rest.resize(slash);
         if (!db.empty()) {
             auto [p, ec] = std::from_chars(db.data(), db.data() + db.size(), ep.db);
-            if (ec != std::errc{} || p != db.data() + db.size() || ep.db < 0) throw std::invalid_argument("bad redis db number");
+            if (ec != std::errc{} || p != db.data() + db.size() || ep.db < 0)
+                throw std::invalid_argument("bad redis db number");
         }
     }
     if (auto colon = rest.rfind(':'); colon != std::string::npos) {
@@ -112,28 +113,43 @@ bool DeviceCache::ensure_connected() {
     return true;
 }
 
-CacheStatus DeviceCache::get(std::string_view device_id, DeviceRecord& out) {
-    if (!ensure_connected()) return CacheStatus::unavailable;
-    auto key = key_for(device_id);
-    Reply reply(static_cast<redisReply*>(redisCommand(ctx_.get(), "GET %b", key.data(), key.size())));
+std::vector<CacheStatus> DeviceCache::get_many(std::span<const std::string_view> device_ids,
+                                               std::vector<DeviceRecord>& out) {
+    out.resize(device_ids.size());
+    std::vector<CacheStatus> status(device_ids.size(), CacheStatus::unavailable);
+    if (device_ids.empty() || !ensure_connected()) return status;
+    std::vector<std::string> keys;
+    keys.reserve(device_ids.size());
+    std::vector<const char*> argv{"MGET"};
+    std::vector<std::size_t> lengths{4};
+    for (auto id : device_ids) {
+        const auto& key = keys.emplace_back(key_for(id));
+        argv.push_back(key.data());
+        lengths.push_back(key.size());
+    }
+    Reply reply(static_cast<redisReply*>(
+        redisCommandArgv(ctx_.get(), static_cast<int>(argv.size()), argv.data(), lengths.data())));
     if (!reply) {
         mark_down(ctx_->errstr);
-        return CacheStatus::unavailable;
+        return status;
     }
-    if (reply->type == REDIS_REPLY_NIL) return CacheStatus::miss;
-    if (reply->type != REDIS_REPLY_STRING) {
-        mark_down("unexpected reply to GET");
-        return CacheStatus::unavailable;
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != device_ids.size()) {
+        mark_down("unexpected reply to MGET");
+        return status;
     }
-    // A value we cannot read is a miss: PostgreSQL answers and the entry is rewritten.
-    auto doc = nlohmann::json::parse(std::string_view(reply->str, reply->len), nullptr, false);
-    if (!doc.is_object() || !doc["user_id"].is_string() || !doc["type"].is_string() || !doc["name"].is_string())
-        return CacheStatus::miss;
-    out.device_id.assign(device_id);
-    out.user_id = doc["user_id"].get<std::string>();
-    out.type = doc["type"].get<std::string>();
-    out.name = doc["name"].get<std::string>();
-    return CacheStatus::hit;
+    for (std::size_t i = 0; i < device_ids.size(); ++i) {
+        const redisReply* value = reply->element[i];
+        status[i] = CacheStatus::miss;
+        if (value->type != REDIS_REPLY_STRING) continue;
+        // A value we cannot read is a miss: PostgreSQL answers and the entry is rewritten.
+        auto doc = nlohmann::json::parse(std::string_view(value->str, value->len), nullptr, false);
+        if (!doc.is_object() || !doc["user_id"].is_string() || !doc["type"].is_string() || !doc["name"].is_string())
+            continue;
+        out[i] = {std::string(device_ids[i]), doc["user_id"].get<std::string>(), doc["type"].get<std::string>(),
+                  doc["name"].get<std::string>()};
+        status[i] = CacheStatus::hit;
+    }
+    return status;
 }
 
 bool DeviceCache::ping() {
@@ -146,14 +162,23 @@ bool DeviceCache::ping() {
     return true;
 }
 
-void DeviceCache::put(const DeviceRecord& device) {
-    if (!ensure_connected()) return;
-    auto key = key_for(device.device_id);
-    auto value = nlohmann::json{{"user_id", device.user_id}, {"type", device.type}, {"name", device.name}}.dump();
+void DeviceCache::put_many(std::span<const DeviceRecord* const> devices) {
+    if (devices.empty() || !ensure_connected()) return;
     auto ttl_s = std::max<long long>(1, config_.ttl.count() / 1000);
-    Reply reply(static_cast<redisReply*>(
-        redisCommand(ctx_.get(), "SET %b %b EX %lld", key.data(), key.size(), value.data(), value.size(), ttl_s)));
-    if (!reply) mark_down(ctx_->errstr);
+    for (const DeviceRecord* device : devices) {
+        auto key = key_for(device->device_id);
+        auto value =
+            nlohmann::json{{"user_id", device->user_id}, {"type", device->type}, {"name", device->name}}.dump();
+        redisAppendCommand(ctx_.get(), "SET %b %b EX %lld", key.data(), key.size(), value.data(), value.size(), ttl_s);
+    }
+    for (std::size_t i = 0; i < devices.size(); ++i) {
+        void* raw = nullptr;
+        if (redisGetReply(ctx_.get(), &raw) != REDIS_OK) {
+            mark_down(ctx_->errstr);
+            return;
+        }
+        freeReplyObject(raw);
+    }
 }
 
 void DeviceCache::erase(std::string_view device_id) {

@@ -4,8 +4,10 @@
 // PostgreSQL. Timeouts are short because the ingest thread is waiting.
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "config/config.hpp"
 #include "domain/reading.hpp"
@@ -33,8 +35,11 @@ public:
     DeviceCache(const RedisConfig& config, const Clock& clock);
     ~DeviceCache();
 
-    CacheStatus get(std::string_view device_id, DeviceRecord& out);
-    void put(const DeviceRecord& device);
+    // Several records in one round trip (MGET): `out[i]` and the result's [i] for `device_ids[i]`;
+    // every one unavailable while Redis is.
+    std::vector<CacheStatus> get_many(std::span<const std::string_view> device_ids, std::vector<DeviceRecord>& out);
+    // Several records in one pipelined round trip.
+    void put_many(std::span<const DeviceRecord* const> devices);
     void erase(std::string_view device_id);
 
     // False while Redis is considered down (until the next retry).

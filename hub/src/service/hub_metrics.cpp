@@ -13,7 +13,8 @@ constexpr std::int64_t kStuckWorkerMs = 30'000;
 std::string render_hub_metrics(const IngestMetrics& m, const SpoolStats& spool, const MqttClient& mqtt,
                                std::uint64_t outbox_dropped, int subscription_qos) {
     PrometheusText p;
-    p.counter("energyhub_readings_received_total", "Messages taken from the spool", static_cast<double>(m.received.load()))
+    p.counter("energyhub_readings_received_total", "Messages taken from the spool",
+              static_cast<double>(m.received.load()))
         .counter("energyhub_readings_stored_total", "Readings newly stored", static_cast<double>(m.stored.load()))
         .counter("energyhub_readings_duplicate_total", "Readings already stored (redelivery or replay)",
                  static_cast<double>(m.duplicates.load()));
@@ -33,18 +34,24 @@ std::string render_hub_metrics(const IngestMetrics& m, const SpoolStats& spool, 
         .counter("energyhub_batches_total", "Batches written", static_cast<double>(m.batches.load()))
         .counter("energyhub_store_failures_total", "Batch writes that failed and were retried",
                  static_cast<double>(m.store_failures.load()))
-        .counter("energyhub_lookup_stalls_total", "Waits because no registry could answer", static_cast<double>(m.lookup_stalls.load()))
+        .counter("energyhub_lookup_stalls_total", "Waits because no registry could answer",
+                 static_cast<double>(m.lookup_stalls.load()))
         .histogram("energyhub_batch_size", "Readings per batch", m.batch_size)
         .histogram("energyhub_flush_seconds", "Time to write one batch", m.flush_seconds)
         .gauge("energyhub_spool_bytes", "Spooled bytes not yet stored", static_cast<double>(spool.pending_bytes))
         .counter("energyhub_spool_waits_total", "Times the MQTT thread waited for spool room or disk",
                  static_cast<double>(spool.append_waits))
-        .counter("energyhub_cache_hits_total", "Device lookups answered by the in-process cache", static_cast<double>(m.cache_hits.load()))
+        .counter("energyhub_cache_hits_total", "Device lookups answered by the in-process cache",
+                 static_cast<double>(m.cache_hits.load()))
         .counter("energyhub_cache_misses_total", "Device lookups that went to Redis or PostgreSQL",
                  static_cast<double>(m.cache_misses.load()))
         .counter("energyhub_redis_hits_total", "Misses answered by Redis", static_cast<double>(m.redis_hits.load()))
-        .counter("energyhub_database_lookups_total", "Misses answered by PostgreSQL", static_cast<double>(m.database_lookups.load()))
-        .gauge("energyhub_cached_devices", "Devices in the in-process cache", static_cast<double>(m.cached_devices.load()));
+        .counter("energyhub_database_lookups_total", "Misses answered by PostgreSQL",
+                 static_cast<double>(m.database_lookups.load()))
+        .counter("energyhub_lookup_batches_total", "Registry lookups, each for a batch of missed devices",
+                 static_cast<double>(m.lookup_batches.load()))
+        .gauge("energyhub_cached_devices", "Devices in the in-process cache",
+               static_cast<double>(m.cached_devices.load()));
     p.family("energyhub_alerts_total", "Alert transitions stored", "counter")
         .sample("energyhub_alerts_total", static_cast<double>(m.alerts_fired.load()), "state=\"firing\"")
         .sample("energyhub_alerts_total", static_cast<double>(m.alerts_resolved.load()), "state=\"resolved\"");
@@ -67,7 +74,8 @@ void register_hub_health(HealthRegistry& health, const IngestMetrics& m, const S
                          bool redis_configured) {
     health.add("mqtt", true, [&mqtt] { return ComponentHealth{mqtt.connected(), "{}"}; });
     health.add("postgres", true, [&m] { return ComponentHealth{m.postgres_up.load(), "{}"}; });
-    if (redis_configured) health.add("redis", false, [&m] { return ComponentHealth{m.redis_up.load(), "{\"required\":false}"}; });
+    if (redis_configured)
+        health.add("redis", false, [&m] { return ComponentHealth{m.redis_up.load(), "{\"required\":false}"}; });
     health.add("spool", true, [&spool] {
         auto s = spool.stats();
         return ComponentHealth{!s.full, "{\"pending_bytes\":" + std::to_string(s.pending_bytes) + "}"};

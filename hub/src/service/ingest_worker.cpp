@@ -12,7 +12,7 @@ namespace energyhub {
 namespace {
 
 constexpr std::int64_t kIdleWaitMs = 100;  // how often an idle worker looks up from the spool
-constexpr int kSeenDeviceDays = 30;  // devices silent for longer are not watched after a restart
+constexpr int kSeenDeviceDays = 30;        // devices silent for longer are not watched after a restart
 constexpr std::int64_t kBackoffMaxMs = 2'000;
 
 std::shared_ptr<spdlog::logger> log() { return spdlog::get("hub.ingest"); }
@@ -31,7 +31,7 @@ IngestWorker::IngestWorker(const Config& config, Spool& spool, MessageSink& sink
       lookup_(directory_, redis_.get()),
       tasmota_zone_(config.mqtt.tasmota_timezone.empty() ? nullptr : std::make_unique<ProcessTimeZone>()),
       local_days_(session_),
-      pipeline_(config, IngestPorts{lookup_, local_days_, store_, sink, clock, tasmota_zone_.get()}, metrics),
+      pipeline_(config, IngestPorts{lookup_, local_days_, store_, sink, clock, tasmota_zone_.get(), &spool}, metrics),
       registry_watcher_(directory_, redis_.get(), pipeline_),
       partition_keeper_(store_, config.hub, clock),
       started_ms_(clock.now_ms()) {}
@@ -162,6 +162,7 @@ void IngestWorker::housekeeping() {
     metrics_.cached_devices = enricher.cached();
     metrics_.redis_hits = lookup_.redis_hits();
     metrics_.database_lookups = lookup_.database_lookups();
+    metrics_.lookup_batches = lookup_.batches();
 
     try {
         if (registry_poll_.due(now)) {

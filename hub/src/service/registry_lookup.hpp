@@ -1,7 +1,7 @@
 #pragma once
-// The enricher's miss path: Redis first (shared by all hubs), then PostgreSQL, which fills Redis.
-// Either may be down: Redis is skipped, and a PostgreSQL failure is "unavailable" so the reading
-// waits rather than being refused as unknown.
+// The enricher's miss path: Redis first (shared by all hubs), then PostgreSQL, which fills Redis,
+// each one round trip for a whole batch of devices. Either may be down: Redis is skipped, and a
+// PostgreSQL failure is "unavailable" so the reading waits rather than being refused as unknown.
 #include "pipeline/enricher.hpp"
 #include "postgres/device_directory.hpp"
 #include "redis/device_cache.hpp"
@@ -14,8 +14,11 @@ public:
         : directory_(directory), cache_(cache) {}
 
     LookupStatus lookup(std::string_view device_id, DeviceInfo& out) override;
+    void lookup_many(std::span<const std::string> device_ids, std::vector<Result>& out) override;
 
     std::uint64_t redis_hits() const { return redis_hits_; }
+    std::uint64_t batches() const { return batches_; }
+    // Devices PostgreSQL was asked about.
     std::uint64_t database_lookups() const { return database_lookups_; }
 
 private:
@@ -23,6 +26,9 @@ private:
     redis::DeviceCache* cache_;
     std::uint64_t redis_hits_ = 0;
     std::uint64_t database_lookups_ = 0;
+    std::uint64_t batches_ = 0;
+    std::vector<std::string> asked_;  // reused per batch: what Redis did not have
+    std::vector<std::size_t> asked_at_;
 };
 
 }  // namespace energyhub
