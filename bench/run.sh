@@ -178,9 +178,11 @@ wait_stored() {
 
 # publish PREFIX DEVICES PER_DEVICE LOG: firmware-sim at --rate 0 with QoS PUB_QOS (default 1), as
 # SIM_PROCS processes side by side (default 1), each with its slice of the devices; SIM_EXTRA:
-# further simulator flags (word-split on purpose).
+# further simulator flags (word-split on purpose). Records PREFIX_unconfirmed (publishes the
+# simulators counted failed) and sets CONNECT_S, the seconds --connections took to connect.
+CONNECT_S=0
 publish() {
-    local prefix=$1 devices=$2 per=$3 log=$4 procs=${SIM_PROCS:-1} p sims=()
+    local prefix=$1 devices=$2 per=$3 log=$4 procs=${SIM_PROCS:-1} p sims=() failed=0
     for ((p = 0; p < procs; p++)); do
         # shellcheck disable=SC2086
         "$SIM" --uri "$ENERGYHUB_MQTT_URI" --devices $((devices / procs)) --start-index $((p * devices / procs)) \
@@ -189,6 +191,15 @@ publish() {
         sims+=("$!")
     done
     for p in "${!sims[@]}"; do wait "${sims[$p]}" || say "$prefix: firmware-sim: $(tail -1 "$log-$p.out")"; done
+    CONNECT_S=0
+    for ((p = 0; p < procs; p++)); do
+        local f up
+        f=$(field failed "$(tail -1 "$log-$p.out")")
+        failed=$((failed + ${f:-0}))
+        up=$(sed -n 's/.* connections up in \([0-9.]*\) s$/\1/p' "$log-$p.out")
+        [[ -n $up ]] && CONNECT_S=$(awk -v a="$CONNECT_S" -v b="$up" 'BEGIN { print (a > b ? a : b) }')
+    done
+    record "${prefix}_unconfirmed" "$failed"
 }
 
 # ------------------------------------------------------------------------------------------
@@ -203,7 +214,8 @@ limit_case() {
     local probe=$!
     PIDS+=("$probe")
     until grep -qs subscribed "$WORK/$key.out"; do sleep 0.05; done
-    PUB_QOS=$pub_qos publish "$key" 1000 $((LIMIT_N / 1000)) "$WORK/$key-sim"
+    local devices=${LIMIT_DEVICES:-1000}
+    PUB_QOS=$pub_qos publish "$key" "$devices" $((LIMIT_N / devices)) "$WORK/$key-sim"
     wait "$probe" || true
     out=$(tail -1 "$WORK/$key.out")
     record "$key" "$(field rate_msgs_s "$out")"
@@ -244,6 +256,8 @@ hub_case() {
         local stalled=0 done_n
         wait_stored "$WORK/$name.log" "$total" || stalled=1
         t1=$(now_ns)
+        # Connecting thousands of simulated devices is not the hub's time.
+        t0=$(awk -v t="$t0" -v s="$CONNECT_S" 'BEGIN { printf "%.0f", t + s * 1e9 }')
         cpu1=$(cpu_ms "$HUB_PID")
         # What was really stored in this pass (a stall ends the pass early; the table says so).
         done_n=$(($(metric energyhub_readings_stored_total "$WORK/$name.log") - base))
@@ -428,8 +442,9 @@ if wants limits; then
     limit_case limit_q1 1 1 0
     limit_case limit_q2 2 1 0
     limit_case limit_q2v5 2 1 256
-    # 1,000 publisher connections (4 simulators × 250 clients, one device each) instead of 4.
-    SIM_PROCS=4 SIM_EXTRA="--threads 250" limit_case limit_q1conns 1 1 0
+    # 1,000 and 10,000 publisher connections (one simulator, one event loop), a device each.
+    SIM_EXTRA="--connections 1000" limit_case limit_q1conns 1 1 0
+    LIMIT_DEVICES=10000 SIM_EXTRA="--connections 10000 --connect-rate 5000" limit_case limit_q1conns10k 1 1 0
 fi
 wants copy && copy_case
 if wants hub; then
@@ -438,7 +453,8 @@ if wants hub; then
     hub_case hub10k default 10000 $((HUB_N / 10000))
     RMAX=256 hub_case hub1kv5 2 1000 $((HUB_N / 1000))
     # Many publisher connections: every simulated device its own MQTT client.
-    SIM_PROCS=4 SIM_EXTRA="--threads 250" hub_case hub1kconns default 1000 $((HUB_N / 1000))
+    SIM_EXTRA="--connections 1000" hub_case hub1kconns default 1000 $((HUB_N / 1000))
+    SIM_EXTRA="--connections 10000 --connect-rate 5000" hub_case hub10kconns default 10000 $((HUB_N / 10000))
 fi
 # 100k devices, one reading each per pass: the first pass finds every cache cold, the second warm.
 wants scale && hub_case hub100k default "$SCALE_DEVICES" 1 2
@@ -584,7 +600,8 @@ row() { printf '| %-52s | %9s | %7s | %7s | %9s |\n' "$@"; }
     row "----" "----:" "----:" "----:" "----:"
     for c in limit_q0:"broker → no-op subscriber, QoS 0" limit_q1:"broker → no-op subscriber, QoS 1" \
         limit_q2:"broker → no-op subscriber, QoS 2 (as the hub)" limit_q2v5:"same, MQTT 5 with Receive Maximum 256" \
-        limit_q1conns:"broker → no-op subscriber, QoS 1, 1,000 publisher connections" copy:"COPY path, no MQTT (5,000/batch)"; do
+        limit_q1conns:"broker → no-op subscriber, QoS 1, 1,000 publisher connections" \
+        limit_q1conns10k:"broker → no-op subscriber, QoS 1, 10,000 publisher connections" copy:"COPY path, no MQTT (5,000/batch)"; do
         k=${c%%:*}
         if [[ $k == copy ]]; then r=$(get copy_rate) cpu=$(get copy_cpu); else r=$(get "$k") cpu=$(get "${k}_cpu"); fi
         [[ -n $r ]] && row "${c#*:}" "$r" "$(ratio "$r" "$L1")" "$(ratio "$r" "$LC")" "$cpu"
@@ -593,6 +610,7 @@ row() { printf '| %-52s | %9s | %7s | %7s | %9s |\n' "$@"; }
     for c in hub1k:"hub as installed (QoS 1 by default), 1k devices" hub1kq2:"hub, QoS 2 (the fallback), 1k devices" \
         hub10k:"hub as installed, 10k devices" hub1kv5:"hub, QoS 2, MQTT 5 receive_maximum 256, 1k devices" \
         hub1kconns:"hub as installed, 1k devices each its own connection" \
+        hub10kconns:"hub as installed, 10k devices each its own connection" \
         hub100k_pass1:"hub as installed, ${SCALE_DEVICES} devices, cold caches" \
         hub100k_pass2:"hub as installed, ${SCALE_DEVICES} devices, warm caches" naive:"naive: one INSERT per message, QoS 1" \
         limit_q1t:"tuned broker (inflight 1000) → no-op subscriber, QoS 1" hub1kt:"tuned broker: hub as installed, 1k devices"; do
@@ -617,7 +635,9 @@ row() { printf '| %-52s | %9s | %7s | %7s | %9s |\n' "$@"; }
     [[ -n $(get limit_q1t) && -n $(get hub1kt_rate) ]] &&
         echo "tuned broker: its QoS-1 limit is $(ratio "$(get limit_q1t)" "$L1")× the default broker's; the hub as installed reaches $(ratio "$(get hub1kt_rate)" "$(get limit_q1t)")× of it"
     [[ -n $(get limit_q1conns) && -n $(get hub1kconns_rate) ]] &&
-        echo "1,000 publisher connections: the broker's QoS-1 limit is $(ratio "$(get limit_q1conns)" "$L1")× that with 4; the hub reaches $(ratio "$(get hub1kconns_rate)" "$(get limit_q1conns)")× of it"
+        echo "1,000 publisher connections: the broker's QoS-1 limit is $(ratio "$(get limit_q1conns)" "$L1")× that with 4; the hub reaches $(ratio "$(get hub1kconns_rate)" "$(get limit_q1conns)")× of it; unconfirmed publishes: $(get limit_q1conns_unconfirmed) and $(get hub1kconns_unconfirmed)"
+    [[ -n $(get limit_q1conns10k) && -n $(get hub10kconns_rate) ]] &&
+        echo "10,000 publisher connections: the broker's QoS-1 limit is $(ratio "$(get limit_q1conns10k)" "$L1")× that with 4; the hub reaches $(ratio "$(get hub10kconns_rate)" "$(get limit_q1conns10k)")× of it; unconfirmed publishes: $(get limit_q1conns10k_unconfirmed) and $(get hub10kconns_unconfirmed)"
     [[ -n $(get hub1k_hub_bytes) ]] &&
         echo "bytes written per reading, hub as installed (1k devices): hub $(get hub1k_hub_bytes), PostgreSQL WAL $(get hub1k_wal_bytes), database growth $(get hub1k_db_bytes); at QoS 2: hub $(get hub1kq2_hub_bytes), WAL $(get hub1kq2_wal_bytes)"
     for k in sd_default sd_pi; do

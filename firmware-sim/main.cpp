@@ -23,6 +23,7 @@
 
 #include "ack_log.hpp"
 #include "config/config.hpp"
+#include "connection_fleet.hpp"
 #include "domain/ids.hpp"
 #include "fleet.hpp"
 #include "log.hpp"
@@ -41,7 +42,8 @@ constexpr int kExitUsage = 2;
 constexpr std::uint64_t kMaxDevices = 10'000'000;
 constexpr int kMaxThreads = 256;
 constexpr int kDefaultMaxThreads = 4;
-constexpr std::uint64_t kMaxOwnLogins = 1000;  // --secrets: one connection and thread per device
+constexpr std::uint64_t kMaxOwnLogins = 1000;         // --secrets: one connection and thread per device
+constexpr std::uint64_t kMaxConnections = 1'000'000;  // the file descriptor limit says the rest
 
 struct Options {
     std::uint64_t devices = 10;
@@ -54,7 +56,9 @@ struct Options {
     std::string history;  // "7d": publish the past first
     std::string history_step = "15m";
     int qos = 1;
-    int threads = 0;  // 0: min(devices, 4)
+    int threads = 0;                // 0: min(devices, 4)
+    std::uint64_t connections = 0;  // > 0: that many connections on one event loop instead of threads
+    double connect_rate = 1000;
     std::string uri = "tcp://127.0.0.1:1883";
     std::string username;
     std::string password;
@@ -117,23 +121,33 @@ void add_flags(CLI::App& app, Options& o) {
                    "(<id>/status/switch:0, stored as <id>:0), or mixed (device i: native, tasmota, shelly by i % 3)")
         ->check(CLI::IsMember({"native", "tasmota", "shelly", "mixed"}))
         ->capture_default_str();
-    app.add_option("--profile", o.profile,
-                   "What the devices are: mixed (appliances: fridge, kettle, TV, heat pump, standby, by index) or house "
-                   "(a whole home's three-phase grid meter with rooftop solar that exports around midday; registered "
-                   "as type grid; tasmota: Total as a net register and ExportActive, shelly: a Pro 3EM's em:0 and "
-                   "emdata:0 on <id>/events/rpc)")
+    app.add_option(
+           "--profile", o.profile,
+           "What the devices are: mixed (appliances: fridge, kettle, TV, heat pump, standby, by index) or house "
+           "(a whole home's three-phase grid meter with rooftop solar that exports around midday; registered "
+           "as type grid; tasmota: Total as a net register and ExportActive, shelly: a Pro 3EM's em:0 and "
+           "emdata:0 on <id>/events/rpc)")
         ->check(CLI::IsMember({"mixed", "house"}))
         ->capture_default_str();
     app.add_option("--pv-noon", o.pv_noon_hour, "House profile: the UTC hour at which the solar production peaks")
         ->check(CLI::Range(0, 23))
         ->capture_default_str();
-    app.add_option("--history", o.history,
-                   "First publish the past this long (e.g. 7d, within the hub's backfill window), one reading per "
-                   "device every --history-step, dated in the past: native format, or the house profile as native or shelly");
+    app.add_option(
+        "--history", o.history,
+        "First publish the past this long (e.g. 7d, within the hub's backfill window), one reading per "
+        "device every --history-step, dated in the past: native format, or the house profile as native or shelly");
     app.add_option("--history-step", o.history_step, "Interval of the --history readings")->capture_default_str();
     app.add_option("--qos", o.qos, "MQTT QoS of the readings")->check(CLI::IsMember({0, 1}))->capture_default_str();
     app.add_option("--threads", o.threads, "MQTT clients, one thread each (default: min(devices, 4))")
         ->check(CLI::Range(1, kMaxThreads));
+    app.add_option("--connections", o.connections,
+                   "MQTT connections driven by one event loop (tcp:// only), the devices spread over them; with "
+                   "--secrets one per device, each logged in as itself (no limit of 1000)")
+        ->check(CLI::Range(std::uint64_t{1}, kMaxConnections));
+    app.add_option("--connect-rate", o.connect_rate,
+                   "--connections: new connections per second, also when reconnecting")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
     app.add_option("--uri", o.uri, "Broker URI")->envname("ENERGYHUB_MQTT_URI")->capture_default_str();
     auto* username = app.add_option("--username", o.username, "MQTT user name");
     auto* password = app.add_option("--password", o.password, "MQTT password")->needs(username);
@@ -178,8 +192,10 @@ void add_flags(CLI::App& app, Options& o) {
 
 // Checks that need more than one flag. Returns an error message, or empty.
 std::string validate(Options& o) {
-    if (o.register_only) o.do_register = true;
-    else if (o.duration_s <= 0 && o.count == 0 && o.history.empty()) return "set --duration, --count or --history";
+    if (o.register_only)
+        o.do_register = true;
+    else if (o.duration_s <= 0 && o.count == 0 && o.history.empty())
+        return "set --duration, --count or --history";
     if (!o.history.empty()) {
         const auto history = energyhub::parse_duration(o.history), step = energyhub::parse_duration(o.history_step);
         if (!history || history->count() <= 0) return "--history must be a duration such as 7d";
@@ -189,8 +205,18 @@ std::string validate(Options& o) {
         const bool dated = o.format == "native" || (o.profile == "house" && o.format == "shelly");
         if (!dated) return "--history needs --format native, or --profile house with --format native or shelly";
     }
-    if (!o.secrets_path.empty() && !o.register_only && o.devices > kMaxOwnLogins)
-        return "--secrets: at most " + std::to_string(kMaxOwnLogins) + " devices log in as themselves";
+    if (o.connections > 0 && !o.register_only) {
+        if (o.threads > 0) return "--connections and --threads choose different engines: give one";
+        if (!ConnectionFleet::serves(o.uri)) return "--connections needs a tcp:// or mqtt:// URI";
+        if (!o.history.empty()) return "--history publishes through --threads clients, not --connections";
+        if (o.connections > o.devices) return "--connections: more connections than --devices";
+        if (!o.secrets_path.empty() && o.connections != o.devices)
+            return "--secrets with --connections: one connection per device (--connections " +
+                   std::to_string(o.devices) + ")";
+    }
+    if (!o.secrets_path.empty() && !o.register_only && o.connections == 0 && o.devices > kMaxOwnLogins)
+        return "--secrets: at most " + std::to_string(kMaxOwnLogins) +
+               " devices log in as themselves with a thread each; --connections takes more";
     if (o.users == 0) o.users = default_user_count(o.devices);
     if (o.topic_prefix.empty() || o.topic_prefix.find_first_of("+#") != std::string::npos)
         return "--topic-prefix must be a non-empty topic without '+' or '#'";
@@ -262,6 +288,10 @@ std::vector<std::vector<DeviceSpec>> split(std::vector<DeviceSpec> fleet, std::s
     return slices;
 }
 
+int run_connections(const Options& o, const PublishOptions& publish, std::vector<DeviceSpec> fleet,
+                    const DeviceSecrets& secrets, AckLog* acked_log);
+int finish(const Options& o, const Report& report);
+
 int run(const Options& o) {
     auto fleet = make_fleet(o.prefix, o.start_index, o.devices, o.users,
                             o.profile == "house" ? std::optional<Profile>(Profile::house) : std::nullopt);
@@ -287,19 +317,22 @@ int run(const Options& o) {
     publish.username = o.username;
     publish.password = o.password;
     publish.tls = o.tls;
-    publish.topic_prefix = o.topic_prefix;
-    publish.format = o.format;
+    publish.feed.topic_prefix = o.topic_prefix;
+    publish.feed.format = o.format;
     publish.qos = o.qos;
     publish.rate = o.rate;
     publish.duration_s = o.duration_s;
     publish.count = o.count;
-    publish.seed = o.seed;
-    publish.pv_noon_hour = o.pv_noon_hour;
+    publish.feed.seed = o.seed;
+    publish.feed.pv_noon_hour = o.pv_noon_hour;
     if (!o.history.empty()) {
         publish.history_ms = energyhub::parse_duration(o.history)->count();
         publish.history_step_ms = energyhub::parse_duration(o.history_step)->count();
     }
     publish.max_inflight = o.max_inflight;
+    publish.connect_rate = o.connect_rate;
+    install_signal_handlers();
+    if (o.connections > 0) return run_connections(o, publish, std::move(fleet), secrets, acked_log.get());
 
     std::vector<std::unique_ptr<Publisher>> publishers;
     if (!o.secrets_path.empty()) {
@@ -324,7 +357,6 @@ int run(const Options& o) {
                                                              std::move(slices[t]), acked_log.get(), g_stop));
         }
     }
-    install_signal_handlers();
     for (auto& p : publishers) p->start_connect();
     for (auto& p : publishers) p->finish_connect();
 
@@ -343,8 +375,40 @@ int run(const Options& o) {
     Report report;
     report.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     for (const auto& r : results) report.stats += r;
-    if (g_stop.load() > 0) logger()->info("stopped by signal");
+    return finish(o, report);
+}
 
+// --connections: one event loop over many connections (connection_fleet.hpp).
+int run_connections(const Options& o, const PublishOptions& publish, std::vector<DeviceSpec> fleet,
+                    const DeviceSecrets& secrets, AckLog* acked_log) {
+    std::vector<wire::Login> logins;
+    if (!o.secrets_path.empty()) {
+        for (const auto& device : fleet) {
+            auto it = secrets.find(device.device_id);
+            if (it == secrets.end())
+                throw std::runtime_error("no secret for device " + device.device_id + " in '" + o.secrets_path +
+                                         "' (register it with --register-only --secrets)");
+            logins.push_back({device.device_id, device.device_id, it->second});
+        }
+    } else {
+        const auto pid = std::to_string(::getpid());
+        for (std::uint64_t i = 0; i < o.connections; ++i)
+            logins.push_back({"firmware-sim-" + pid + "-" + std::to_string(i), o.username, o.password});
+    }
+    const auto devices = fleet.size();
+    ConnectionFleet connections(publish, std::move(logins), split(std::move(fleet), o.connections), acked_log, g_stop);
+    connections.connect();
+    logger()->info("publishing {} devices over {} connections to {}, qos {}, {}", devices, o.connections, o.uri, o.qos,
+                   o.rate > 0 ? fmt::format("{} readings/s per device", o.rate) : std::string("unpaced"));
+    const auto start = std::chrono::steady_clock::now();
+    Report report;
+    report.stats = connections.run();
+    report.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return finish(o, report);
+}
+
+int finish(const Options& o, const Report& report) {
+    if (g_stop.load() > 0) logger()->info("stopped by signal");
     print_report(report);
     if (!o.report_json.empty() && !write_report_json(report, o.report_json)) {
         std::fprintf(stderr, "firmware-sim: cannot write report '%s'\n", o.report_json.c_str());

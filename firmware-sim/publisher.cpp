@@ -1,7 +1,6 @@
 #include "publisher.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <deque>
 #include <limits>
 #include <optional>
@@ -13,9 +12,8 @@
 #include "mqtt/paho_settings.hpp"
 
 #include "ack_log.hpp"
+#include "device_feed.hpp"
 #include "log.hpp"
-#include "payload.hpp"
-#include "vendor_payload.hpp"
 
 namespace energyhub::sim {
 
@@ -34,15 +32,7 @@ constexpr auto kDisconnectTimeout = 5s;
 constexpr auto kAckTimeout = 30s;
 // Longest sleep between looks at the stop request and the acknowledgements.
 constexpr auto kPollSlice = 50ms;
-// Acknowledged lines go to the shared log at least this often, or when this much has piled up.
-constexpr auto kAckFlushInterval = 1s;
-constexpr std::size_t kAckFlushBytes = 64 * 1024;
 constexpr auto kWarnInterval = 5s;
-
-std::int64_t wall_clock_ms() {
-    using std::chrono::duration_cast;
-    return duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 Clock::duration seconds(double s) {
     return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
@@ -59,16 +49,6 @@ std::string describe(const mqtt::exception& e) {
         default: return e.what();
     }
 }
-
-struct SimDevice {
-    DeviceSpec spec;
-    mqtt::string_ref topic;  // built once, shared by every message of the device
-    DeviceModel model;
-    std::optional<HouseModel> house;  // the house profile: a whole-home meter
-    std::int64_t last_ts_ms = 0;
-    Format format = Format::native;
-    VendorState vendor{};
-};
 
 struct InFlight {
     mqtt::delivery_token_ptr token;
@@ -97,32 +77,29 @@ public:
 
 private:
     Delivery poll(const InFlight& message, std::chrono::milliseconds wait);
-    bool wait_until(Clock::time_point due);  // false when a stop was requested
-    bool make_room();                        // false when a stop was requested
+    bool wait_until(Clock::time_point due);                                           // false when a stop was requested
+    bool make_room();                                                                 // false when a stop was requested
     void publish(std::size_t device, std::optional<std::int64_t> ts = std::nullopt);  // default: now
     void publish_history();
     void reap(Clock::time_point now);
     void settle(const InFlight& message, Delivery outcome);
     void drain();
-    void flush_acks(Clock::time_point now, bool force);
+    void flush_acks(Clock::time_point now, bool force) { acks_.flush(now, force); }
     void disconnect();
     void note_failure(std::string what);
     bool stopping() const { return stop_.load(std::memory_order_relaxed) > 0; }
 
     std::string client_id_;
     PublishOptions options_;
-    std::vector<SimDevice> devices_;
-    AckLog* acked_log_;
+    DeviceFeed feed_;
+    std::vector<mqtt::string_ref> topics_;  // the feed's, shared by every message of the device
+    AckLines acks_;
     const StopRequest& stop_;
     std::atomic<bool> connected_once_{false};  // declared before client_: its callbacks read it
     mqtt::async_client client_;
     mqtt::connect_options connect_options_;
     mqtt::token_ptr connect_token_;
     std::deque<InFlight> window_;
-    PayloadBuffer payload_{};
-    VendorBuffer vendor_payload_{};
-    std::string ack_buffer_;
-    Clock::time_point last_flush_{};
     Clock::time_point last_warning_{};
     std::uint64_t unreported_failures_ = 0;
     std::string last_failure_;
@@ -133,21 +110,12 @@ Publisher::Impl::Impl(std::string client_id, const PublishOptions& options, std:
                       AckLog* acked_log, const StopRequest& stop)
     : client_id_(std::move(client_id)),
       options_(options),
-      acked_log_(acked_log),
+      feed_(options.feed, std::move(devices)),
+      acks_(acked_log),
       stop_(stop),
       client_(energyhub::paho_uri(options.uri), client_id_, create_options(options.max_inflight)) {
-    devices_.reserve(devices.size());
-    for (auto& spec : devices) {
-        const auto format = format_of(options.format, spec.index).value_or(Format::native);
-        const bool house = spec.profile == Profile::house;
-        mqtt::string_ref topic(topic_for(format, options.topic_prefix, spec.device_id, house));
-        const auto index = spec.index;
-        const auto profile = spec.profile;
-        std::optional<HouseModel> meter;
-        if (house) meter.emplace(options.seed, index, options.pv_noon_hour);
-        devices_.push_back(SimDevice{std::move(spec), std::move(topic), DeviceModel(profile, options.seed, index),
-                                     std::move(meter), 0, format});
-    }
+    topics_.reserve(feed_.size());
+    for (std::size_t i = 0; i < feed_.size(); ++i) topics_.emplace_back(feed_.topic(i));
 
     auto builder = mqtt::connect_options_builder()
                        .clean_session(true)
@@ -169,14 +137,12 @@ Publisher::Impl::Impl(std::string client_id, const PublishOptions& options, std:
         try {
             logger()->warn("{}: connection lost ({}), reconnecting", client_id_,
                            cause.empty() ? "no reason given" : cause);
-        } catch (...) {
-        }
+        } catch (...) {}
     });
     client_.set_connected_handler([this](const std::string&) {
         try {
             if (connected_once_.exchange(true)) logger()->info("{}: reconnected", client_id_);
-        } catch (...) {
-        }
+        } catch (...) {}
     });
 }
 
@@ -197,26 +163,25 @@ void Publisher::Impl::finish_connect() {
         throw std::runtime_error("cannot connect to " + options_.uri + ": " + e.what());
     }
     connect_token_.reset();
-    logger()->debug("{}: connected to {} with {} devices", client_id_, options_.uri, devices_.size());
+    logger()->debug("{}: connected to {} with {} devices", client_id_, options_.uri, feed_.size());
 }
 
 PublishStats Publisher::Impl::run(Clock::time_point start) {
     try {
-        const std::size_t n = devices_.size();
+        const std::size_t n = feed_.size();
         constexpr auto kUnlimited = std::numeric_limits<std::uint64_t>::max();
         std::uint64_t limit = options_.count > 0 && options_.count < kUnlimited / std::max<std::size_t>(n, 1)
                                   ? options_.count * n
                                   : kUnlimited;
         if (options_.history_ms > 0) {
             publish_history();
-            start = Clock::now();  // the live readings are paced from here
+            start = Clock::now();                                            // the live readings are paced from here
             if (options_.count == 0 && options_.duration_s <= 0) limit = 0;  // the past only
         }
         // Messages of this client are spread evenly over time, devices in turn, so device j of n
         // publishes at k/rate + j/(n*rate): every device at the requested rate, no bursts.
         const double interval_s = options_.rate > 0 ? 1.0 / (options_.rate * static_cast<double>(n)) : 0.0;
         const auto end = options_.duration_s > 0 ? start + seconds(options_.duration_s) : Clock::time_point::max();
-        last_flush_ = start;
 
         for (std::uint64_t m = 0; n > 0 && m < limit && !stopping(); ++m) {
             if (interval_s > 0) {
@@ -284,7 +249,7 @@ bool Publisher::Impl::make_room() {
 void Publisher::Impl::publish_history() {
     const std::int64_t now = wall_clock_ms();
     for (std::int64_t ts = now - options_.history_ms; ts < now && !stopping(); ts += options_.history_step_ms) {
-        for (std::size_t i = 0; i < devices_.size(); ++i) {
+        for (std::size_t i = 0; i < feed_.size(); ++i) {
             if (!make_room()) return;
             publish(i, ts + static_cast<std::int64_t>(i % 1000));  // devices a millisecond apart
             const auto t = Clock::now();
@@ -295,26 +260,12 @@ void Publisher::Impl::publish_history() {
 }
 
 void Publisher::Impl::publish(std::size_t index, std::optional<std::int64_t> at) {
-    auto& device = devices_[index];
-    // Strictly increasing per device: (device_id, ts) is the readings table's primary key.
-    const std::int64_t ts = std::max(at.value_or(wall_clock_ms()), device.last_ts_ms + 1);
-    device.last_ts_ms = ts;
-    std::string_view payload;
-    if (device.house) {
-        payload = format_house(device.format, vendor_payload_, device.spec.device_id, ts, device.house->step(ts),
-                               device.vendor);
-    } else {
-        const auto sample = device.model.step(ts);
-        switch (device.format) {
-            case Format::native: payload = format_native(payload_, ts, sample); break;
-            case Format::tasmota: payload = format_tasmota(vendor_payload_, ts, sample, device.vendor); break;
-            case Format::shelly: payload = format_shelly(vendor_payload_, ts, sample, device.vendor); break;
-        }
-    }
+    const auto reading = feed_.next(index, at);
     ++stats_.sent;
     try {
-        auto token = client_.publish(device.topic, payload.data(), payload.size(), options_.qos, false);
-        window_.push_back(InFlight{std::move(token), index, ts, Clock::now()});
+        auto token =
+            client_.publish(topics_[index], reading.payload.data(), reading.payload.size(), options_.qos, false);
+        window_.push_back(InFlight{std::move(token), index, reading.ts_ms, Clock::now()});
     } catch (const mqtt::exception& e) {
         ++stats_.failed;
         note_failure(describe(e));
@@ -342,13 +293,7 @@ void Publisher::Impl::settle(const InFlight& message, Delivery outcome) {
         return;
     }
     ++stats_.acked;
-    if (!acked_log_) return;
-    ack_buffer_.append(devices_[message.device].spec.device_id);
-    ack_buffer_.push_back('\t');
-    char digits[24];
-    const auto printed = std::to_chars(digits, digits + sizeof digits, message.ts_ms);
-    ack_buffer_.append(digits, static_cast<std::size_t>(printed.ptr - digits));
-    ack_buffer_.push_back('\n');
+    acks_.add(feed_.spec(message.device).device_id, message.ts_ms);
 }
 
 void Publisher::Impl::drain() {
@@ -369,14 +314,6 @@ void Publisher::Impl::drain() {
     logger()->warn("{}: {} message(s) still unconfirmed, giving up on them", client_id_, window_.size());
     stats_.failed += window_.size();
     window_.clear();
-}
-
-void Publisher::Impl::flush_acks(Clock::time_point now, bool force) {
-    if (ack_buffer_.empty()) return;
-    if (!force && ack_buffer_.size() < kAckFlushBytes && now - last_flush_ < kAckFlushInterval) return;
-    acked_log_->write(ack_buffer_);
-    ack_buffer_.clear();
-    last_flush_ = now;
 }
 
 void Publisher::Impl::disconnect() {

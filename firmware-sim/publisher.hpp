@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "device_feed.hpp"
 #include "fleet.hpp"
 
 namespace energyhub::sim {
@@ -19,18 +20,16 @@ struct PublishOptions {
     std::string uri;
     std::string username;
     std::string password;
-    energyhub::TlsConfig tls;             // for ssl:// and mqtts:// URIs
-    std::string topic_prefix = "energy";  // readings go to <topic_prefix>/<device_id>/reading
-    std::string format = "native";        // native | tasmota | shelly | mixed (vendor_payload.hpp)
+    energyhub::TlsConfig tls;  // for ssl:// and mqtts:// URIs
+    FeedOptions feed;          // topics, formats and models of the devices
     int qos = 1;
-    double rate = 1;          // readings per second per device; 0 = as fast as the window allows
-    double duration_s = 0;    // 0 = no time limit
-    std::uint64_t count = 0;  // readings per device; 0 = no count limit
-    std::uint64_t seed = 1;
-    int pv_noon_hour = 12;  // house profile: the UTC hour of the sun's highest point
-    std::int64_t history_ms = 0;        // first publish the past this long, every history_step_ms
+    double rate = 1;              // readings per second per device; 0 = as fast as the window allows
+    double duration_s = 0;        // 0 = no time limit
+    std::uint64_t count = 0;      // readings per device; 0 = no count limit
+    std::int64_t history_ms = 0;  // first publish the past this long, every history_step_ms
     std::int64_t history_step_ms = 900'000;
-    int max_inflight = 1000;  // unconfirmed messages per client; bounds memory at QoS 1
+    int max_inflight = 1000;     // unconfirmed messages per client; bounds memory at QoS 1
+    double connect_rate = 1000;  // new connections per second (the event loop over many connections)
     std::chrono::milliseconds drain_timeout{10'000};
 };
 

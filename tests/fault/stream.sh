@@ -9,12 +9,13 @@ register_stream() {
     touch "$WORK_DIR/$1.registered"
 }
 
-# start_stream NAME DEVICES PER_DEVICE RATE: registers the devices and starts publishing.
+# start_stream NAME DEVICES PER_DEVICE RATE: registers the devices and starts publishing (with the
+# simulator's flags in SIM_EXTRA, if set).
 start_stream() {
     local name=$1 devices=$2 per=$3 rate=$4
     register_stream "$name" "$devices"
     "$FIRMWARE_SIM_BIN" --uri "$ENERGYHUB_MQTT_URI" --devices "$devices" --device-prefix "$name" --users 5 \
-        --count "$per" --rate "$rate" --qos 1 --acked-log "$WORK_DIR/$name.acked" >"$WORK_DIR/$name.sim.log" 2>&1 &
+        --count "$per" --rate "$rate" --qos 1 --acked-log "$WORK_DIR/$name.acked" ${SIM_EXTRA:-} >"$WORK_DIR/$name.sim.log" 2>&1 &
     STREAM_PID=$!
     BACKGROUND_PIDS+=("$STREAM_PID")
 }

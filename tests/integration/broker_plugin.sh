@@ -176,10 +176,20 @@ wait_for 10 "the simulated devices known to the broker" 'connects "own$$-00002" 
     fail "devices with their own secrets were not all acknowledged: $(cat "$WORK_DIR/own.txt")"
 grep -q "sent=6 acked=6 failed=0" "$WORK_DIR/own.txt" || fail "firmware-sim report: $(cat "$WORK_DIR/own.txt")"
 wait_for 10 "the simulated readings at the hub" '(( $(grep -c "^energy/own$$-0000[0-2]/reading " "$WORK_DIR/hub.txt") == 6 ))'
+# The same devices from one event loop, a connection each (--connections).
+"$FIRMWARE_SIM_BIN" --uri "tcp://127.0.0.1:$BROKER_PORT" --secrets "$secrets" --devices 3 --users 1 --connections 3 \
+    --device-prefix "own$$" --count 2 --rate 0 --log-level warn >"$WORK_DIR/own-loop.txt" 2>&1 ||
+    fail "devices on one event loop were not all acknowledged: $(cat "$WORK_DIR/own-loop.txt")"
+grep -q "sent=6 acked=6 failed=0" "$WORK_DIR/own-loop.txt" || fail "firmware-sim --connections: $(cat "$WORK_DIR/own-loop.txt")"
+wait_for 10 "their readings at the hub" '(( $(grep -c "^energy/own$$-0000[0-2]/reading " "$WORK_DIR/hub.txt") == 12 ))'
 sed -i '1s/\t.*/\twrong/' "$secrets"
 ! "$FIRMWARE_SIM_BIN" --uri "tcp://127.0.0.1:$BROKER_PORT" --secrets "$secrets" --devices 3 --users 1 \
     --device-prefix "own$$" --count 1 --log-level off >/dev/null 2>&1 || fail "a device with a wrong secret got in"
-log "firmware-sim: 3 devices registered with a secrets file (mode 600), each logged in as itself; a wrong secret refused"
+"$FIRMWARE_SIM_BIN" --uri "tcp://127.0.0.1:$BROKER_PORT" --secrets "$secrets" --devices 3 --users 1 --connections 3 \
+    --device-prefix "own$$" --count 1 --rate 0 >"$WORK_DIR/own-wrong.txt" 2>&1 && fail "a wrong secret got in on the event loop"
+grep -q "sent=3 acked=2 failed=1" "$WORK_DIR/own-wrong.txt" && grep -q "bad user name or password\|not authorized" "$WORK_DIR/own-wrong.txt" ||
+    fail "the event loop did not report the refused device: $(cat "$WORK_DIR/own-wrong.txt")"
+log "firmware-sim: 3 devices registered with a secrets file (mode 600), each logged in as itself (threads and one event loop); a wrong secret refused"
 
 # --- Mosquitto's own password_file accepts energyhub's hashes ------------------------------
 printf 'plugC_%s:%s\n' "$$" "$(q "SELECT secret_hash FROM devices WHERE device_id = 'plugC_$$'")" >"$WORK_DIR/passwd"
