@@ -15,14 +15,15 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <fstream>
 #include <mutex>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include <CLI/CLI.hpp>
 #include <mqtt/async_client.h>
+#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include "util/timestamp.hpp"
@@ -67,13 +68,12 @@ int run_count(const Common& c, const std::string& topic, int qos, std::uint64_t 
         if (received.fetch_add(1) == 0) first_ns = t;
         last_ns = t;
     });
-    auto options = receive_max > 0
-                       ? mqtt::connect_options_builder()
-                             .mqtt_version(MQTTVERSION_5)
-                             .clean_start(true)
-                             .properties({mqtt::property(mqtt::property::RECEIVE_MAXIMUM, receive_max)})
-                             .finalize()
-                       : mqtt::connect_options_builder().clean_session(true).finalize();
+    auto options = receive_max > 0 ? mqtt::connect_options_builder()
+                                         .mqtt_version(MQTTVERSION_5)
+                                         .clean_start(true)
+                                         .properties({mqtt::property(mqtt::property::RECEIVE_MAXIMUM, receive_max)})
+                                         .finalize()
+                                   : mqtt::connect_options_builder().clean_session(true).finalize();
     client.connect(options)->wait();
     client.subscribe(topic, qos)->wait();
     std::printf("subscribed\n");
@@ -95,14 +95,14 @@ int run_count(const Common& c, const std::string& topic, int qos, std::uint64_t 
     client.disconnect()->wait();
     const auto n = received.load();
     const double seconds = static_cast<double>(last_ns - first_ns) / 1e9;
-    std::printf("received=%llu seconds=%.3f rate_msgs_s=%.0f cpu_ms_per_1000=%.2f\n", static_cast<unsigned long long>(n),
-                seconds, seconds > 0 ? static_cast<double>(n) / seconds : 0.0,
+    std::printf("received=%llu seconds=%.3f rate_msgs_s=%.0f cpu_ms_per_1000=%.2f\n",
+                static_cast<unsigned long long>(n), seconds, seconds > 0 ? static_cast<double>(n) / seconds : 0.0,
                 n ? cpu * 1000.0 / static_cast<double>(n) : 0.0);
     return n >= count ? 0 : 1;
 }
 
 int run_alerts(const Common& c, const std::string& devices_csv, double rate, double duration_s, double watts,
-               const std::string& topic_prefix, const std::string& alert_filter) {
+               const std::string& topic_prefix, const std::string& alert_filter, const std::string& samples_path) {
     std::vector<std::string> devices;
     std::stringstream in(devices_csv);
     for (std::string d; std::getline(in, d, ',');)
@@ -114,6 +114,7 @@ int run_alerts(const Common& c, const std::string& devices_csv, double rate, dou
 
     std::mutex mutex;
     std::vector<double> latencies;
+    std::vector<std::pair<std::int64_t, std::int64_t>> samples;  // (reading ts, latency), for --samples
     std::uint64_t foreign = 0;
     mqtt::async_client client(c.uri, c.client_id.empty() ? "bench-probe-alerts" : c.client_id);
     client.set_message_callback([&](mqtt::const_message_ptr msg) {
@@ -131,8 +132,8 @@ int run_alerts(const Common& c, const std::string& devices_csv, double rate, dou
             if (!ts) return;
             std::lock_guard lock(mutex);
             latencies.push_back(static_cast<double>(now - *ts));
-        } catch (...) {
-        }
+            samples.emplace_back(*ts, now - *ts);
+        } catch (...) {}
     });
     auto options = mqtt::connect_options_builder().clean_session(true).finalize();
     client.connect(options)->wait();
@@ -145,7 +146,8 @@ int run_alerts(const Common& c, const std::string& devices_csv, double rate, dou
     const auto interval = std::chrono::duration<double>(1.0 / rate);
     std::uint64_t sent = 0;
     for (std::uint64_t m = 0;; ++m) {
-        const auto due = start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(interval * static_cast<double>(m));
+        const auto due =
+            start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(interval * static_cast<double>(m));
         if (due - start > std::chrono::duration<double>(duration_s)) break;
         std::this_thread::sleep_until(due);
         const auto i = static_cast<std::size_t>(m % devices.size());
@@ -153,14 +155,18 @@ int run_alerts(const Common& c, const std::string& devices_csv, double rate, dou
         last_ts[i] = ts;
         high[i] = !high[i];
         char payload[128];
-        const int len = std::snprintf(payload, sizeof payload, "{\"ts\":%lld,\"power_w\":%.1f}", static_cast<long long>(ts),
-                                      high[i] ? watts * 2 : 0.0);
+        const int len = std::snprintf(payload, sizeof payload, "{\"ts\":%lld,\"power_w\":%.1f}",
+                                      static_cast<long long>(ts), high[i] ? watts * 2 : 0.0);
         client.publish(topic_prefix + "/" + devices[i] + "/reading", payload, static_cast<std::size_t>(len), 1, false);
         ++sent;
     }
     std::this_thread::sleep_for(std::chrono::seconds(2));  // the last alerts
     client.disconnect()->wait();
     std::lock_guard lock(mutex);
+    if (!samples_path.empty()) {
+        std::ofstream out(samples_path, std::ios::trunc);
+        for (const auto& [ts, ms] : samples) out << ts << '\t' << ms << '\n';
+    }
     std::printf("alert_probe_sent=%llu alerts=%zu foreign_alerts=%llu p50_ms=%.1f p99_ms=%.1f max_ms=%.1f\n",
                 static_cast<unsigned long long>(sent), latencies.size(), static_cast<unsigned long long>(foreign),
                 percentile(latencies, 0.5), percentile(latencies, 0.99), percentile(latencies, 1.0));
@@ -222,7 +228,10 @@ int main(int argc, char** argv) {
     alerts_cmd->add_option("--duration", duration_s)->capture_default_str();
     alerts_cmd->add_option("--watts", watts, "The power_above threshold of the probe devices")->capture_default_str();
     alerts_cmd->add_option("--alert-filter", alert_filter)->capture_default_str();
-    alerts_cmd->add_option("--topic-prefix", topic_prefix, "Readings go to <prefix>/<device>/reading")->capture_default_str();
+    std::string samples;
+    alerts_cmd->add_option("--samples", samples, "Write each alert's reading ts and latency (ms) to FILE");
+    alerts_cmd->add_option("--topic-prefix", topic_prefix, "Readings go to <prefix>/<device>/reading")
+        ->capture_default_str();
     auto* clear_cmd = app.add_subcommand("clear-retained", "Delete the retained messages under a filter");
     std::string clear_filter;
     clear_cmd->add_option("--filter", clear_filter)->required();
@@ -231,7 +240,7 @@ int main(int argc, char** argv) {
     try {
         if (*clear_cmd) return run_clear(common, clear_filter);
         if (*count_cmd) return run_count(common, topic, qos, count, idle_s, receive_max);
-        return run_alerts(common, devices, rate, duration_s, watts, topic_prefix, alert_filter);
+        return run_alerts(common, devices, rate, duration_s, watts, topic_prefix, alert_filter, samples);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "bench_probe: %s\n", e.what());
         return 1;

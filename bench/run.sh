@@ -339,7 +339,7 @@ $devices_yaml"
     PIDS+=("$sim")
     sleep 3  # steady state first
     out=$("$PROBE" --uri "$ENERGYHUB_MQTT_URI" --client-id "bench-probe-$name-$RUN_ID" alerts --devices "$probes" \
-        --rate 20 --duration $((LAT_S - 6)) --watts 1000 --topic-prefix "$TP" --alert-filter "$TP-alerts/$name-user-0/#" || true)
+        --rate 20 --duration $((LAT_S - 6)) --watts 1000 --topic-prefix "$TP" --alert-filter "$TP-alerts/$name-user-0/#" --samples "$WORK/$name-alert-samples.tsv" || true)
     wait "$sim" || true
     t1=$(now_ns)
     cpu1=$(cpu_ms "$HUB_PID")

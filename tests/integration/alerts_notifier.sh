@@ -65,9 +65,12 @@ sleep 2
 [[ $(events meter firing) == 0 ]] || fail "daily energy fired below 1 kWh: a counter reset was counted wrong"
 reading meter $((t + 4000)) 100 450
 wait_for 10 "daily energy alert" '[[ $(events meter firing) == 1 ]]'
+# The event is announced once decided; its row comes with the reading's batch.
+wait_for 5 "the alert's row" '[[ -n $(q "SELECT 1 FROM alerts WHERE device_id = '"'meter_$$'"'") ]]'
 value=$(q "SELECT round(value::numeric, 3) FROM alerts WHERE device_id = 'meter_$$'")
 [[ "$value" == 1.050 ]] || fail "daily energy should be 1.050 kWh, alert says $value"
 log "daily energy across a counter reset: $value kWh"
+wait_for 10 "the daily energy email" '[[ $(mails_to "$ADDR" | grep -c "Meter") == 1 ]]'
 
 # SMTP down while two alerts fire; both emails arrive once each after it returns.
 stop_server smtp

@@ -1,8 +1,8 @@
 // The ingest core without servers (pipeline/ingest_pipeline.hpp): fakes for the registry, the
 // reading store, the local days and the message sink, and a manual clock. The failure paths are
 // the point: a registry or a store that cannot answer keeps everything for the next try and
-// publishes nothing early; a replay after a restart stores nothing twice and announces no alert
-// twice.
+// publishes no state early; an alert is announced once decided; a replay after a restart stores
+// nothing twice and announces no alert twice.
 #include <boost/test/unit_test.hpp>
 
 #include <map>
@@ -189,14 +189,16 @@ BOOST_AUTO_TEST_CASE(a_registry_that_cannot_answer_keeps_nothing_and_asks_for_a_
     BOOST_TEST(table.stored.size() == 1u);
 }
 
-BOOST_AUTO_TEST_CASE(a_store_that_cannot_answer_keeps_the_batch_and_its_alerts_and_says_nothing) {
+BOOST_AUTO_TEST_CASE(a_store_that_cannot_answer_keeps_the_batch_and_its_alerts_and_no_state_goes_out_early) {
     BOOST_TEST((offer("plug-1", 1500, 0) == Offer::done));  // above 1000 W: an alert fires
+    // Announced as soon as decided, not after the batch's transaction.
+    BOOST_TEST(sink.count("alerts/ann/plug-1") == 1u);
     table.down = true;
     BOOST_TEST((pipeline->store() == Store::unavailable));
     BOOST_TEST((pipeline->store() == Store::unavailable));
     BOOST_TEST(metrics.store_failures == 2u);
-    // Neither state nor alert before they are stored.
-    BOOST_TEST(sink.count("energy/ann/plug-1/state") + sink.count("alerts/") == 0u);
+    // No state before it is stored.
+    BOOST_TEST(sink.count("energy/ann/plug-1/state") == 0u);
     BOOST_TEST(pipeline->has_batch());
     table.down = false;
     BOOST_TEST((store_and_publish() == Store::stored));
@@ -212,14 +214,30 @@ BOOST_AUTO_TEST_CASE(a_replay_after_a_restart_stores_nothing_twice_and_announces
     BOOST_TEST((offer("plug-1", 1600, -1000) == Offer::done));
     BOOST_TEST((store_and_publish() == Store::stored));
     BOOST_TEST(sink.count("alerts/") == 1u);
-    // Killed before the spool position moved: the same two readings come again.
+    // Killed before the spool position moved: the same two readings come again, from the spool.
     restart();
-    BOOST_TEST((offer("plug-1", 1500, -2000) == Offer::done));
-    BOOST_TEST((offer("plug-1", 1600, -1000) == Offer::done));
+    BOOST_TEST((offer("plug-1", 1500, -2000, kSpoolReplayed) == Offer::done));
+    BOOST_TEST((offer("plug-1", 1600, -1000, kSpoolReplayed) == Offer::done));
     BOOST_TEST((store_and_publish() == Store::stored));
     BOOST_TEST(table.stored.size() == 2u);
     BOOST_TEST(metrics.duplicates == 2u);
     BOOST_TEST(sink.count("alerts/") == 1u);  // re-derived, found stored, not announced again
+}
+
+BOOST_AUTO_TEST_CASE(a_replayed_alert_the_hub_decided_but_never_stored_is_announced_once_stored) {
+    table.down = true;
+    BOOST_TEST((offer("plug-1", 1500, -2000) == Offer::done));
+    BOOST_TEST(sink.count("alerts/") == 1u);  // announced, then killed before its transaction
+    restart();
+    table.down = false;
+    BOOST_TEST((offer("plug-1", 1500, -2000, kSpoolReplayed) == Offer::done));
+    BOOST_TEST(sink.count("alerts/") == 1u);  // not yet: it may have been stored before the kill
+    BOOST_TEST((store_and_publish() == Store::stored));
+    BOOST_TEST(sink.count("alerts/") == 2u);  // new to the store: announced again, with the same id
+    std::vector<std::string> announced;
+    for (const auto& m : sink.messages)
+        if (m.topic.rfind("alerts/", 0) == 0) announced.push_back(m.payload);
+    BOOST_TEST(announced.front() == announced.back());
 }
 
 BOOST_AUTO_TEST_CASE(a_full_batch_asks_to_be_stored_before_taking_more) {

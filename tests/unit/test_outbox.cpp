@@ -1,6 +1,6 @@
 // The worker's outbox (service/outbox.hpp) against a downstream that can be held: publishing never
-// waits on it, messages leave in order, a full outbox drops its oldest and counts them, and close()
-// sends what it can before its deadline and counts the rest.
+// waits on it, messages leave in order (events, such as alerts, first), a full outbox drops its
+// oldest and counts them, and close() sends what it can before its deadline and counts the rest.
 #include <boost/test/unit_test.hpp>
 
 #include <chrono>
@@ -53,6 +53,13 @@ bool backlog_reaches(const Outbox& box, std::size_t n) {
     return box.backlog() == n;
 }
 
+// Publishes `topic` and waits until the outbox's thread has taken it and waits on the held sink:
+// whatever is published next stays queued.
+void occupy(Outbox& box, const std::string& topic) {
+    box.publish(topic, "x", 1, false);
+    BOOST_REQUIRE(backlog_reaches(box, 0));
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(outbox)
@@ -74,12 +81,26 @@ BOOST_AUTO_TEST_CASE(messages_leave_in_order_without_the_publisher_waiting) {
     box.close(1s);
 }
 
+BOOST_AUTO_TEST_CASE(events_overtake_what_is_queued) {
+    HeldSink sink;
+    sink.hold(true);
+    Outbox box(sink, 100);
+    occupy(box, "state/first");
+    for (int i = 0; i < 3; ++i) box.publish("state/" + std::to_string(i), "x", 0, true);
+    box.publish_event("alerts/a", "x");
+    box.publish_event("alerts/b", "x");
+    sink.hold(false);
+    auto got = sink.wait_for(6);
+    const std::vector<std::string> want{"state/first", "alerts/a", "alerts/b", "state/0", "state/1", "state/2"};
+    BOOST_TEST(got == want, boost::test_tools::per_element());
+    box.close(1s);
+}
+
 BOOST_AUTO_TEST_CASE(a_full_outbox_drops_the_oldest_and_counts_them) {
     HeldSink sink;
     sink.hold(true);
     Outbox box(sink, 3);
-    box.publish("t/first", "x", 1, false);  // taken by the outbox's thread, which then waits on the sink
-    BOOST_REQUIRE(backlog_reaches(box, 0));
+    occupy(box, "t/first");
     for (int i = 0; i < 5; ++i) box.publish("t/" + std::to_string(i), "x", 1, false);
     BOOST_TEST(box.dropped() == 2u);  // t/0 and t/1 made room for t/3 and t/4
     BOOST_TEST(box.backlog() == 3u);

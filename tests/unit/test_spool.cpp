@@ -88,21 +88,28 @@ BOOST_AUTO_TEST_CASE(uncommitted_records_are_replayed_after_restart) {
     BOOST_TEST(got.back() == "t|999");
 }
 
-BOOST_AUTO_TEST_CASE(the_retained_flag_survives_a_restart) {
+BOOST_AUTO_TEST_CASE(the_retained_flag_survives_a_restart_and_replayed_records_say_so) {
     TempDir dir;
     {
         Spool spool(dir.path, 64 * 1024, 1 << 20);
         spool.append(1, "energy/d/reading", "live");
-        spool.append(2, "energy/d/reading", "replayed", kSpoolRetained);
+        spool.append(2, "energy/d/reading", "retained", kSpoolRetained);
+        SpoolRecord r;
+        BOOST_TEST_REQUIRE(spool.next(r, std::chrono::milliseconds(0)));
+        BOOST_TEST(r.flags == 0);  // appended by this run
     }
     Spool again(dir.path, 64 * 1024, 1 << 20);
+    again.append(3, "energy/d/reading", "new");
     SpoolRecord r;
     BOOST_TEST_REQUIRE(again.next(r, std::chrono::milliseconds(0)));
     BOOST_TEST(r.payload == "live");
-    BOOST_TEST(r.flags == 0);
+    BOOST_TEST(r.flags == kSpoolReplayed);
     BOOST_TEST_REQUIRE(again.next(r, std::chrono::milliseconds(0)));  // the flag is covered by the checksum
-    BOOST_TEST(r.payload == "replayed");
-    BOOST_TEST(r.flags == kSpoolRetained);
+    BOOST_TEST(r.payload == "retained");
+    BOOST_TEST(r.flags == (kSpoolRetained | kSpoolReplayed));
+    BOOST_TEST_REQUIRE(again.next(r, std::chrono::milliseconds(0)));
+    BOOST_TEST(r.payload == "new");
+    BOOST_TEST(r.flags == 0);
 }
 
 BOOST_AUTO_TEST_CASE(committed_segments_are_deleted) {

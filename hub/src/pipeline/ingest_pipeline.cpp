@@ -125,7 +125,9 @@ IngestPipeline::Offer IngestPipeline::offer(std::int64_t received_ms, std::strin
             case LookupStatus::unavailable: return stall();
         }
         batch_.add(ports_.clock.steady_ms());
+        const auto decided = alerts_.size();
         rules_.on_reading(slot, slot.device_type, alerts_);
+        announce_new_alerts(decided, flags & kSpoolReplayed);
         if (const DeviceRecord* device = enricher_.record(r.device_id)) announcer_.on_reading(r, *device);
     }
     return Offer::done;
@@ -161,6 +163,7 @@ void IngestPipeline::publish_stored() {
     publish_alerts();
     batch_.clear();
     alerts_.clear();
+    announced_.clear();
     fresh_alerts_.clear();
 }
 
@@ -187,17 +190,26 @@ void IngestPipeline::publish_states() {
     }
 }
 
-// Only transitions stored for the first time are announced: a replayed reading that re-derives an
-// alert finds it stored already.
+// A replayed reading that re-derives a transition finds it stored already (it was announced before
+// the restart) unless the hub stopped between deciding and storing it: only those are announced.
 void IngestPipeline::publish_alerts() {
-    for (auto i : fresh_alerts_) {
-        if (i >= alerts_.size()) continue;
-        const auto& a = alerts_[i];
-        ++(a.state == AlertState::firing ? metrics_.alerts_fired : metrics_.alerts_resolved);
-        ports_.sink.publish(config_.mqtt.alert_prefix + "/" + a.user_id + "/" + a.device_id, alert_to_json(a), 1,
-                            false);
-        log()->info("alert {} {} on {}: {}", rule_name(a.rule), alert_state_name(a.state), a.device_id, a.message);
+    for (auto i : fresh_alerts_)
+        if (i < alerts_.size() && !announced_[i]) announce(alerts_[i]);
+}
+
+void IngestPipeline::announce_new_alerts(std::size_t from, bool replayed) {
+    announced_.resize(alerts_.size(), false);
+    if (replayed) return;
+    for (auto i = from; i < alerts_.size(); ++i) {
+        announce(alerts_[i]);
+        announced_[i] = true;
     }
+}
+
+void IngestPipeline::announce(const Alert& a) {
+    ++(a.state == AlertState::firing ? metrics_.alerts_fired : metrics_.alerts_resolved);
+    ports_.sink.publish_event(config_.mqtt.alert_prefix + "/" + a.user_id + "/" + a.device_id, alert_to_json(a));
+    log()->info("alert {} {} on {}: {}", rule_name(a.rule), alert_state_name(a.state), a.device_id, a.message);
 }
 
 void IngestPipeline::upcoming(std::size_t max, std::vector<std::string>& device_ids) {
@@ -250,6 +262,7 @@ void IngestPipeline::device_changed(const std::string& device_id, bool removed) 
 void IngestPipeline::check_offline() {
     const auto before = alerts_.size();
     rules_.check_offline(ports_.clock.now_ms(), alerts_);
+    announce_new_alerts(before, false);
     // A silent device (or channel) is unavailable to dashboards until it reports again.
     for (auto i = before; i < alerts_.size(); ++i) {
         const auto& a = alerts_[i];

@@ -1,10 +1,12 @@
 #pragma once
 // The ingest core, without I/O: decode → resolve → enrich → rules → batch, then one write of the
-// batch with its alert transitions through a port, then each device's retained state and the new
-// alert events to a message sink. Everything outside is a port: the device lookup (behind the
-// enricher's cache), the local days the daily rules need, the reading store, the message sink and
-// the clock. The hub wires PostgreSQL, Redis and MQTT to them (service/ingest_worker); the unit
-// tests wire fakes. The spool, its position and the backoff stay with the worker.
+// batch with its alert transitions through a port, then each device's retained state to a message
+// sink. An alert transition is announced as soon as it is decided (its reading is in the spool, and
+// its id is derived from what it describes); one decided while replaying the spool after a restart
+// is announced only if the store finds it new, so a restart does not announce it twice. Everything outside is a port:
+// the device lookup (behind the enricher's cache), the local days the daily rules need, the reading store, the message
+// sink and the clock. The hub wires PostgreSQL, Redis and MQTT to them (service/ingest_worker); the unit tests wire
+// fakes. The spool, its position and the backoff stay with the worker.
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -50,13 +52,14 @@ public:
 
     IngestPipeline(const Config& config, IngestPorts ports, IngestMetrics& metrics);
 
-    // One message as the broker delivered it (flags: pipeline/spool.hpp, kSpoolRetained).
+    // One message as the broker delivered it (flags: pipeline/spool.hpp, kSpoolRetained and
+    // kSpoolReplayed).
     Offer offer(std::int64_t received_ms, std::string_view topic, std::string_view payload, std::uint16_t flags);
 
     // Writes the batch and the alert transitions. After `stored`, the caller commits what it
     // offered and then calls publish_stored(); after `unavailable` everything stays for the next try.
     Store store();
-    // Each stored device's retained state and the alert transitions stored for the first time.
+    // Each stored device's retained state, and the replayed alert transitions stored for the first time.
     void publish_stored();
 
     bool has_batch() const { return !batch_.empty(); }
@@ -81,6 +84,9 @@ private:
     void reject(std::string_view topic, std::string_view payload, std::int64_t received_ms, const Reject& why);
     void publish_states();
     void publish_alerts();
+    // Publishes and counts the transitions decided since alerts_[from], unless they came from a replay.
+    void announce_new_alerts(std::size_t from, bool replayed);
+    void announce(const Alert& a);
 
     const Config& config_;
     IngestPorts ports_;
@@ -93,6 +99,7 @@ private:
     DecodedMessage decoded_;  // reused decode target
     Batcher<EnrichedReading> batch_;
     std::vector<Alert> alerts_;              // transitions waiting to be stored with the next batch
+    std::vector<bool> announced_;            // alerts_[i] was announced when decided
     std::vector<std::size_t> fresh_alerts_;  // of those, the ones stored for the first time
     bool store_failing_ = false;             // logged once per episode
     std::unordered_map<std::string, std::size_t> last_in_batch_;  // device -> index, for state messages

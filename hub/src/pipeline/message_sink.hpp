@@ -10,6 +10,11 @@ class MessageSink {
 public:
     virtual ~MessageSink() = default;
     virtual void publish(const std::string& topic, std::string_view payload, int qos, bool retained) = 0;
+    // An event someone is waiting for (an alert), QoS 1, not retained: a sink that queues sends it
+    // ahead of state and announcements.
+    virtual void publish_event(const std::string& topic, std::string_view payload) {
+        publish(topic, payload, 1, false);
+    }
     // Messages accepted and not yet handed on: what may wait for a quieter moment checks it.
     virtual std::size_t backlog() const { return 0; }
 };

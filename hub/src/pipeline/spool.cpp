@@ -111,6 +111,7 @@ Spool::Spool(std::filesystem::path dir, std::uint64_t segment_bytes, std::uint64
     write_end_ = {ids.back(), recover_tail(ids.back())};
     open_for_append(ids.back());
     read_pos_ = committed_;
+    replay_end_ = write_end_;
     auto pending = bytes_between(committed_, write_end_);
     if (pending > 0) spdlog::get("hub.spool")->info("replaying {} spooled bytes from {}", pending, dir_.string());
 }
@@ -266,7 +267,10 @@ bool Spool::next(SpoolRecord& out, std::chrono::milliseconds wait) {
     if (!fill_read_buffer(kHeaderSize + h.body_len, end.offset)) return false;
     const char* body = read_buffer_.data() + (read_pos_.offset - read_buffer_offset_) + kHeaderSize;
     out.received_ms = h.received_ms;
-    out.flags = h.flags;
+    out.flags = static_cast<std::uint16_t>(h.flags & ~kSpoolReplayed);
+    if (read_pos_.segment < replay_end_.segment ||
+        (read_pos_.segment == replay_end_.segment && read_pos_.offset < replay_end_.offset))
+        out.flags |= kSpoolReplayed;
     out.topic = std::string_view(body, h.topic_len);
     out.payload = std::string_view(body + h.topic_len, h.body_len - h.topic_len);
     read_pos_.offset += kHeaderSize + h.body_len;

@@ -32,6 +32,8 @@ struct SpoolPosition {
 
 // Record flags.
 constexpr std::uint16_t kSpoolRetained = 1;  // the broker replayed it from its retained store
+// Set by next() only, never stored: the record was appended before this start (a replay).
+constexpr std::uint16_t kSpoolReplayed = 0x8000;
 
 struct SpoolRecord {
     std::int64_t received_ms = 0;
@@ -112,6 +114,7 @@ private:
     // Consumer state, touched only by the consumer thread.
     int read_fd_ = -1;
     SpoolPosition read_pos_;         // next record starts here
+    SpoolPosition replay_end_;       // end of what the previous run appended
     std::vector<char> read_buffer_;  // bytes of the read segment from read_buffer_offset_
     std::uint64_t read_buffer_offset_ = 0;
     std::size_t read_buffer_len_ = 0;

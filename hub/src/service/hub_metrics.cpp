@@ -52,7 +52,7 @@ std::string render_hub_metrics(const IngestMetrics& m, const SpoolStats& spool, 
                  static_cast<double>(m.lookup_batches.load()))
         .gauge("energyhub_cached_devices", "Devices in the in-process cache",
                static_cast<double>(m.cached_devices.load()));
-    p.family("energyhub_alerts_total", "Alert transitions stored", "counter")
+    p.family("energyhub_alerts_total", "Alert transitions announced", "counter")
         .sample("energyhub_alerts_total", static_cast<double>(m.alerts_fired.load()), "state=\"firing\"")
         .sample("energyhub_alerts_total", static_cast<double>(m.alerts_resolved.load()), "state=\"resolved\"");
     p.counter("energyhub_mqtt_reconnects_total", "Reconnections to the broker", static_cast<double>(mqtt.reconnects()))

@@ -6,24 +6,29 @@
 
 #include <spdlog/spdlog.h>
 
+#include "http/prometheus.hpp"
 #include "mqtt/mqtt_client.hpp"
 #include "notify/notifier.hpp"
 #include "pipeline/alert_event.hpp"
-#include "http/prometheus.hpp"
 #include "postgres/alert_queue.hpp"
 #include "service/daemon_support.hpp"
 #include "smtp/mailer.hpp"
-#include "util/logging.hpp"
 #include "util/clock.hpp"
+#include "util/logging.hpp"
+#include "util/redact.hpp"
 #include "util/signals.hpp"
 #include "util/systemd.hpp"
-#include "util/redact.hpp"
 
 namespace energyhub {
 
 namespace {
 
 constexpr auto kDisconnectTimeout = std::chrono::milliseconds(2000);
+// The hub announces an alert once decided, before its batch is stored (within its flush interval):
+// after an event the table is looked at again 250 ms later, then 500 ms, 1 s and 2 s, for a row
+// that was not there yet.
+constexpr auto kFirstFollowUp = std::chrono::milliseconds(250);
+constexpr auto kLastFollowUp = std::chrono::milliseconds(2000);
 
 // The notifier's parts: the alerts table is the queue, and an alert on the topic only says "look
 // now"; one thread sends, waking on that nudge or every poll_interval.
@@ -85,6 +90,7 @@ private:
 
     void send_loop() {
         bool db_down = false;
+        std::chrono::milliseconds follow_up{0};  // 0: none due
         for (;;) {
             metrics_.heartbeat_ms = SystemClock::instance().steady_ms();
             try {
@@ -97,8 +103,14 @@ private:
             }
             metrics_.postgres_up = !db_down;
             std::unique_lock lock(mutex_);
-            wake_.wait_for(lock, config_.notifier.poll_interval, [this] { return woken_ || stopping_; });
+            const auto wait = follow_up.count() > 0 ? std::min(follow_up, config_.notifier.poll_interval)
+                                                    : config_.notifier.poll_interval;
+            wake_.wait_for(lock, wait, [this] { return woken_ || stopping_; });
             if (stopping_) return;
+            if (woken_)
+                follow_up = kFirstFollowUp;
+            else if (follow_up.count() > 0)
+                follow_up = follow_up < kLastFollowUp ? follow_up * 2 : std::chrono::milliseconds(0);
             woken_ = false;
         }
     }
