@@ -178,7 +178,9 @@ wait_stored() {
 
 # publish PREFIX DEVICES PER_DEVICE LOG: firmware-sim at --rate 0 with QoS PUB_QOS (default 1), as
 # SIM_PROCS processes side by side (default 1), each with its slice of the devices; SIM_EXTRA:
-# further simulator flags (word-split on purpose). Records PREFIX_unconfirmed (publishes the
+# further simulator flags (word-split on purpose), by default four connections on the simulator's
+# event loop (--connections 4): its client-per-thread engine (Paho) tops out below the broker, so a
+# "limit" measured with it was the publishers' limit. Records PREFIX_unconfirmed (publishes the
 # simulators counted failed) and sets CONNECT_S, the seconds --connections took to connect.
 CONNECT_S=0
 publish() {
@@ -186,7 +188,7 @@ publish() {
     for ((p = 0; p < procs; p++)); do
         # shellcheck disable=SC2086
         "$SIM" --uri "$ENERGYHUB_MQTT_URI" --devices $((devices / procs)) --start-index $((p * devices / procs)) \
-            --device-prefix "$prefix" --count "$per" --rate 0 --qos "${PUB_QOS:-1}" "${SIM_TOPIC[@]}" ${SIM_EXTRA:-} \
+            --device-prefix "$prefix" --count "$per" --rate 0 --qos "${PUB_QOS:-1}" "${SIM_TOPIC[@]}" ${SIM_EXTRA:---connections 4} \
             >"$log-$p.out" 2>&1 &
         sims+=("$!")
     done
