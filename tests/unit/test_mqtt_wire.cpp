@@ -64,12 +64,14 @@ BOOST_AUTO_TEST_CASE(broken_packets_are_refused_without_reading_past_the_buffer)
     // Five length bytes, and a length beyond what a publisher accepts.
     BOOST_TEST((wire::next_packet(bytes({0x40, 0xff, 0xff, 0xff, 0xff, 0x01}), p, used) == wire::Parse::malformed));
     BOOST_TEST((wire::next_packet(bytes({0x30, 0x81, 0x80, 0x04}), p, used) == wire::Parse::malformed));
-    // A CONNACK or PUBACK of the wrong size says nothing.
-    BOOST_REQUIRE((wire::next_packet(bytes({0x20, 1, 0}), p, used) == wire::Parse::packet));
+    // A CONNACK or PUBACK of the wrong size says nothing. (The packet's body points into its buffer.)
+    const auto short_connack = bytes({0x20, 1, 0}), long_puback = bytes({0x40, 3, 0, 1, 2}),
+               refused = bytes({0x20, 2, 0, 5});
+    BOOST_REQUIRE((wire::next_packet(short_connack, p, used) == wire::Parse::packet));
     BOOST_TEST(wire::connack_code(p) == -1);
-    BOOST_REQUIRE((wire::next_packet(bytes({0x40, 3, 0, 1, 2}), p, used) == wire::Parse::packet));
+    BOOST_REQUIRE((wire::next_packet(long_puback, p, used) == wire::Parse::packet));
     BOOST_TEST(wire::puback_id(p) == 0);
-    BOOST_REQUIRE((wire::next_packet(bytes({0x20, 2, 0, 5}), p, used) == wire::Parse::packet));
+    BOOST_REQUIRE((wire::next_packet(refused, p, used) == wire::Parse::packet));
     BOOST_TEST(wire::connack_reason(wire::connack_code(p)) == "not authorized");
 }
 
