@@ -32,6 +32,37 @@ BOOST_AUTO_TEST_CASE(put_replaces_and_erase_removes) {
     BOOST_TEST(cache.find("a") == nullptr);
 }
 
+BOOST_AUTO_TEST_CASE(recency_survives_erasing_from_anywhere_and_rehashing) {
+    LruCache<std::string, int> cache(3);
+    for (const char* k : {"a", "b", "c"}) cache.put(k, 0);
+    cache.find("a");               // order, newest first: a c b
+    BOOST_TEST(cache.erase("c"));  // from the middle: a b
+    cache.put("d", 0);             // d a b
+    cache.put("e", 0);             // full: b goes; e d a
+    BOOST_TEST(cache.find("b") == nullptr);
+    BOOST_TEST(cache.erase("e"));  // the newest: d a
+    BOOST_TEST(cache.erase("a"));  // the oldest: d
+    cache.put("f", 0);
+    cache.put("g", 0);  // g f d
+    cache.put("h", 0);  // d goes
+    BOOST_TEST(cache.find("d") == nullptr);
+    BOOST_TEST(cache.size() == 3u);
+    cache.clear();
+    BOOST_TEST(cache.size() == 0u);
+    cache.put("x", 1);
+    BOOST_TEST(*cache.find("x") == 1);
+
+    // Thousands of entries through a small table: every eviction takes the oldest.
+    LruCache<int, int> big(1000);
+    for (int i = 0; i < 5000; ++i) {
+        big.put(i, i);
+        if (i % 2 == 0) big.find(i / 2);  // keeps some older ones young
+    }
+    BOOST_TEST(big.size() == 1000u);
+    BOOST_TEST(big.find(4999) != nullptr);
+    BOOST_TEST(big.find(0) == nullptr);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(batcher)

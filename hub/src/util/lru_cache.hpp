@@ -1,7 +1,10 @@
 #pragma once
 // A bounded least-recently-used map. Not thread-safe: each pipeline worker owns one.
+//
+// One hash node per entry holds the key, the value and the recency links: a key is stored once and
+// an entry costs one allocation (a separate list would hold a second copy of every key, in a
+// second node). Node addresses are stable across rehashing, so the links stay valid.
 #include <cstddef>
-#include <list>
 #include <unordered_map>
 #include <utility>
 
@@ -11,13 +14,15 @@ template <typename Key, typename Value, typename Hash = std::hash<Key>>
 class LruCache {
 public:
     explicit LruCache(std::size_t capacity) : capacity_(capacity ? capacity : 1) { index_.reserve(capacity_); }
+    LruCache(const LruCache&) = delete;
+    LruCache& operator=(const LruCache&) = delete;
 
     // Returns nullptr on a miss; a hit becomes the most recently used entry.
     Value* find(const Key& key) {
         auto it = index_.find(key);
         if (it == index_.end()) return nullptr;
-        order_.splice(order_.begin(), order_, it->second);
-        return &it->second->second;
+        touch(&*it);
+        return &it->second.value;
     }
 
     Value& put(const Key& key, Value value) {
@@ -25,36 +30,61 @@ public:
             *existing = std::move(value);
             return *existing;
         }
-        if (index_.size() >= capacity_) {
-            index_.erase(order_.back().first);
-            order_.pop_back();
-        }
-        order_.emplace_front(key, std::move(value));
-        index_.emplace(key, order_.begin());
-        return order_.front().second;
+        if (index_.size() >= capacity_) erase_entry(oldest_);
+        auto [it, inserted] = index_.try_emplace(key, Node{std::move(value), nullptr, nullptr});
+        link_front(&*it);
+        return it->second.value;
     }
 
     bool erase(const Key& key) {
         auto it = index_.find(key);
         if (it == index_.end()) return false;
-        order_.erase(it->second);
-        index_.erase(it);
+        erase_entry(&*it);
         return true;
     }
 
     void clear() {
         index_.clear();
-        order_.clear();
+        newest_ = oldest_ = nullptr;
     }
 
     std::size_t size() const { return index_.size(); }
     std::size_t capacity() const { return capacity_; }
 
 private:
-    using Entry = std::pair<Key, Value>;
+    struct Node;
+    using Entry = std::pair<const Key, Node>;
+    struct Node {
+        Value value;
+        Entry* newer;
+        Entry* older;
+    };
+
+    void unlink(Entry* e) {
+        auto& n = e->second;
+        (n.newer ? n.newer->second.older : newest_) = n.older;
+        (n.older ? n.older->second.newer : oldest_) = n.newer;
+    }
+    void link_front(Entry* e) {
+        e->second.newer = nullptr;
+        e->second.older = newest_;
+        (newest_ ? newest_->second.newer : oldest_) = e;
+        newest_ = e;
+    }
+    void touch(Entry* e) {
+        if (e == newest_) return;
+        unlink(e);
+        link_front(e);
+    }
+    void erase_entry(Entry* e) {
+        unlink(e);
+        index_.erase(index_.find(e->first));  // by position: the key argument would live in the node
+    }
+
     std::size_t capacity_;
-    std::list<Entry> order_;
-    std::unordered_map<Key, typename std::list<Entry>::iterator, Hash> index_;
+    std::unordered_map<Key, Node, Hash> index_;
+    Entry* newest_ = nullptr;
+    Entry* oldest_ = nullptr;
 };
 
 }  // namespace energyhub
