@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Fuzzes what reads untrusted or hand-written text: the payload adapters (native, Tasmota, Shelly
-# Gen2, Shelly Gen1), the cron parser and the config loader (tests/fuzz). Builds the libFuzzer
-# targets with clang, AddressSanitizer and UBSan in their own build tree, then runs each for
-# ENERGYHUB_FUZZ_SECONDS from a scratch copy of its seed corpus (tests/fuzz/corpus/<target> is
-# never written). Prints one line per target and a summary; a crash, leak, timeout or running out
-# of memory fails the run and names the input that reproduces it.
+# Gen2, Shelly Gen1), the cron parser, the config loader and firmware-sim's MQTT packet reader
+# (tests/fuzz). Builds the libFuzzer targets with clang, AddressSanitizer and UBSan in their own
+# build tree, then runs each for ENERGYHUB_FUZZ_SECONDS from a scratch copy of its seed corpus
+# (tests/fuzz/corpus/<target> is never written). Prints one line per target and a summary; a
+# crash, leak, timeout or running out of memory fails the run and names the input that reproduces
+# it.
 #
 # Usage: scripts/fuzz.sh [TARGET...]       every target, or the ones named (e.g. fuzz_tasmota)
 #   ENERGYHUB_FUZZ_SECONDS     seconds per target (default 30)
@@ -23,11 +24,11 @@ cd "$(dirname "$0")/.."
 
 BUILD_DIR=${ENERGYHUB_FUZZ_BUILD_DIR:-build-fuzz}
 SECONDS_EACH=${ENERGYHUB_FUZZ_SECONDS:-30}
-ALL_TARGETS=(fuzz_native fuzz_tasmota fuzz_shelly fuzz_shelly_gen1 fuzz_cron fuzz_config)
+ALL_TARGETS=(fuzz_native fuzz_tasmota fuzz_shelly fuzz_shelly_gen1 fuzz_cron fuzz_config fuzz_mqtt_wire)
 
 # The longest input and the dictionary of each target.
-declare -A MAX_LEN=([fuzz_cron]=128 [fuzz_config]=8192)
-declare -A DICT=([fuzz_cron]=cron.dict [fuzz_config]=config.dict)
+declare -A MAX_LEN=([fuzz_cron]=128 [fuzz_config]=8192 [fuzz_mqtt_wire]=1024)
+declare -A DICT=([fuzz_cron]=cron.dict [fuzz_config]=config.dict [fuzz_mqtt_wire]=mqtt_wire.dict)
 
 targets=("$@")
 ((${#targets[@]} > 0)) || targets=("${ALL_TARGETS[@]}")
