@@ -23,7 +23,9 @@ public:
     }
 };
 
-ThresholdsConfig thresholds(const std::string& yaml) { return parse_config("thresholds:\n" + yaml, "t.yaml").thresholds; }
+ThresholdsConfig thresholds(const std::string& yaml) {
+    return parse_config("thresholds:\n" + yaml, "t.yaml").thresholds;
+}
 
 struct RulesFixture {
     FixedDays days;
@@ -64,7 +66,8 @@ BOOST_AUTO_TEST_CASE(power_above_fires_once_after_hold_and_resolves_once) {
     BOOST_TEST(out[0].since_ms == kT0);
     BOOST_TEST(out[0].value == 2700);
     BOOST_TEST(out[0].threshold == 2000);
-    for (int i = 4; i < 20; ++i) e.on_reading(reading(kT0 + i * kMin, i % 2 ? 2100 : 1900), "kettle", out);  // flapping in the band
+    for (int i = 4; i < 20; ++i)
+        e.on_reading(reading(kT0 + i * kMin, i % 2 ? 2100 : 1900), "kettle", out);  // flapping in the band
     BOOST_TEST(out.size() == 1u);
     e.on_reading(reading(kT0 + 21 * kMin, 1500), "kettle", out);
     BOOST_REQUIRE(out.size() == 2u);
@@ -123,11 +126,11 @@ BOOST_AUTO_TEST_CASE(daily_energy_counts_real_usage_across_a_counter_reset) {
         e.on_reading(r, "kettle", out);
     };
     feed(kT0, 1000);
-    feed(kT0 + kMin, 6000);       // 5 kWh
-    feed(kT0 + 2 * kMin, 0);      // reset: 0 used
-    feed(kT0 + 3 * kMin, 6000);   // 11 kWh today
-    BOOST_TEST(out.empty());       // a naive max-min or a negative jump would be wrong here
-    feed(kT0 + 4 * kMin, 7500);   // 12.5 kWh
+    feed(kT0 + kMin, 6000);      // 5 kWh
+    feed(kT0 + 2 * kMin, 0);     // reset: 0 used
+    feed(kT0 + 3 * kMin, 6000);  // 11 kWh today
+    BOOST_TEST(out.empty());     // a naive max-min or a negative jump would be wrong here
+    feed(kT0 + 4 * kMin, 7500);  // 12.5 kWh
     BOOST_REQUIRE(out.size() == 1u);
     BOOST_TEST((out[0].rule == RuleKind::daily_energy_above));
     BOOST_TEST(out[0].value == 12.5);
@@ -196,8 +199,8 @@ BOOST_AUTO_TEST_CASE(spike_against_the_moving_baseline) {
     BOOST_REQUIRE(out.size() == 1u);
     BOOST_TEST((out[0].rule == RuleKind::spike && out[0].state == AlertState::firing));
     BOOST_TEST((out[0].threshold > 100 && out[0].threshold < 125));  // the 350 W step moved it a little
-    e.on_reading(reading(kT0 + 64 * kMin, 510), "kettle", out);  // still high: no repeat
-    e.on_reading(reading(kT0 + 65 * kMin, 300), "kettle", out);  // above clear_factor 2.5x: holds
+    e.on_reading(reading(kT0 + 64 * kMin, 510), "kettle", out);      // still high: no repeat
+    e.on_reading(reading(kT0 + 65 * kMin, 300), "kettle", out);      // above clear_factor 2.5x: holds
     BOOST_TEST(out.size() == 1u);
     e.on_reading(reading(kT0 + 66 * kMin, 120), "kettle", out);
     BOOST_TEST(count(RuleKind::spike, AlertState::resolved) == 1u);
@@ -211,11 +214,35 @@ BOOST_AUTO_TEST_CASE(no_spike_from_an_exporting_baseline) {
     BOOST_TEST(out.empty());
 }
 
+BOOST_AUTO_TEST_CASE(devices_with_the_same_layers_share_one_rule_set) {
+    auto e = engine(
+        "  defaults: {power_above: {watts: 2000, for: 0s}}\n"
+        "  types: {heater: {power_above: {watts: 3000, for: 0s}}}\n"
+        "  devices: {plug-7: {power_above: {watts: 100, for: 0s}}}\n");
+    auto at = [&](int i, double watts, std::int64_t ts) {
+        auto r = reading(ts, watts);
+        r.reading.device_id = "plug-" + std::to_string(i);
+        r.device_type = i % 2 ? "plug" : "heater";
+        e.on_reading(r, r.device_type, out);
+    };
+    for (int i = 0; i < 100; ++i) at(i, 150, kT0);
+    BOOST_TEST(e.distinct_rule_sets() == 3u);  // plugs, heaters, and plug-7 with its own
+    BOOST_REQUIRE(out.size() == 1u);           // each has the rules of its layers
+    BOOST_TEST(out[0].device_id == "plug-7");
+    out.clear();
+    at(1, 2500, kT0 + kMin);  // a plug: above 2000
+    at(2, 2500, kT0 + kMin);  // a heater: below 3000
+    BOOST_REQUIRE(out.size() == 1u);
+    BOOST_TEST(out[0].device_id == "plug-1");
+    BOOST_TEST(out[0].user_id == "alice");
+}
+
 BOOST_AUTO_TEST_CASE(reloaded_thresholds_apply_to_the_next_reading) {
     auto e = engine("  defaults: {power_above: {watts: 3000}}\n");
     e.on_reading(reading(kT0, 2500), "kettle", out);
     BOOST_TEST(out.empty());
-    e.set_thresholds(std::make_shared<const ThresholdsConfig>(thresholds("  defaults: {power_above: {watts: 2000}}\n")));
+    e.set_thresholds(
+        std::make_shared<const ThresholdsConfig>(thresholds("  defaults: {power_above: {watts: 2000}}\n")));
     e.on_reading(reading(kT0 + kMin, 2500), "kettle", out);
     BOOST_TEST(out.size() == 1u);
 }

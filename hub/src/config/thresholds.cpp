@@ -70,7 +70,8 @@ std::optional<SpikeRule> read_spike(Section s) {
 RuleLayer read_layer(Section s) {
     RuleLayer layer;
     if (s.child("power_above").IsDefined()) layer.power_above = read_power_above(s.section("power_above"));
-    if (s.child("daily_energy_above").IsDefined()) layer.daily_energy_above = read_daily_energy(s.section("daily_energy_above"));
+    if (s.child("daily_energy_above").IsDefined())
+        layer.daily_energy_above = read_daily_energy(s.section("daily_energy_above"));
     if (s.child("device_offline").IsDefined()) layer.device_offline = read_offline(s.section("device_offline"));
     if (s.child("spike").IsDefined()) layer.spike = read_spike(s.section("spike"));
     s.reject_unknown();
@@ -107,12 +108,20 @@ void read_thresholds(Section s, ThresholdsConfig& out) {
     s.reject_unknown();
 }
 
-RuleSet ThresholdsConfig::resolve(std::string_view device_id, std::string_view user_id, std::string_view type) const {
+ThresholdsConfig::Layers ThresholdsConfig::layers_for(std::string_view device_id, std::string_view user_id,
+                                                      std::string_view type) const {
+    Layers layers;
+    if (auto it = types.find(type); it != types.end()) layers.type = &it->second;
+    if (auto it = users.find(user_id); it != users.end()) layers.user = &it->second;
+    if (auto it = devices.find(device_id); it != devices.end()) layers.device = &it->second;
+    return layers;
+}
+
+RuleSet ThresholdsConfig::resolve(const Layers& layers) const {
     RuleSet set;
     apply_layer(set, defaults);
-    if (auto it = types.find(type); it != types.end()) apply_layer(set, it->second);
-    if (auto it = users.find(user_id); it != users.end()) apply_layer(set, it->second);
-    if (auto it = devices.find(device_id); it != devices.end()) apply_layer(set, it->second);
+    for (const RuleLayer* layer : {layers.type, layers.user, layers.device})
+        if (layer) apply_layer(set, *layer);
     return set;
 }
 

@@ -26,7 +26,19 @@ struct ThresholdsConfig {
     std::map<std::string, RuleLayer, std::less<>> users;
     std::map<std::string, RuleLayer, std::less<>> devices;
 
-    RuleSet resolve(std::string_view device_id, std::string_view user_id, std::string_view type) const;
+    // The layers that apply to a device (null where none is configured): devices with the same
+    // layers have the same rules.
+    struct Layers {
+        const RuleLayer* type = nullptr;
+        const RuleLayer* user = nullptr;
+        const RuleLayer* device = nullptr;
+        friend auto operator<=>(const Layers&, const Layers&) = default;
+    };
+    Layers layers_for(std::string_view device_id, std::string_view user_id, std::string_view type) const;
+    RuleSet resolve(const Layers& layers) const;
+    RuleSet resolve(std::string_view device_id, std::string_view user_id, std::string_view type) const {
+        return resolve(layers_for(device_id, user_id, type));
+    }
 };
 
 void read_thresholds(Section section, ThresholdsConfig& out);

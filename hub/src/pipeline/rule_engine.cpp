@@ -55,8 +55,16 @@ std::string alert_id(std::string_view device_id, RuleKind rule, AlertState state
     return out;
 }
 
+const std::string RuleEngine::kNone;
+const std::shared_ptr<const RuleSet> RuleEngine::kNoRules = std::make_shared<const RuleSet>();
+
 RuleEngine::RuleEngine(std::shared_ptr<const ThresholdsConfig> thresholds, LocalDayPort& days)
     : thresholds_(std::move(thresholds)), days_(days) {}
+
+const std::string* RuleEngine::intern(std::string_view name) {
+    if (name.empty()) return &kNone;
+    return &*names_.emplace(name).first;
+}
 
 void RuleEngine::forget_with_channels(const std::string& device_id) {
     std::erase_if(devices_, [&](const auto& entry) { return parent_device_id(entry.first) == device_id; });
@@ -65,11 +73,15 @@ void RuleEngine::forget_with_channels(const std::string& device_id) {
 void RuleEngine::set_thresholds(std::shared_ptr<const ThresholdsConfig> thresholds) {
     thresholds_ = std::move(thresholds);
     ++generation_;
+    resolved_.clear();  // devices still holding the old sets resolve again before they use them
 }
 
 void RuleEngine::resolve_rules(const std::string& device_id, DeviceState& st) {
     // A channel follows the thresholds configured for its device.
-    st.rules = thresholds_->resolve(parent_device_id(device_id), st.user_id, st.type);
+    const auto layers = thresholds_->layers_for(parent_device_id(device_id), *st.user_id, *st.type);
+    auto& shared = resolved_[layers];
+    if (!shared) shared = std::make_shared<const RuleSet>(thresholds_->resolve(layers));
+    st.rules = shared;
     st.generation = generation_;
 }
 
@@ -84,7 +96,7 @@ void RuleEngine::transition(const std::string& device_id, DeviceState& st, RuleK
     }
     Alert a;
     a.id = alert_id(device_id, rule, state, status.since_ms);
-    a.user_id = st.user_id;
+    a.user_id = *st.user_id;
     a.device_id = device_id;
     a.rule = rule;
     a.state = state;
@@ -100,9 +112,9 @@ void RuleEngine::on_reading(const EnrichedReading& r, std::string_view device_ty
     const auto& id = r.reading.device_id;
     auto [it, fresh] = devices_.try_emplace(id);
     auto& st = it->second;
-    if (fresh || st.generation != generation_ || st.user_id != r.user_id || st.type != device_type) {
-        st.user_id = r.user_id;
-        st.type.assign(device_type);
+    if (fresh || st.generation != generation_ || *st.user_id != r.user_id || *st.type != device_type) {
+        st.user_id = intern(r.user_id);
+        st.type = intern(device_type);
         resolve_rules(id, st);
     }
     const auto ts = r.reading.ts_ms;
@@ -110,7 +122,8 @@ void RuleEngine::on_reading(const EnrichedReading& r, std::string_view device_ty
 
     auto& offline = st.status[static_cast<std::size_t>(RuleKind::device_offline)];
     if (offline.firing)
-        transition(id, st, RuleKind::device_offline, AlertState::resolved, 0, offline.threshold, offline.since_ms, ts, out);
+        transition(id, st, RuleKind::device_offline, AlertState::resolved, 0, offline.threshold, offline.since_ms, ts,
+                   out);
 
     // An older or replayed reading was evaluated already (or is history): it changes nothing.
     if (ts <= st.last_ts_ms) return;
@@ -125,14 +138,16 @@ void RuleEngine::on_reading(const EnrichedReading& r, std::string_view device_ty
     }
 }
 
-void RuleEngine::eval_power(const std::string& id, DeviceState& st, double p, std::int64_t ts, std::vector<Alert>& out) {
+void RuleEngine::eval_power(const std::string& id, DeviceState& st, double p, std::int64_t ts,
+                            std::vector<Alert>& out) {
     auto& status = st.status[static_cast<std::size_t>(RuleKind::power_above)];
-    if (!st.rules.power_above) {
-        if (status.firing) transition(id, st, RuleKind::power_above, AlertState::resolved, p, status.threshold, 0, ts, out);
+    if (!st.rules->power_above) {
+        if (status.firing)
+            transition(id, st, RuleKind::power_above, AlertState::resolved, p, status.threshold, 0, ts, out);
         st.above_since_ms = -1;
         return;
     }
-    const auto& rule = *st.rules.power_above;
+    const auto& rule = *st.rules->power_above;
     if (p > rule.watts) {
         if (st.above_since_ms < 0) st.above_since_ms = ts;
         if (!status.firing && ts - st.above_since_ms >= rule.hold.count())
@@ -149,10 +164,10 @@ void RuleEngine::eval_daily(const std::string& id, DeviceState& st, const Enrich
     const auto ts = r.reading.ts_ms;
     auto& status = st.status[static_cast<std::size_t>(RuleKind::daily_energy_above)];
     if (ts >= st.day_end_ms || ts < st.day_start_ms) {
-        auto [start, end] = days_.day_of(st.user_id, ts);
+        auto [start, end] = days_.day_of(*st.user_id, ts);
         if (status.firing)
-            transition(id, st, RuleKind::daily_energy_above, AlertState::resolved, st.day_wh / 1000, status.threshold, 0,
-                       start, out);
+            transition(id, st, RuleKind::daily_energy_above, AlertState::resolved, st.day_wh / 1000, status.threshold,
+                       0, start, out);
         st.day_start_ms = start;
         st.day_end_ms = end;
         st.day_wh = 0;
@@ -165,16 +180,17 @@ void RuleEngine::eval_daily(const std::string& id, DeviceState& st, const Enrich
         used_wh = std::max(0.0, st.last_power_w) * static_cast<double>(ts - st.last_power_ts_ms) / 3'600'000.0;
     }
     st.day_wh += used_wh;
-    if (!st.rules.daily_energy_above) return;
-    const double limit_kwh = st.rules.daily_energy_above->kwh;
+    if (!st.rules->daily_energy_above) return;
+    const double limit_kwh = st.rules->daily_energy_above->kwh;
     if (!status.firing && st.day_wh > limit_kwh * 1000)
         transition(id, st, RuleKind::daily_energy_above, AlertState::firing, st.day_wh / 1000, limit_kwh, ts, ts, out);
 }
 
-void RuleEngine::eval_spike(const std::string& id, DeviceState& st, double p, std::int64_t ts, std::vector<Alert>& out) {
+void RuleEngine::eval_spike(const std::string& id, DeviceState& st, double p, std::int64_t ts,
+                            std::vector<Alert>& out) {
     auto& status = st.status[static_cast<std::size_t>(RuleKind::spike)];
-    if (!st.rules.spike) return;
-    const auto& rule = *st.rules.spike;
+    if (!st.rules->spike) return;
+    const auto& rule = *st.rules->spike;
     if (st.baseline_start_ms < 0) {
         st.baseline_w = p;
         st.baseline_start_ms = ts;
@@ -202,12 +218,12 @@ void RuleEngine::eval_spike(const std::string& id, DeviceState& st, double p, st
 void RuleEngine::check_offline(std::int64_t now_ms, std::vector<Alert>& out) {
     for (auto& [id, st] : devices_) {
         if (st.generation != generation_) {
-            if (st.generation == 0 && st.type.empty()) continue;  // restored without a type: wait for a reading
+            if (st.generation == 0 && st.type->empty()) continue;  // restored without a type: wait for a reading
             resolve_rules(id, st);
         }
-        if (!st.rules.device_offline || st.last_seen_ms == INT64_MIN) continue;
+        if (!st.rules->device_offline || st.last_seen_ms == INT64_MIN) continue;
         auto& status = st.status[static_cast<std::size_t>(RuleKind::device_offline)];
-        const auto after = st.rules.device_offline->after.count();
+        const auto after = st.rules->device_offline->after.count();
         if (!status.firing && now_ms - st.last_seen_ms > after)
             transition(id, st, RuleKind::device_offline, AlertState::firing,
                        static_cast<double>(now_ms - st.last_seen_ms) / 1000.0, static_cast<double>(after) / 1000.0,
@@ -218,15 +234,15 @@ void RuleEngine::check_offline(std::int64_t now_ms, std::vector<Alert>& out) {
 void RuleEngine::seed_device(const std::string& device_id, const std::string& user_id, const std::string& type,
                              std::int64_t last_seen_ms, std::int64_t not_before_ms) {
     auto& st = devices_[device_id];
-    st.user_id = user_id;
-    st.type = type;
+    st.user_id = intern(user_id);
+    st.type = intern(type);
     st.last_seen_ms = std::max(last_seen_ms, not_before_ms);
     resolve_rules(device_id, st);
 }
 
 void RuleEngine::restore_firing(const Alert& alert) {
     auto& st = devices_[alert.device_id];
-    if (st.user_id.empty()) st.user_id = alert.user_id;
+    if (st.user_id->empty()) st.user_id = intern(alert.user_id);
     auto& status = st.status[static_cast<std::size_t>(alert.rule)];
     status.firing = true;
     status.since_ms = alert.since_ms;

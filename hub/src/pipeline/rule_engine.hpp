@@ -4,10 +4,12 @@
 // of each rule, so a rule fires once when it starts holding and resolves once when it stops.
 // One engine per worker thread: no locks.
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -49,6 +51,8 @@ public:
     // Forgets a device and its channels "<device_id>:<n>" (a removed device).
     void forget_with_channels(const std::string& device_id);
     std::size_t devices() const { return devices_.size(); }
+    // Rule sets resolved for the current thresholds: one per distinct combination of layers.
+    std::size_t distinct_rule_sets() const { return resolved_.size(); }
 
 private:
     struct RuleStatus {
@@ -56,11 +60,13 @@ private:
         std::int64_t since_ms = 0;
         double threshold = 0;
     };
+    // Per device a few numbers; its owner, type and resolved rules are shared with every device
+    // that has the same (100,000 devices have a handful of distinct ones).
     struct DeviceState {
-        std::string user_id;
-        std::string type;
+        const std::string* user_id = &kNone;  // interned in names_
+        const std::string* type = &kNone;
         std::uint64_t generation = 0;  // thresholds version the rules were resolved from; 0: not yet
-        RuleSet rules;
+        std::shared_ptr<const RuleSet> rules = kNoRules;
         std::int64_t last_ts_ms = INT64_MIN;  // newest reading evaluated
         std::int64_t last_seen_ms = INT64_MIN;
         std::int64_t above_since_ms = -1;
@@ -73,6 +79,10 @@ private:
         std::array<RuleStatus, kRuleKindCount> status{};
     };
 
+    static const std::string kNone;
+    static const std::shared_ptr<const RuleSet> kNoRules;
+    const std::string* intern(std::string_view name);
+
     void transition(const std::string& device_id, DeviceState& st, RuleKind rule, AlertState state, double value,
                     double threshold, std::int64_t since_ms, std::int64_t ts_ms, std::vector<Alert>& out);
     void resolve_rules(const std::string& device_id, DeviceState& st);
@@ -84,6 +94,8 @@ private:
     std::uint64_t generation_ = 1;
     LocalDayPort& days_;
     std::unordered_map<std::string, DeviceState> devices_;
+    std::unordered_set<std::string> names_;  // user ids and device types, each once
+    std::map<ThresholdsConfig::Layers, std::shared_ptr<const RuleSet>> resolved_;  // of this generation
 };
 
 // A stable id for a transition: the same device, rule, state and start give the same id.
