@@ -288,6 +288,15 @@ std::vector<std::vector<DeviceSpec>> split(std::vector<DeviceSpec> fleet, std::s
     return slices;
 }
 
+// A device's secret from the --secrets file; throws naming the device when it has none.
+const std::string& secret_of(const DeviceSecrets& secrets, const std::string& device_id, const std::string& path) {
+    auto it = secrets.find(device_id);
+    if (it == secrets.end())
+        throw std::runtime_error("no secret for device " + device_id + " in '" + path +
+                                 "' (register it with --register-only --secrets)");
+    return it->second;
+}
+
 int run_connections(const Options& o, const PublishOptions& publish, std::vector<DeviceSpec> fleet,
                     const DeviceSecrets& secrets, AckLog* acked_log);
 int finish(const Options& o, const Report& report);
@@ -338,13 +347,9 @@ int run(const Options& o) {
     if (!o.secrets_path.empty()) {
         // As real devices do: each its own connection, logged in with its id and secret.
         for (auto& device : fleet) {
-            auto it = secrets.find(device.device_id);
-            if (it == secrets.end())
-                throw std::runtime_error("no secret for device " + device.device_id + " in '" + o.secrets_path +
-                                         "' (register it with --register-only --secrets)");
             PublishOptions own = publish;
             own.username = device.device_id;
-            own.password = it->second;
+            own.password = secret_of(secrets, device.device_id, o.secrets_path);
             auto id = device.device_id;
             publishers.push_back(std::make_unique<Publisher>(id, own, std::vector<DeviceSpec>{std::move(device)},
                                                              acked_log.get(), g_stop));
@@ -384,11 +389,8 @@ int run_connections(const Options& o, const PublishOptions& publish, std::vector
     std::vector<wire::Login> logins;
     if (!o.secrets_path.empty()) {
         for (const auto& device : fleet) {
-            auto it = secrets.find(device.device_id);
-            if (it == secrets.end())
-                throw std::runtime_error("no secret for device " + device.device_id + " in '" + o.secrets_path +
-                                         "' (register it with --register-only --secrets)");
-            logins.push_back({device.device_id, device.device_id, it->second});
+            logins.push_back(
+                {device.device_id, device.device_id, secret_of(secrets, device.device_id, o.secrets_path)});
         }
     } else {
         const auto pid = std::to_string(::getpid());
