@@ -268,9 +268,7 @@ bool Spool::next(SpoolRecord& out, std::chrono::milliseconds wait) {
     const char* body = read_buffer_.data() + (read_pos_.offset - read_buffer_offset_) + kHeaderSize;
     out.received_ms = h.received_ms;
     out.flags = static_cast<std::uint16_t>(h.flags & ~kSpoolReplayed);
-    if (read_pos_.segment < replay_end_.segment ||
-        (read_pos_.segment == replay_end_.segment && read_pos_.offset < replay_end_.offset))
-        out.flags |= kSpoolReplayed;
+    if (read_pos_ < replay_end_) out.flags |= kSpoolReplayed;
     out.topic = std::string_view(body, h.topic_len);
     out.payload = std::string_view(body + h.topic_len, h.body_len - h.topic_len);
     read_pos_.offset += kHeaderSize + h.body_len;

@@ -11,6 +11,7 @@
 // The MQTT client then stops acknowledging, and the broker keeps the messages (backpressure).
 #include <atomic>
 #include <chrono>
+#include <compare>
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
@@ -27,7 +28,7 @@ namespace energyhub {
 struct SpoolPosition {
     std::uint64_t segment = 0;
     std::uint64_t offset = 0;
-    friend bool operator==(const SpoolPosition&, const SpoolPosition&) = default;
+    friend auto operator<=>(const SpoolPosition&, const SpoolPosition&) = default;  // segment, then offset
 };
 
 // Record flags.
