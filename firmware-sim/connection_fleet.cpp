@@ -131,6 +131,8 @@ private:
     void flush_dirty(Clock::time_point now);
     void watch_writable(Connection& c, bool on);
     void fail(Connection& c, std::string_view why, Clock::time_point now, bool retry = true);
+    // Every publish the connection holds or has out counts failed: it will not confirm them.
+    void drop_window(Connection& c, const std::string& why);
     void housekeeping(Clock::time_point now);
     bool publish(std::size_t device, Clock::time_point now);  // false: counted failed
     void fill_windows(Clock::time_point now);                 // rate 0
@@ -354,6 +356,14 @@ void ConnectionFleet::Impl::fail(Connection& c, std::string_view why, Clock::tim
     c.backoff = std::min<Clock::duration>(c.backoff * 2, kReconnectMax);
 }
 
+void ConnectionFleet::Impl::drop_window(Connection& c, const std::string& why) {
+    stats_.failed += c.window.size();
+    note_failure(why, c.window.size());
+    c.window.clear();
+    c.held.clear();
+    c.held_count = 0;
+}
+
 void ConnectionFleet::Impl::on_event(std::size_t index, std::uint32_t events, Clock::time_point now) {
     auto& c = connections_[index];
     if (c.fd < 0) return;
@@ -401,11 +411,7 @@ void ConnectionFleet::Impl::on_packet(Connection& c, const wire::Packet& p, Cloc
             if (code != 0) {
                 // Held publishes of a device the broker refuses cannot go out: failed, not kept.
                 const std::string why = "refused: " + std::string(wire::connack_reason(code));
-                stats_.failed += c.window.size();
-                note_failure(why + " (" + c.login.client_id + ")", c.window.size());
-                c.window.clear();
-                c.held.clear();
-                c.held_count = 0;
+                drop_window(c, why + " (" + c.login.client_id + ")");
                 // Only "server unavailable" may pass; a refused login or id stays refused this run.
                 return fail(c, why, now, code == 3);
             }
@@ -633,11 +639,7 @@ PublishStats ConnectionFleet::Impl::run() {
             auto now = Clock::now();
             for (auto& c : connections_) {
                 if (c.state == State::up || c.window.empty()) continue;
-                stats_.failed += c.window.size();
-                note_failure("connection down at the end of the run", c.window.size());
-                c.window.clear();
-                c.held.clear();
-                c.held_count = 0;
+                drop_window(c, "connection down at the end of the run");
                 if (c.state != State::closed) fail(c, "closed at the end of the run", now, false);
             }
             if (in_flight() == 0 || now >= deadline || stopping(2)) break;
