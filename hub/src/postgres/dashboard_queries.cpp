@@ -2,14 +2,11 @@
 
 #include <algorithm>
 
+#include "postgres/fields.hpp"
+
 namespace energyhub::postgres {
 
 namespace {
-
-template <typename T>
-std::optional<T> opt(const pqxx::field& f) {
-    return f.is_null() ? std::nullopt : std::optional<T>(f.as<T>());
-}
 
 constexpr const char* kDevicesSql = R"SQL(
 WITH ids AS (
@@ -107,13 +104,13 @@ std::vector<DeviceView> DashboardQueries::devices(const std::string& user, std::
             d.user_id = r[2].as<std::string>();
             d.name = r[3].as<std::string>();
             d.type = r[4].as<std::string>();
-            d.last_ts_ms = opt<std::int64_t>(r[5]);
-            d.power_w = opt<double>(r[6]);
-            d.energy_wh = opt<double>(r[7]);
-            d.voltage_v = opt<double>(r[8]);
-            d.current_a = opt<double>(r[9]);
+            d.last_ts_ms = optional_field<std::int64_t>(r[5]);
+            d.power_w = optional_field<double>(r[6]);
+            d.energy_wh = optional_field<double>(r[7]);
+            d.voltage_v = optional_field<double>(r[8]);
+            d.current_a = optional_field<double>(r[9]);
             d.today_wh = r[10].as<double>();
-            d.energy_export_wh = opt<double>(r[11]);
+            d.energy_export_wh = optional_field<double>(r[11]);
             d.today_export_wh = r[12].as<double>();
             out.push_back(std::move(d));
         }
@@ -133,8 +130,8 @@ std::optional<std::vector<HourView>> DashboardQueries::usage(const std::string& 
             h.samples = r[1].as<std::int64_t>();
             h.power_samples = r[2].as<std::int64_t>();
             h.power_sum = r[3].as<double>();
-            h.power_max = opt<double>(r[4]);
-            h.power_min = opt<double>(r[5]);
+            h.power_max = optional_field<double>(r[4]);
+            h.power_min = optional_field<double>(r[5]);
             h.energy_wh = r[6].as<double>();
             h.export_wh = r[7].as<double>();
             out.push_back(h);
@@ -203,7 +200,7 @@ std::vector<InsightView> DashboardQueries::insights(const std::string& user, std
             i.summary = r[6].as<std::string>();
             i.recommendations_json = r[7].as<std::string>();
             i.trigger = r[8].as<std::string>();
-            i.device_id = opt<std::string>(r[9]);
+            i.device_id = optional_field<std::string>(r[9]);
             out.push_back(std::move(i));
         }
         return out;

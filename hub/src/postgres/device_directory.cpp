@@ -1,6 +1,7 @@
 #include "postgres/device_directory.hpp"
 
 #include "postgres/array_literal.hpp"
+#include "postgres/fields.hpp"
 
 namespace energyhub::postgres {
 
@@ -19,10 +20,6 @@ LEFT JOIN LATERAL (
     ORDER BY r.ts DESC LIMIT 1
 ) l ON true
 )SQL";
-
-std::optional<double> optional_double(const pqxx::field& f) {
-    return f.is_null() ? std::nullopt : std::optional<double>(f.as<double>());
-}
 
 }  // namespace
 
@@ -46,9 +43,9 @@ std::vector<std::optional<DeviceLookup>> DeviceDirectory::find_many(std::span<co
                             row[4].as<std::string>()};
             if (row[5].is_null()) continue;
             found.last_counters.ts_ms = row[5].as<std::int64_t>();
-            found.last_counters.import_wh = optional_double(row[6]);
-            found.last_counters.export_wh = optional_double(row[7]);
-            found.last_counters.min_power_w = optional_double(row[8]);
+            found.last_counters.import_wh = optional_field<double>(row[6]);
+            found.last_counters.export_wh = optional_field<double>(row[7]);
+            found.last_counters.min_power_w = optional_field<double>(row[8]);
         }
         return out;
     });
