@@ -3,10 +3,11 @@
 // batch with its alert transitions through a port, then each device's retained state to a message
 // sink. An alert transition is announced as soon as it is decided (its reading is in the spool, and
 // its id is derived from what it describes); one decided while replaying the spool after a restart
-// is announced only if the store finds it new, so a restart does not announce it twice. Everything outside is a port:
-// the device lookup (behind the enricher's cache), the local days the daily rules need, the reading store, the message
-// sink and the clock. The hub wires PostgreSQL, Redis and MQTT to them (service/ingest_worker); the unit tests wire
-// fakes. The spool, its position and the backoff stay with the worker.
+// is announced only if the store finds it new, so a restart does not announce it twice.
+// Everything outside is a port: the device lookup (behind the enricher's cache), the local days the
+// daily rules need, the reading store, the message sink and the clock. The hub wires PostgreSQL,
+// Redis and MQTT to them (service/ingest_worker); the unit tests wire fakes. The spool, its
+// position and the backoff stay with the worker.
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -59,7 +60,8 @@ public:
     // Writes the batch and the alert transitions. After `stored`, the caller commits what it
     // offered and then calls publish_stored(); after `unavailable` everything stays for the next try.
     Store store();
-    // Each stored device's retained state, and the replayed alert transitions stored for the first time.
+    // Each stored device's retained state, and the replayed alert transitions stored for the first
+    // time.
     void publish_stored();
 
     bool has_batch() const { return !batch_.empty(); }
