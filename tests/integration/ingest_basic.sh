@@ -77,16 +77,26 @@ grep -q "^total .*0.001 .*170.0" "$WORK_DIR/usage.txt" || fail "usage table is w
 stop_hub
 grep -q "hub stopped: received=9 stored=4 duplicates=2 rejected=3" "$WORK_DIR/hub.log" || fail "final counters are wrong: $(grep 'hub stopped' "$WORK_DIR/hub.log")"
 
-# 300 devices the hub has never seen, their readings waiting in its session: looked up together
-# (the devices of the spooled messages behind a miss go with it), not one round trip each.
-"$FIRMWARE_SIM_BIN" --register-only --config "$CONFIG" --devices 300 --device-prefix "burst$$" --users 3 >/dev/null
-"$FIRMWARE_SIM_BIN" --uri "$ENERGYHUB_MQTT_URI" --devices 300 --device-prefix "burst$$" --users 3 --count 1 \
+# 300 devices of 100 users the hub has never seen, their readings waiting in its session: looked up
+# together (the devices of the spooled messages behind a miss go with it), not one round trip each;
+# the owners' local days asked once per time zone (all in UTC here), not once per user.
+"$FIRMWARE_SIM_BIN" --register-only --config "$CONFIG" --devices 300 --device-prefix "burst$$" --users 100 >/dev/null
+"$FIRMWARE_SIM_BIN" --uri "$ENERGYHUB_MQTT_URI" --devices 300 --device-prefix "burst$$" --users 100 --count 1 \
     --rate 1000 --qos 1 >"$WORK_DIR/burst.log" 2>&1 || fail "publishing the burst failed: $(tail -1 "$WORK_DIR/burst.log")"
 start_hub
 wait_for 20 "the burst stored" '[[ $(q "SELECT count(*) FROM readings WHERE device_id LIKE '"'burst$$-%'"'") == 300 ]]'
 hub_metric() { curl -s "http://127.0.0.1:$(http_port hub)/metrics" | awk -v m="$1" '$1 == m { printf "%d\n", $2 }'; }
+# The plug's record now comes from Redis; its counter still continues from the stored one.
+pub "energy/plug_$$/reading" "{\"ts\":$((ts + 4000)),\"power_w\":100.0,\"energy_wh\":12347.5}"
+wait_for 10 "the plug's reading after the restart" '[[ $(stored) == 5 ]]'
+delta=$(q "SELECT coalesce(energy_delta_wh::text, 'none') FROM readings WHERE device_id = 'plug_$$' ORDER BY ts DESC LIMIT 1")
+(($(hub_metric energyhub_redis_hits_total) >= 1)) || fail "the plug's record did not come from Redis"
+[[ $delta == 0.5 ]] || fail "after a restart the plug's first delta is $delta Wh, not 0.5"
+log "after a restart, with the record from Redis, the plug's usage continued from its stored counter"
 batches=$(hub_metric energyhub_lookup_batches_total)
 ((batches <= 30)) || fail "300 new devices took $batches registry lookups"
-log "300 new devices in $batches registry lookups"
+days=$(hub_metric energyhub_local_day_queries_total)
+[[ -n $days ]] && ((days <= 3)) || fail "the local days of 100 users in one time zone took ${days:-an unknown number of} queries"
+log "300 new devices in $batches registry lookups, their owners' days in $days queries"
 stop_hub
 log "ok"

@@ -13,12 +13,16 @@ namespace {
 constexpr std::int64_t kT0 = 1'764'324'000'000;  // 2025-11-28T10:00:00Z
 constexpr std::int64_t kMin = 60'000;
 
-// Days start at midnight UTC plus a fixed offset.
+// Days start at midnight UTC, or earlier by a zone's fixed offset.
 class FixedDays final : public LocalDayPort {
 public:
-    std::int64_t offset_ms = 0;
-    std::pair<std::int64_t, std::int64_t> day_of(std::string_view, std::int64_t ts) override {
-        auto start = (ts - offset_ms) / 86'400'000 * 86'400'000 + offset_ms;
+    std::map<std::string, std::int64_t, std::less<>> offsets_ms;  // zone -> UTC offset
+    std::vector<std::string> asked;
+    std::pair<std::int64_t, std::int64_t> day_of(std::string_view zone, std::int64_t ts) override {
+        asked.emplace_back(zone);
+        auto it = offsets_ms.find(zone);
+        const auto offset = it == offsets_ms.end() ? 0 : it->second;
+        auto start = (ts + offset) / 86'400'000 * 86'400'000 - offset;
         return {start, start + 86'400'000};
     }
 };
@@ -145,6 +149,23 @@ BOOST_AUTO_TEST_CASE(daily_energy_integrates_power_without_a_counter) {
     e.on_reading(reading(kT0 + 29 * kMin, 2100), "kettle", out);  // 2.1 kW for 29 min: 1.015 kWh
     BOOST_REQUIRE(out.size() == 1u);
     BOOST_TEST(out[0].value == 1.015, boost::test_tools::tolerance(1e-9));
+}
+
+// 10:00 and 12:00 UTC are one day in London and two in Auckland (UTC+13 in November).
+BOOST_AUTO_TEST_CASE(daily_energy_counts_the_owners_local_day) {
+    days.offsets_ms["Pacific/Auckland"] = 13 * 60 * kMin;
+    for (std::string zone : {"Europe/London", "Pacific/Auckland"}) {
+        auto e = engine("  defaults: {daily_energy_above: {kwh: 1}}\n");
+        out.clear();
+        days.asked.clear();
+        for (auto ts : {kT0, kT0 + 120 * kMin}) {
+            auto r = reading(ts, {}, 600);
+            r.time_zone = zone;
+            e.on_reading(r, "kettle", out);
+        }
+        BOOST_TEST(days.asked.front() == zone);
+        BOOST_TEST(out.size() == (zone == "Europe/London" ? 1u : 0u), zone);
+    }
 }
 
 BOOST_AUTO_TEST_CASE(offline_fires_after_silence_and_resolves_on_the_next_reading) {

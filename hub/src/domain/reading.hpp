@@ -19,10 +19,10 @@ struct Reading {
 
 // The last counter values of a (sub-)device, so usage continues from one reading to the next.
 struct CounterState {
-    std::optional<std::int64_t> ts_ms;    // of the newest reading that carried a counter
+    std::optional<std::int64_t> ts_ms;  // of the newest reading that carried a counter
     std::optional<double> import_wh;
     std::optional<double> export_wh;
-    std::optional<double> min_power_w;    // the lowest power seen since then (export shows as < 0)
+    std::optional<double> min_power_w;  // the lowest power seen since then (export shows as < 0)
 };
 
 // The registry's view of a device, as cached by the enricher.
@@ -31,6 +31,7 @@ struct DeviceRecord {
     std::string user_id;
     std::string type;
     std::string name;
+    std::string time_zone = {};  // the owner's IANA zone, where their days begin and end (empty: UTC)
 };
 
 // A reading joined with its owner, ready to store.
@@ -38,6 +39,7 @@ struct EnrichedReading {
     Reading reading;
     std::string user_id;
     std::string device_type;
+    std::string time_zone;                  // the owner's
     std::optional<double> energy_delta_wh;  // import since the previous counter values
     std::optional<double> export_delta_wh;  // export since the previous counter values
 };

@@ -113,6 +113,7 @@ LookupStatus Enricher::enrich(const Reading& reading, EnrichedReading& out) {
     out.reading = reading;
     out.user_id = o->record.user_id;
     out.device_type = o->record.type;
+    out.time_zone = o->record.time_zone;
     const auto step = advance_counters(*c, reading);
     out.energy_delta_wh = step.import_wh;
     out.export_delta_wh = step.export_wh;

@@ -26,7 +26,8 @@ struct IngestMetrics {
     std::atomic<std::uint64_t> cache_misses{0};
     std::atomic<std::uint64_t> redis_hits{0};
     std::atomic<std::uint64_t> database_lookups{0};
-    std::atomic<std::uint64_t> lookup_batches{0};  // round trips for the misses, each for many devices
+    std::atomic<std::uint64_t> lookup_batches{0};     // round trips for the misses, each for many devices
+    std::atomic<std::uint64_t> local_day_queries{0};  // a time zone's day asked of PostgreSQL
     std::atomic<std::uint64_t> cached_devices{0};
 
     // Health, as last seen by the worker (which owns the connections).

@@ -164,7 +164,7 @@ void RuleEngine::eval_daily(const std::string& id, DeviceState& st, const Enrich
     const auto ts = r.reading.ts_ms;
     auto& status = st.status[static_cast<std::size_t>(RuleKind::daily_energy_above)];
     if (ts >= st.day_end_ms || ts < st.day_start_ms) {
-        auto [start, end] = days_.day_of(*st.user_id, ts);
+        auto [start, end] = days_.day_of(r.time_zone, ts);
         if (status.firing)
             transition(id, st, RuleKind::daily_energy_above, AlertState::resolved, st.day_wh / 1000, status.threshold,
                        0, start, out);

@@ -19,12 +19,13 @@
 
 namespace energyhub {
 
-// A user's local calendar day containing ts, as [start, end) in UTC milliseconds. The hub asks
-// PostgreSQL (which knows every time zone and its DST rules); tests use fixed offsets.
+// The local calendar day containing ts in an IANA time zone (the device owner's), as [start, end)
+// in UTC milliseconds. The hub asks PostgreSQL (which knows every zone and its DST rules) once per
+// zone and day; tests use fixed offsets.
 class LocalDayPort {
 public:
     virtual ~LocalDayPort() = default;
-    virtual std::pair<std::int64_t, std::int64_t> day_of(std::string_view user_id, std::int64_t ts_ms) = 0;
+    virtual std::pair<std::int64_t, std::int64_t> day_of(std::string_view time_zone, std::int64_t ts_ms) = 0;
 };
 
 class RuleEngine {

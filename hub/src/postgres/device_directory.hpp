@@ -27,6 +27,9 @@ public:
     std::optional<DeviceLookup> find(std::string_view device_id);
     // The same for many devices in one query: `result[i]` answers `device_ids[i]`.
     std::vector<std::optional<DeviceLookup>> find_many(std::span<const std::string> device_ids);
+    // Only the latest counters, for devices whose record came from a cache: `result[i]` for
+    // `device_ids[i]`, empty where none is stored. Throws StoreError.
+    std::vector<CounterState> latest_counters(std::span<const std::string> device_ids);
 
     // Devices added, changed or removed since the previous call. The first call only positions the
     // cursor at the end of the log. Throws StoreError.

@@ -1,6 +1,8 @@
 #pragma once
-// Users' local calendar days from PostgreSQL's time zone database (GCC 12's standard library has
-// none). One query per user per day; a day boundary is cached until it is passed.
+// Local calendar days from PostgreSQL's time zone database (GCC 12's standard library has none).
+// One query per zone per day, however many users and devices share the zone: a day's bounds are
+// kept until a reading falls outside them.
+#include <cstdint>
 #include <string>
 #include <unordered_map>
 
@@ -12,11 +14,15 @@ namespace energyhub::postgres {
 class LocalDays final : public LocalDayPort {
 public:
     explicit LocalDays(Session& session) : session_(session) {}
-    std::pair<std::int64_t, std::int64_t> day_of(std::string_view user_id, std::int64_t ts_ms) override;
+    std::pair<std::int64_t, std::int64_t> day_of(std::string_view time_zone, std::int64_t ts_ms) override;
+
+    // Questions PostgreSQL was asked (energyhub_local_day_queries_total).
+    std::uint64_t queries() const { return queries_; }
 
 private:
     Session& session_;
-    std::unordered_map<std::string, std::pair<std::int64_t, std::int64_t>> cache_;
+    std::unordered_map<std::string, std::pair<std::int64_t, std::int64_t>> days_;  // zone -> current day
+    std::uint64_t queries_ = 0;
 };
 
 }  // namespace energyhub::postgres

@@ -143,10 +143,11 @@ std::vector<CacheStatus> DeviceCache::get_many(std::span<const std::string_view>
         if (value->type != REDIS_REPLY_STRING) continue;
         // A value we cannot read is a miss: PostgreSQL answers and the entry is rewritten.
         auto doc = nlohmann::json::parse(std::string_view(value->str, value->len), nullptr, false);
-        if (!doc.is_object() || !doc["user_id"].is_string() || !doc["type"].is_string() || !doc["name"].is_string())
+        if (!doc.is_object() || !doc["user_id"].is_string() || !doc["type"].is_string() || !doc["name"].is_string() ||
+            !doc["tz"].is_string())
             continue;
         out[i] = {std::string(device_ids[i]), doc["user_id"].get<std::string>(), doc["type"].get<std::string>(),
-                  doc["name"].get<std::string>()};
+                  doc["name"].get<std::string>(), doc["tz"].get<std::string>()};
         status[i] = CacheStatus::hit;
     }
     return status;
@@ -168,7 +169,9 @@ void DeviceCache::put_many(std::span<const DeviceRecord* const> devices) {
     for (const DeviceRecord* device : devices) {
         auto key = key_for(device->device_id);
         auto value =
-            nlohmann::json{{"user_id", device->user_id}, {"type", device->type}, {"name", device->name}}.dump();
+            nlohmann::json{
+                {"user_id", device->user_id}, {"type", device->type}, {"name", device->name}, {"tz", device->time_zone}}
+                .dump();
         redisAppendCommand(ctx_.get(), "SET %b %b EX %lld", key.data(), key.size(), value.data(), value.size(), ttl_s);
     }
     for (std::size_t i = 0; i < devices.size(); ++i) {

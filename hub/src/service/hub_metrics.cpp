@@ -50,6 +50,9 @@ std::string render_hub_metrics(const IngestMetrics& m, const SpoolStats& spool, 
                  static_cast<double>(m.database_lookups.load()))
         .counter("energyhub_lookup_batches_total", "Registry lookups, each for a batch of missed devices",
                  static_cast<double>(m.lookup_batches.load()))
+        .counter("energyhub_local_day_queries_total",
+                 "Local day bounds asked of PostgreSQL, once per time zone and day",
+                 static_cast<double>(m.local_day_queries.load()))
         .gauge("energyhub_cached_devices", "Devices in the in-process cache",
                static_cast<double>(m.cached_devices.load()));
     p.family("energyhub_alerts_total", "Alert transitions announced", "counter")

@@ -163,6 +163,7 @@ void IngestWorker::housekeeping() {
     metrics_.redis_hits = lookup_.redis_hits();
     metrics_.database_lookups = lookup_.database_lookups();
     metrics_.lookup_batches = lookup_.batches();
+    metrics_.local_day_queries = local_days_.queries();
 
     try {
         if (registry_poll_.due(now)) {

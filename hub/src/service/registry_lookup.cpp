@@ -27,18 +27,31 @@ void RegistryLookup::lookup_many(std::span<const std::string> device_ids, std::v
         for (const auto& id : device_ids) parents.push_back(parent_device_id(id));
         cached = cache_->get_many(parents, records);
     }
+    hits_.clear();
+    hits_at_.clear();
     for (std::size_t i = 0; i < device_ids.size(); ++i) {
         if (i < cached.size() && cached[i] == redis::CacheStatus::hit) {
             ++redis_hits_;
-            out[i].status = LookupStatus::found;
             out[i].info.record = std::move(records[i]);
+            hits_.push_back(device_ids[i]);
+            hits_at_.push_back(i);
         } else {
             asked_.push_back(device_ids[i]);
             asked_at_.push_back(i);
         }
     }
-    if (asked_.empty()) return;
     try {
+        // Redis has the records; the counters are only in PostgreSQL, and usage across a restart
+        // needs them: without, the first reading's energy would count for nothing.
+        if (!hits_.empty()) {
+            auto counters = directory_.latest_counters(hits_);
+            for (std::size_t k = 0; k < counters.size(); ++k) {
+                auto& answer = out[hits_at_[k]];
+                answer.status = LookupStatus::found;
+                answer.info.last_counters = counters[k];
+            }
+        }
+        if (asked_.empty()) return;
         database_lookups_ += asked_.size();
         auto found = directory_.find_many(asked_);
         std::vector<const DeviceRecord*> to_cache;

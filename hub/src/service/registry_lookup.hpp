@@ -1,7 +1,9 @@
 #pragma once
 // The enricher's miss path: Redis first (shared by all hubs), then PostgreSQL, which fills Redis,
-// each one round trip for a whole batch of devices. Either may be down: Redis is skipped, and a
-// PostgreSQL failure is "unavailable" so the reading waits rather than being refused as unknown.
+// each one round trip for a whole batch of devices. Redis holds records only: the latest counters
+// of the devices it answered for come from PostgreSQL, in one more query. Either may be down: Redis
+// is skipped, and a PostgreSQL failure is "unavailable" so the reading waits rather than being
+// refused as unknown (or enriched without its counters).
 #include "pipeline/enricher.hpp"
 #include "postgres/device_directory.hpp"
 #include "redis/device_cache.hpp"
@@ -29,6 +31,8 @@ private:
     std::uint64_t batches_ = 0;
     std::vector<std::string> asked_;  // reused per batch: what Redis did not have
     std::vector<std::size_t> asked_at_;
+    std::vector<std::string> hits_;  // reused per batch: what Redis had (their counters are asked for)
+    std::vector<std::size_t> hits_at_;
 };
 
 }  // namespace energyhub
