@@ -58,7 +58,8 @@ struct DecoderFixture {
         decoder = std::make_unique<PayloadDecoder>("energy/+/reading", kTopics, limits, zone);
     }
 
-    std::optional<Reject> decode(const std::string& topic, const std::string& payload, std::int64_t received = kReceived) {
+    std::optional<Reject> decode(const std::string& topic, const std::string& payload,
+                                 std::int64_t received = kReceived) {
         return decoder->decode(topic, payload, DecodeContext{received, kNow}, out);
     }
 
@@ -200,8 +201,9 @@ BOOST_FIXTURE_TEST_CASE(tasmota_presence_and_messages_without_energy, DecoderFix
     BOOST_TEST(out.readings().empty());
     BOOST_REQUIRE(!decode("tele/tasmota_9CF9D1/LWT", "Offline"));
     BOOST_TEST(!out.presence->online);
-    BOOST_REQUIRE(!decode("tele/tasmota_9CF9D1/STATE",
-                          R"({"Time":"2023-02-15T00:17:44","Uptime":"28T05:01:40","POWER1":"OFF","Wifi":{"AP":1,"RSSI":84}})"));
+    BOOST_REQUIRE(
+        !decode("tele/tasmota_9CF9D1/STATE",
+                R"({"Time":"2023-02-15T00:17:44","Uptime":"28T05:01:40","POWER1":"OFF","Wifi":{"AP":1,"RSSI":84}})"));
     BOOST_TEST(out.presence->online);
     BOOST_REQUIRE(!decode("tele/tasmota_9CF9D1/INFO1", R"({"Module":"Sonoff Basic"})"));
     BOOST_TEST(out.empty());
@@ -244,11 +246,12 @@ BOOST_AUTO_TEST_CASE(local_times_around_daylight_saving_changes) {
 
 BOOST_FIXTURE_TEST_CASE(tasmota_channel_arrays_become_sub_devices, DecoderFixture) {
     // A Shelly 2.5 running Tasmota with per-channel totals (SetOption129).
-    BOOST_REQUIRE(!decode("tele/tasmota_228C3D/SENSOR",
-                          R"({"Time":"2025-11-28T09:59:59","Switch1":"ON","Switch2":"ON","ANALOG":{"Temperature":37.7},)"
-                          R"("ENERGY":{"TotalStartTime":"2023-01-17T18:35:56","Total":[0.205,0.242],"Yesterday":[0.003,0.005],)"
-                          R"("Today":[0.000,0.000],"Period":[0.0,0.0],"Power":[12.5,34],"ApparentPower":[0.0,0.0],)"
-                          R"("ReactivePower":[0.0,0.0],"Factor":[0.00,0.00],"Frequency":50,"Voltage":230,"Current":[0.054,0.148]}})"));
+    BOOST_REQUIRE(!decode(
+        "tele/tasmota_228C3D/SENSOR",
+        R"({"Time":"2025-11-28T09:59:59","Switch1":"ON","Switch2":"ON","ANALOG":{"Temperature":37.7},)"
+        R"("ENERGY":{"TotalStartTime":"2023-01-17T18:35:56","Total":[0.205,0.242],"Yesterday":[0.003,0.005],)"
+        R"("Today":[0.000,0.000],"Period":[0.0,0.0],"Power":[12.5,34],"ApparentPower":[0.0,0.0],)"
+        R"("ReactivePower":[0.0,0.0],"Factor":[0.00,0.00],"Frequency":50,"Voltage":230,"Current":[0.054,0.148]}})"));
     BOOST_TEST(out.readings().size() == 3u);
     auto one = reading_of("tasmota_228C3D:1"), two = reading_of("tasmota_228C3D:2");
     BOOST_TEST(*one.power_w == 12.5);
@@ -267,8 +270,8 @@ BOOST_FIXTURE_TEST_CASE(tasmota_channel_arrays_become_sub_devices, DecoderFixtur
     BOOST_TEST(!device.current_a.has_value());
 
     // By default Tasmota sums Total over the channels: that total is the device's own reading.
-    BOOST_REQUIRE(!decode("tele/dual/SENSOR",
-                          R"({"ENERGY":{"Total":1.5,"Power":[10,20],"Voltage":231,"Current":[0.1,0.2]}})"));
+    BOOST_REQUIRE(
+        !decode("tele/dual/SENSOR", R"({"ENERGY":{"Total":1.5,"Power":[10,20],"Voltage":231,"Current":[0.1,0.2]}})"));
     BOOST_TEST(out.readings().size() == 3u);
     BOOST_TEST(*reading_of("dual:1").power_w == 10.0);
     BOOST_TEST(!reading_of("dual:1").energy_wh.has_value());
@@ -315,8 +318,9 @@ BOOST_FIXTURE_TEST_CASE(shelly_gen2_fixtures_map_every_field, DecoderFixture) {
     BOOST_TEST(!out.presence->online);
 
     // A metering-only device (Plus PM Mini) and a cover report the same fields.
-    BOOST_REQUIRE(!decode("shellypmmini-aa/status/pm1:0",
-                          R"({"id":0,"voltage":229.8,"current":0.41,"apower":88.2,"freq":50,"aenergy":{"total":120.5}})"));
+    BOOST_REQUIRE(
+        !decode("shellypmmini-aa/status/pm1:0",
+                R"({"id":0,"voltage":229.8,"current":0.41,"apower":88.2,"freq":50,"aenergy":{"total":120.5}})"));
     BOOST_TEST(only().device_id == "shellypmmini-aa:0");
     BOOST_TEST(*only().power_w == 88.2);
 }
@@ -327,18 +331,20 @@ BOOST_FIXTURE_TEST_CASE(shelly_components_without_a_meter_are_ignored, DecoderFi
     BOOST_REQUIRE(!decode("shellyplus1-aa/status/input:0", R"({"id":0,"state":false})"));
     BOOST_TEST(out.empty());
     BOOST_REQUIRE(!decode("shellyplus1-aa/status/switch:0", R"({"id":0,"source":"init","output":true})"));
-    BOOST_TEST(out.empty());  // a Plus 1 has a relay and no meter
+    BOOST_TEST(out.empty());                                   // a Plus 1 has a relay and no meter
     BOOST_REQUIRE(!decode("energyhub/status/hub", "online"));  // matches "+/status/+": not a Shelly component
     BOOST_TEST(out.empty());
-    BOOST_REQUIRE(!decode("shellyplus1-aa/events/rpc",
-                          R"({"src":"shellyplus1-aa","dst":"x","method":"NotifyEvent","params":{"ts":1,"events":[]}})"));
+    BOOST_REQUIRE(
+        !decode("shellyplus1-aa/events/rpc",
+                R"({"src":"shellyplus1-aa","dst":"x","method":"NotifyEvent","params":{"ts":1,"events":[]}})"));
     BOOST_TEST(out.empty());
 }
 
 BOOST_FIXTURE_TEST_CASE(shelly_notify_status_is_merged_onto_the_last_status, DecoderFixture) {
     BOOST_REQUIRE(!decode("shellyplugus-083af2018c80/status/switch:0", kPlugUs));
-    const std::string frame = R"({"src":"shellyplugus-083af2018c80","dst":"shellyplugus-083af2018c80/events",)"
-                              R"("method":"NotifyStatus","params":{"ts":1764323995.25,"switch:0":{"id":0,"apower":55.5}}})";
+    const std::string frame =
+        R"({"src":"shellyplugus-083af2018c80","dst":"shellyplugus-083af2018c80/events",)"
+        R"("method":"NotifyStatus","params":{"ts":1764323995.25,"switch:0":{"id":0,"apower":55.5}}})";
     BOOST_REQUIRE(!decode("shellyplugus-083af2018c80/events/rpc", frame));
     auto r = only();
     BOOST_TEST(r.device_id == "shellyplugus-083af2018c80:0");
@@ -348,8 +354,9 @@ BOOST_FIXTURE_TEST_CASE(shelly_notify_status_is_merged_onto_the_last_status, Dec
     BOOST_TEST(*r.energy_wh == 46791.262);
 
     // Another change on top of the merged one.
-    BOOST_REQUIRE(!decode("shellyplugus-083af2018c80/events/rpc",
-                          R"({"method":"NotifyStatus","params":{"ts":1764323996,"switch:0":{"aenergy":{"total":46792.0,"minute_ts":1764323940}}}})"));
+    BOOST_REQUIRE(!decode(
+        "shellyplugus-083af2018c80/events/rpc",
+        R"({"method":"NotifyStatus","params":{"ts":1764323996,"switch:0":{"aenergy":{"total":46792.0,"minute_ts":1764323940}}}})"));
     BOOST_TEST(*only().power_w == 55.5);
     BOOST_TEST(*only().energy_wh == 46792.0);
 
@@ -366,8 +373,9 @@ BOOST_FIXTURE_TEST_CASE(shelly_notify_status_is_merged_onto_the_last_status, Dec
     BOOST_TEST(*reading_of("shellyplus2pm-bb:1").power_w == 4.0);
 
     // A full status replaces what was known.
-    BOOST_REQUIRE(!decode("shellyplus2pm-bb/events/rpc",
-                          R"({"method":"NotifyFullStatus","params":{"ts":1764323998,"switch:1":{"id":1,"apower":9}}})"));
+    BOOST_REQUIRE(
+        !decode("shellyplus2pm-bb/events/rpc",
+                R"({"method":"NotifyFullStatus","params":{"ts":1764323998,"switch:1":{"id":1,"apower":9}}})"));
     BOOST_TEST(*only().power_w == 9.0);
     BOOST_TEST(!only().current_a.has_value());
 }
@@ -383,7 +391,7 @@ BOOST_FIXTURE_TEST_CASE(shelly_gen1_fixtures_map_every_field, DecoderFixture) {
     BOOST_REQUIRE(!decode("shellies/shellyplug-s-040BAD/relay/0/energy", "1380420"));
     r = only();
     BOOST_TEST(near(*r.energy_wh, 1380420.0 / 60.0));  // watt-minutes -> Wh
-    BOOST_TEST(*r.power_w == 56.82);                     // the last known power comes along
+    BOOST_TEST(*r.power_w == 56.82);                   // the last known power comes along
 
     BOOST_REQUIRE(!decode("shellies/shellyplug-s-040BAD/online", "true"));
     BOOST_TEST_REQUIRE(out.presence.has_value());
@@ -416,16 +424,21 @@ BOOST_FIXTURE_TEST_CASE(garbage_in_each_format_is_rejected_with_a_reason, Decode
         {"tasmota only voltage", "tele/plug/SENSOR", R"({"ENERGY":{"Voltage":230}})", RejectReason::no_measurement},
         {"tasmota negative Total", "tele/plug/SENSOR", R"({"ENERGY":{"Total":-1.5}})", RejectReason::negative_energy},
         {"tasmota Total beyond Wh", "tele/plug/SENSOR", R"({"ENERGY":{"Total":[1,1e306]}})", RejectReason::non_finite},
-        {"tasmota Time garbage", "tele/plug/SENSOR", R"({"Time":"yesterday","ENERGY":{"Power":1}})", RejectReason::bad_timestamp},
-        {"tasmota Time number", "tele/plug/SENSOR", R"({"Time":1700000000,"ENERGY":{"Power":1}})", RejectReason::bad_timestamp},
+        {"tasmota Time garbage", "tele/plug/SENSOR", R"({"Time":"yesterday","ENERGY":{"Power":1}})",
+         RejectReason::bad_timestamp},
+        {"tasmota Time number", "tele/plug/SENSOR", R"({"Time":1700000000,"ENERGY":{"Power":1}})",
+         RejectReason::bad_timestamp},
         {"tasmota Time far ahead", "tele/plug/SENSOR", R"({"Time":"2030-01-01T00:00:00Z","ENERGY":{"Power":1}})",
          RejectReason::timestamp_out_of_window},
-        {"tasmota arrays differ", "tele/plug/SENSOR", R"({"ENERGY":{"Power":[1,2],"Current":[1,2,3]}})", RejectReason::bad_channel},
+        {"tasmota arrays differ", "tele/plug/SENSOR", R"({"ENERGY":{"Power":[1,2],"Current":[1,2,3]}})",
+         RejectReason::bad_channel},
         {"tasmota empty array", "tele/plug/SENSOR", R"({"ENERGY":{"Power":[]}})", RejectReason::bad_channel},
         {"tasmota 17 channels", "tele/plug/SENSOR", many_channels, RejectReason::bad_channel},
         {"tasmota array of strings", "tele/plug/SENSOR", R"({"ENERGY":{"Power":["1","2"]}})", RejectReason::wrong_type},
-        {"tasmota duplicate ENERGY", "tele/plug/SENSOR", R"({"ENERGY":{"Power":1},"ENERGY":{"Power":2}})", RejectReason::duplicate_key},
-        {"tasmota deep nesting", "tele/plug/SENSOR", R"({"ENERGY":{"Power":1},"x":)" + std::string(40, '[') + std::string(40, ']') + "}",
+        {"tasmota duplicate ENERGY", "tele/plug/SENSOR", R"({"ENERGY":{"Power":1},"ENERGY":{"Power":2}})",
+         RejectReason::duplicate_key},
+        {"tasmota deep nesting", "tele/plug/SENSOR",
+         R"({"ENERGY":{"Power":1},"x":)" + std::string(40, '[') + std::string(40, ']') + "}",
          RejectReason::malformed_json},
         {"tasmota too large", "tele/plug/SENSOR", R"({"ENERGY":{"Power":1},"pad":")" + std::string(20'000, 'a') + "\"}",
          RejectReason::payload_too_large},
@@ -436,23 +449,27 @@ BOOST_FIXTURE_TEST_CASE(garbage_in_each_format_is_rejected_with_a_reason, Decode
         {"shelly number root", "shellyplus1pm-aa/status/switch:0", "5", RejectReason::not_an_object},
         {"shelly apower string", "shellyplus1pm-aa/status/switch:0", R"({"apower":"5"})", RejectReason::wrong_type},
         {"shelly aenergy number", "shellyplus1pm-aa/status/switch:0", R"({"aenergy":5})", RejectReason::wrong_type},
-        {"shelly total string", "shellyplus1pm-aa/status/switch:0", R"({"aenergy":{"total":"5"}})", RejectReason::wrong_type},
+        {"shelly total string", "shellyplus1pm-aa/status/switch:0", R"({"aenergy":{"total":"5"}})",
+         RejectReason::wrong_type},
         {"shelly negative total", "shellyplus1pm-aa/status/switch:0", R"({"apower":1,"aenergy":{"total":-5}})",
          RejectReason::negative_energy},
         {"shelly channel word", "shellyplus1pm-aa/status/switch:x", R"({"apower":1})", RejectReason::bad_channel},
         {"shelly channel 99", "shellyplus1pm-aa/status/switch:99", R"({"apower":1})", RejectReason::bad_channel},
         {"shelly id mismatch", "shellyplus1pm-aa/status/switch:0", R"({"id":1,"apower":1})", RejectReason::bad_channel},
-        {"shelly duplicate apower", "shellyplus1pm-aa/status/switch:0", R"({"apower":1,"apower":2})", RejectReason::duplicate_key},
+        {"shelly duplicate apower", "shellyplus1pm-aa/status/switch:0", R"({"apower":1,"apower":2})",
+         RejectReason::duplicate_key},
         {"shelly online garbage", "shellyplus1pm-aa/online", "maybe", RejectReason::bad_value},
         {"shelly rpc params number", "shellyplus1pm-aa/events/rpc", R"({"method":"NotifyStatus","params":5})",
          RejectReason::wrong_type},
         {"shelly rpc ts string", "shellyplus1pm-aa/events/rpc",
          R"({"method":"NotifyStatus","params":{"ts":"now","switch:0":{"apower":1}}})", RejectReason::bad_timestamp},
         {"shelly rpc ts 2001", "shellyplus1pm-aa/events/rpc",
-         R"({"method":"NotifyStatus","params":{"ts":978307200,"switch:0":{"apower":1}}})", RejectReason::timestamp_out_of_window},
+         R"({"method":"NotifyStatus","params":{"ts":978307200,"switch:0":{"apower":1}}})",
+         RejectReason::timestamp_out_of_window},
         {"shelly rpc component string", "shellyplus1pm-aa/events/rpc",
          R"({"method":"NotifyStatus","params":{"ts":1764323995,"switch:0":"on"}})", RejectReason::wrong_type},
-        {"shelly rpc truncated", "shellyplus1pm-aa/events/rpc", R"({"method":"NotifyStatus","params":{)", RejectReason::malformed_json},
+        {"shelly rpc truncated", "shellyplus1pm-aa/events/rpc", R"({"method":"NotifyStatus","params":{)",
+         RejectReason::malformed_json},
         {"shelly bad id", "shelly plus/status/switch:0", R"({"apower":1})", RejectReason::invalid_device_id},
         {"gen1 power word", "shellies/plug-s/relay/0/power", "high", RejectReason::wrong_type},
         {"gen1 power empty", "shellies/plug-s/relay/0/power", "", RejectReason::wrong_type},
@@ -504,7 +521,8 @@ BOOST_FIXTURE_TEST_CASE(counter_resets_of_each_format_go_through_the_enricher, D
     std::vector<std::optional<double>> tasmota_deltas;
     std::int64_t t = kReceived - 10'000;
     for (const char* total : {"514.153", "514.160", "0.002", "0.010"}) {
-        BOOST_REQUIRE(!decode("tele/sonoff_desk/SENSOR", std::string(R"({"ENERGY":{"Power":56,"Total":)") + total + "}}", t));
+        BOOST_REQUIRE(
+            !decode("tele/sonoff_desk/SENSOR", std::string(R"({"ENERGY":{"Power":56,"Total":)") + total + "}}", t));
         BOOST_REQUIRE(enricher.enrich(only(), e) == LookupStatus::found);
         BOOST_TEST(e.user_id == "alice");
         tasmota_deltas.push_back(e.energy_delta_wh);
@@ -522,7 +540,7 @@ BOOST_FIXTURE_TEST_CASE(counter_resets_of_each_format_go_through_the_enricher, D
                               std::string(R"({"id":1,"apower":10,"aenergy":{"total":)") + total + "}}", t));
         BOOST_REQUIRE(enricher.enrich(only(), e) == LookupStatus::found);
         BOOST_TEST(e.reading.device_id == "shellyplus2pm-c4d8d5500a10:1");  // stored under the channel
-        BOOST_TEST(e.user_id == "bob");                                      // owned by the device
+        BOOST_TEST(e.user_id == "bob");                                     // owned by the device
         BOOST_TEST(e.device_type == "meter");
         shelly_deltas.push_back(e.energy_delta_wh);
         t += 1000;
@@ -536,8 +554,8 @@ BOOST_FIXTURE_TEST_CASE(counter_resets_of_each_format_go_through_the_enricher, D
     BOOST_REQUIRE(!decode("shellyplus2pm-c4d8d5500a10/status/switch:0", k2pm0, t));
     BOOST_REQUIRE(enricher.enrich(only(), e) == LookupStatus::found);
     BOOST_TEST(!e.energy_delta_wh.has_value());
-    const auto* record = enricher.record("shellyplus2pm-c4d8d5500a10:0");
-    BOOST_TEST_REQUIRE(record != nullptr);
+    const auto record = enricher.record("shellyplus2pm-c4d8d5500a10:0");
+    BOOST_TEST_REQUIRE(record.has_value());
     BOOST_TEST(record->name == "Kitchen");
 
     // A channel of an unknown device is unknown.
@@ -547,7 +565,8 @@ BOOST_FIXTURE_TEST_CASE(counter_resets_of_each_format_go_through_the_enricher, D
     // A registry change of the device forgets the owner of every channel.
     registry.devices["shellyplus2pm-c4d8d5500a10"].user_id = "carol";
     enricher.invalidate("shellyplus2pm-c4d8d5500a10");
-    BOOST_REQUIRE(!decode("shellyplus2pm-c4d8d5500a10/status/switch:1", R"({"id":1,"apower":10,"aenergy":{"total":5}})", t + 1000));
+    BOOST_REQUIRE(!decode("shellyplus2pm-c4d8d5500a10/status/switch:1", R"({"id":1,"apower":10,"aenergy":{"total":5}})",
+                          t + 1000));
     BOOST_REQUIRE(enricher.enrich(only(), e) == LookupStatus::found);
     BOOST_TEST(e.user_id == "carol");
     BOOST_TEST(near(*e.energy_delta_wh, 1.0));  // the counter in memory carried on
@@ -592,8 +611,9 @@ BOOST_AUTO_TEST_CASE(device_topics_in_the_config) {
                "test.yaml:4: mqtt.topics.devices[0].qos: unknown key");
     BOOST_TEST(error_of("mqtt:\n  topics:\n    devices: tele/+/+\n") ==
                "test.yaml:3: mqtt.topics.devices: must be a list of {format, filter}");
-    BOOST_TEST(error_of("mqtt:\n  tasmota_timezone: Mars/Olympus\n") ==
-               "test.yaml:2: mqtt.tasmota_timezone: unknown time zone 'Mars/Olympus' (an IANA name such as Europe/Berlin)");
+    BOOST_TEST(
+        error_of("mqtt:\n  tasmota_timezone: Mars/Olympus\n") ==
+        "test.yaml:2: mqtt.tasmota_timezone: unknown time zone 'Mars/Olympus' (an IANA name such as Europe/Berlin)");
 }
 
 BOOST_AUTO_TEST_CASE(the_simulator_speaks_what_the_hub_reads) {

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace energyhub {
 
@@ -32,6 +33,18 @@ struct DeviceRecord {
     std::string type;
     std::string name;
     std::string time_zone = {};  // the owner's IANA zone, where their days begin and end (empty: UTC)
+};
+
+// A registered device as the ingest path passes it around: views of a record or of a cache entry,
+// valid until that changes.
+struct DeviceRef {
+    std::string_view device_id;
+    std::string_view user_id;
+    std::string_view type;
+    std::string_view name;
+    DeviceRef(std::string_view id, std::string_view user, std::string_view device_type, std::string_view display_name)
+        : device_id(id), user_id(user), type(device_type), name(display_name) {}
+    DeviceRef(const DeviceRecord& r) : DeviceRef(r.device_id, r.user_id, r.type, r.name) {}  // implicit: a view
 };
 
 // A reading joined with its owner, ready to store.

@@ -16,54 +16,59 @@ constexpr std::size_t kAnnounceBacklog = 10'000;
 }  // namespace
 
 DeviceAnnouncer::DeviceAnnouncer(HaDiscoverySettings settings, bool discovery, MessageSink& sink, std::size_t capacity)
-    : settings_(std::move(settings)), discovery_(discovery), sink_(sink), devices_(capacity), sensors_(capacity) {}
+    : settings_(std::move(settings)), discovery_(discovery), sink_(sink), devices_(capacity), channels_(capacity) {}
 
-DeviceAnnouncer::Known& DeviceAnnouncer::known(const DeviceRecord& device) {
-    Known* k = devices_.find(device.device_id);
-    if (!k) k = &devices_.put(device.device_id, Known{device.user_id, -1, {}});
-    if (k->user_id != device.user_id) {  // a new owner: its topics have not been published yet
-        k->user_id = device.user_id;
+DeviceAnnouncer::Known& DeviceAnnouncer::known(const DeviceRef& device) {
+    key_.assign(device.device_id);
+    Known* k = devices_.find(key_);
+    if (!k) k = &devices_.put(key_, Known{names_.intern(device.user_id), -1, 0, {}});
+    if (*k->user_id != device.user_id) {  // a new owner: its topics have not been published yet
+        k->user_id = names_.intern(device.user_id);
         k->availability = -1;
     }
     return *k;
 }
 
-void DeviceAnnouncer::publish_availability(Known& k, const std::string& device_id, bool online) {
+void DeviceAnnouncer::publish_availability(Known& k, std::string_view device_id, bool online) {
     if (k.availability == (online ? 1 : 0)) return;
     k.availability = online ? 1 : 0;
-    sink_.publish(device_availability_topic(settings_.state_prefix, k.user_id, device_id),
+    sink_.publish(device_availability_topic(settings_.state_prefix, *k.user_id, device_id),
                   online ? "online" : "offline", kControlQos, true);
 }
 
-void DeviceAnnouncer::on_reading(const Reading& reading, const DeviceRecord& device) {
+void DeviceAnnouncer::on_reading(const Reading& reading, const DeviceRef& device) {
     Known& k = known(device);
     const std::string& id = reading.device_id;
-    if (id.size() != device.device_id.size() &&
-        std::find(k.channels.begin(), k.channels.end(), id) == k.channels.end() && k.channels.size() <= kMaxChannel)
+    const bool own = id.size() == device.device_id.size();
+    if (!own && std::find(k.channels.begin(), k.channels.end(), id) == k.channels.end() &&
+        k.channels.size() <= kMaxChannel)
         k.channels.push_back(id);
     publish_availability(k, device.device_id, true);
     if (!discovery_) return;
 
     const unsigned has = ha_sensors_of(reading);
-    unsigned* announced = sensors_.find(id);
-    const unsigned before = announced ? *announced : 0;
+    const unsigned* channel = own ? nullptr : channels_.find(id);
+    const unsigned before = own ? k.sensors : channel ? *channel : 0;
     if ((has & ~before) == 0 || sink_.backlog() >= kAnnounceBacklog) return;
     for (auto sensor : kHaSensors) {
         if ((has & ~before) & ha_bit(sensor))
             sink_.publish(ha_discovery_topic(settings_, id, sensor),
                           ha_discovery_payload(settings_, device, id, sensor), kControlQos, true);
     }
-    sensors_.put(id, before | has);
+    if (own)
+        k.sensors = before | has;
+    else
+        channels_.put(id, before | has);
 }
 
-void DeviceAnnouncer::on_presence(const DeviceRecord& device, bool online) {
+void DeviceAnnouncer::on_presence(const DeviceRef& device, bool online) {
     publish_availability(known(device), device.device_id, online);
 }
 
 void DeviceAnnouncer::on_changed(const std::string& device_id) {
-    sensors_.erase(device_id);
     if (Known* k = devices_.find(device_id)) {
-        for (const auto& c : k->channels) sensors_.erase(c);
+        k->sensors = 0;
+        for (const auto& c : k->channels) channels_.erase(c);
         k->availability = -1;
     }
 }
@@ -76,12 +81,12 @@ void DeviceAnnouncer::on_removed(const std::string& device_id) {
             if (std::find(ids.begin(), ids.end(), c) == ids.end()) ids.push_back(c);
         // An empty retained message deletes the retained availability.
         if (k->availability != -1)
-            sink_.publish(device_availability_topic(settings_.state_prefix, k->user_id, device_id), "", kControlQos,
+            sink_.publish(device_availability_topic(settings_.state_prefix, *k->user_id, device_id), "", kControlQos,
                           true);
         devices_.erase(device_id);
     }
     for (const auto& id : ids) {
-        sensors_.erase(id);
+        channels_.erase(id);
         if (!discovery_) continue;
         for (auto sensor : kHaSensors) sink_.publish(ha_discovery_topic(settings_, id, sensor), "", kControlQos, true);
     }

@@ -9,6 +9,7 @@
 // wait for a later reading, so a whole fleet is announced at the sink's pace. Owned by the ingest
 // worker's thread.
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,7 @@
 #include "pipeline/ha_discovery.hpp"
 #include "pipeline/message_sink.hpp"
 #include "util/lru_cache.hpp"
+#include "util/name_pool.hpp"
 
 namespace energyhub {
 
@@ -29,10 +31,10 @@ public:
     DeviceAnnouncer(HaDiscoverySettings settings, bool discovery, MessageSink& sink, std::size_t capacity);
 
     // A reading of `reading.device_id` (the device or one of its channels) of registered `device`.
-    void on_reading(const Reading& reading, const DeviceRecord& device);
+    void on_reading(const Reading& reading, const DeviceRef& device);
 
     // The device reported itself online or offline.
-    void on_presence(const DeviceRecord& device, bool online);
+    void on_presence(const DeviceRef& device, bool online);
 
     // The registry changed the device (name, type, owner): announce it again on its next reading.
     void on_changed(const std::string& device_id);
@@ -42,18 +44,21 @@ public:
 
 private:
     struct Known {
-        std::string user_id;
-        int availability = -1;              // -1: not published this run, 0: offline, 1: online
-        std::vector<std::string> channels;  // channel ids seen this run
+        const std::string* user_id = NamePool::empty();  // in names_
+        std::int8_t availability = -1;                   // -1: not published this run, 0: offline, 1: online
+        unsigned sensors = 0;                            // the device's own sensors announced (ha_bit)
+        std::vector<std::string> channels;               // channel ids seen this run
     };
-    Known& known(const DeviceRecord& device);
-    void publish_availability(Known& k, const std::string& device_id, bool online);
+    Known& known(const DeviceRef& device);
+    void publish_availability(Known& k, std::string_view device_id, bool online);
 
     HaDiscoverySettings settings_;
     bool discovery_;
     MessageSink& sink_;
-    LruCache<std::string, Known> devices_;     // registered device id -> what was published
-    LruCache<std::string, unsigned> sensors_;  // (sub-)device id -> sensors announced (ha_bit)
+    LruCache<std::string, Known> devices_;      // registered device id -> what was published
+    LruCache<std::string, unsigned> channels_;  // channel id -> sensors announced (ha_bit)
+    NamePool names_;
+    std::string key_;  // reused lookup key
 };
 
 }  // namespace energyhub

@@ -25,16 +25,25 @@ Enricher::Enricher(DeviceLookupPort& lookup, std::size_t capacity, std::int64_t 
     : lookup_(lookup),
       upcoming_(upcoming),
       max_batch_(std::min(kMaxLookupBatch, std::max(capacity, kMinCapacity) / 4)),
-      owners_(std::max(capacity, kMinCapacity)),
-      counters_(std::max(capacity, kMinCapacity)),
+      entries_(std::max(capacity, kMinCapacity)),
       unknown_ttl_ms_(unknown_ttl_ms),
       clock_(clock) {}
 
-Enricher::Owner* Enricher::owner(std::string_view parent_id) {
+Enricher::Entry* Enricher::owner(std::string_view parent_id) {
     key_.assign(parent_id);
-    Owner* o = owners_.find(key_);
-    if (o && !o->known && clock_.steady_ms() >= o->expires_ms) return nullptr;  // ask again
-    return o;
+    Entry* e = entries_.find(key_);
+    if (!e || e->registry == Registry::not_asked) return nullptr;
+    if (e->registry == Registry::unknown && clock_.steady_ms() >= e->ask_again_ms) return nullptr;  // ask again
+    return e;
+}
+
+Enricher::Entry& Enricher::entry(const std::string& device_id) {
+    Entry* e = entries_.find(device_id);
+    return e ? *e : entries_.put(device_id, Entry{});
+}
+
+void Enricher::invalidate(const std::string& device_id) {
+    if (Entry* e = entries_.find(device_id)) e->registry = Registry::not_asked;
 }
 
 void Enricher::collect_lookup_batch(std::string_view device_id) {
@@ -54,10 +63,13 @@ void Enricher::collect_lookup_batch(std::string_view device_id) {
 
 LookupStatus Enricher::load(std::string_view device_id, bool& looked_up) {
     looked_up = false;
-    Owner* o = owner(parent_device_id(device_id));
-    if (o && !o->known) return LookupStatus::unknown;
+    const Entry* o = owner(parent_device_id(device_id));
+    if (o && o->registry == Registry::unknown) return LookupStatus::unknown;
     id_.assign(device_id);
-    if (o && counters_.find(id_)) return LookupStatus::found;
+    if (o) {
+        const Entry* own = id_.size() == key_.size() ? o : entries_.find(id_);
+        if (own && own->has_counters) return LookupStatus::found;
+    }
 
     looked_up = true;
     collect_lookup_batch(device_id);
@@ -71,22 +83,27 @@ LookupStatus Enricher::load(std::string_view device_id, bool& looked_up) {
 
 void Enricher::remember(const std::string& device_id, const DeviceLookupPort::Result& answer) {
     if (answer.status == LookupStatus::unavailable) return;
-    Owner fresh;
-    if (answer.status == LookupStatus::found) {
-        fresh.known = true;
-        fresh.record = answer.info.record;
-    } else {
-        fresh.expires_ms = clock_.steady_ms() + unknown_ttl_ms_;
+    const auto parent = parent_device_id(device_id);
+    Entry& o = entry(parent.size() == device_id.size() ? device_id : std::string(parent));
+    if (answer.status != LookupStatus::found) {
+        o.registry = Registry::unknown;
+        o.ask_again_ms = clock_.steady_ms() + unknown_ttl_ms_;
+        return;
     }
-    owners_.put(std::string(parent_device_id(device_id)), std::move(fresh));
-    if (answer.status != LookupStatus::found) return;
+    const auto& record = answer.info.record;
+    o.registry = Registry::known;
+    o.user_id = names_.intern(record.user_id);
+    o.type = names_.intern(record.type);
+    o.time_zone = names_.intern(record.time_zone);
+    o.name = record.name;
 
     // The stored counter continues usage across restarts; one in memory that is newer (its batch
     // may not be stored yet) is kept.
-    CounterState* c = counters_.find(device_id);
-    if (!c) c = &counters_.put(device_id, CounterState{});
+    Entry& c = parent.size() == device_id.size() ? o : entry(device_id);
     const auto& stored = answer.info.last_counters;
-    if (stored.ts_ms && (!c->ts_ms || *stored.ts_ms > *c->ts_ms)) *c = stored;
+    if (!c.has_counters || (stored.ts_ms && (!c.counters.ts_ms || *stored.ts_ms > *c.counters.ts_ms)))
+        c.counters = stored;
+    c.has_counters = true;
 }
 
 LookupStatus Enricher::resolve(std::string_view device_id) {
@@ -96,9 +113,11 @@ LookupStatus Enricher::resolve(std::string_view device_id) {
     return status;
 }
 
-const DeviceRecord* Enricher::record(std::string_view device_id) {
-    Owner* o = owner(parent_device_id(device_id));
-    return o && o->known ? &o->record : nullptr;
+std::optional<DeviceRef> Enricher::record(std::string_view device_id) {
+    const auto parent = parent_device_id(device_id);
+    const Entry* o = owner(parent);
+    if (!o || o->registry != Registry::known) return std::nullopt;
+    return DeviceRef{parent, *o->user_id, *o->type, o->name};
 }
 
 LookupStatus Enricher::enrich(const Reading& reading, EnrichedReading& out) {
@@ -106,15 +125,15 @@ LookupStatus Enricher::enrich(const Reading& reading, EnrichedReading& out) {
     auto status = load(reading.device_id, looked_up);
     ++(looked_up ? stats_.misses : stats_.hits);
     if (status != LookupStatus::found) return status;
-    Owner* o = owner(parent_device_id(reading.device_id));
-    CounterState* c = counters_.find(reading.device_id);
-    if (!o || !c) return LookupStatus::unavailable;  // evicted between load and here: cannot happen
+    const Entry* o = owner(parent_device_id(reading.device_id));
+    Entry* c = entries_.find(reading.device_id);
+    if (!o || !c || !c->has_counters) return LookupStatus::unavailable;  // evicted since load: cannot happen
 
     out.reading = reading;
-    out.user_id = o->record.user_id;
-    out.device_type = o->record.type;
-    out.time_zone = o->record.time_zone;
-    const auto step = advance_counters(*c, reading);
+    out.user_id = *o->user_id;
+    out.device_type = *o->type;
+    out.time_zone = *o->time_zone;
+    const auto step = advance_counters(c->counters, reading);
     out.energy_delta_wh = step.import_wh;
     out.export_delta_wh = step.export_wh;
     return LookupStatus::found;

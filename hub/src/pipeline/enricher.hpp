@@ -7,8 +7,9 @@
 // locks.
 //
 // A reading of a channel ("<device_id>:<n>", see domain/ids.hpp) is joined with the registered
-// device "<device_id>" and keeps its own counter: the owner is cached per device, the counter
-// state per (sub-)device.
+// device "<device_id>" and keeps its own counter. One cache entry per (sub-)device holds both: the
+// owner in a registered device's entry (its names pooled: many devices share an owner, a type and
+// a time zone), the counters in the entry of whatever carries them.
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -19,6 +20,7 @@
 #include "domain/reading.hpp"
 #include "util/clock.hpp"
 #include "util/lru_cache.hpp"
+#include "util/name_pool.hpp"
 
 namespace energyhub {
 
@@ -75,20 +77,28 @@ public:
     // several channels can learn that every one is available before the first is enriched.
     LookupStatus resolve(std::string_view device_id);
 
-    // The registry's record of a device (the device of a channel), if cached and known.
-    const DeviceRecord* record(std::string_view device_id);
+    // The registry's record of a device (the device of a channel), if cached and known; valid
+    // until the next call that looks devices up.
+    std::optional<DeviceRef> record(std::string_view device_id);
 
-    // The registry changed this device: forget what we knew about its owner.
-    void invalidate(const std::string& device_id) { owners_.erase(device_id); }
+    // The registry changed this device: forget what we knew about its owner (not its counters).
+    void invalidate(const std::string& device_id);
 
     const EnricherStats& stats() const { return stats_; }
-    std::size_t cached() const { return owners_.size(); }
+    // (Sub-)devices cached.
+    std::size_t cached() const { return entries_.size(); }
 
 private:
-    struct Owner {
-        bool known = false;
-        std::int64_t expires_ms = 0;  // for unknown devices: when to ask again
-        DeviceRecord record;
+    enum class Registry : std::uint8_t { not_asked, known, unknown };
+    struct Entry {
+        Registry registry = Registry::not_asked;  // of the id itself: a channel's entry has not_asked
+        bool has_counters = false;
+        const std::string* user_id = NamePool::empty();
+        const std::string* type = NamePool::empty();
+        const std::string* time_zone = NamePool::empty();
+        std::string name;
+        std::int64_t ask_again_ms = 0;  // unknown: when to ask again
+        CounterState counters;
     };
 
     // The owner and counter of a (sub-)device, looked up if needed; `looked_up` says whether the
@@ -98,13 +108,15 @@ private:
     void remember(const std::string& device_id, const DeviceLookupPort::Result& answer);
     // `device_id` and the uncached devices coming after it, for one call of the port.
     void collect_lookup_batch(std::string_view device_id);
-    Owner* owner(std::string_view parent_id);
+    // The entry of a registered device whose registry answer still holds.
+    Entry* owner(std::string_view parent_id);
+    Entry& entry(const std::string& device_id);
 
     DeviceLookupPort& lookup_;
     UpcomingDevices* upcoming_;
     std::size_t max_batch_;
-    LruCache<std::string, Owner> owners_;           // registered device id -> owner
-    LruCache<std::string, CounterState> counters_;  // (sub-)device id -> last counters
+    LruCache<std::string, Entry> entries_;  // (sub-)device id -> owner and counters
+    NamePool names_;
     std::int64_t unknown_ttl_ms_;
     const Clock& clock_;
     EnricherStats stats_;

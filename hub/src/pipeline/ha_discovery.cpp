@@ -97,7 +97,7 @@ std::string device_availability_topic(std::string_view state_prefix, std::string
     return device_topic(state_prefix, user_id, device_id, "availability");
 }
 
-std::string ha_discovery_payload(const HaDiscoverySettings& s, const DeviceRecord& device, std::string_view device_id,
+std::string ha_discovery_payload(const HaDiscoverySettings& s, const DeviceRef& device, std::string_view device_id,
                                  HaSensor sensor) {
     const auto& sp = spec(sensor);
     const auto parent = parent_device_id(device_id);
@@ -127,9 +127,9 @@ std::string ha_discovery_payload(const HaDiscoverySettings& s, const DeviceRecor
         {"availability_mode", "all"},
         {"device",
          {{"identifiers", nlohmann::json::array({"energyhub_" + ha_object_id(parent)})},
-          {"name", device.name.empty() ? std::string(parent) : device.name},
+          {"name", std::string(device.name.empty() ? parent : device.name)},
           {"manufacturer", "energyhub"},
-          {"model", device.type},
+          {"model", std::string(device.type)},
           {"serial_number", std::string(parent)}}},
         {"origin", {{"name", "energyhub"}}},
     };

@@ -47,7 +47,7 @@ std::string ha_discovery_topic(const HaDiscoverySettings& s, std::string_view de
 
 // The config of one sensor of `device_id` (the device itself or one of its channels), owned by
 // `device` (the registry record of the device).
-std::string ha_discovery_payload(const HaDiscoverySettings& s, const DeviceRecord& device, std::string_view device_id,
+std::string ha_discovery_payload(const HaDiscoverySettings& s, const DeviceRef& device, std::string_view device_id,
                                  HaSensor sensor);
 
 // Where the hub says whether a device is online: retained "online" / "offline".

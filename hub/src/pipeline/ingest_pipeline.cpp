@@ -99,7 +99,7 @@ IngestPipeline::Offer IngestPipeline::offer(std::int64_t received_ms, std::strin
         // Presence of a device the registry does not know is of no use to anyone: dropped quietly.
         auto status = enricher_.resolve(decoded_.presence->device_id);
         if (status == LookupStatus::unavailable) return stall();
-        const DeviceRecord* device = enricher_.record(decoded_.presence->device_id);
+        const auto device = enricher_.record(decoded_.presence->device_id);
         if (status == LookupStatus::found && device)
             announcer_.on_presence(*device, decoded_.presence->online);
         else if (readings.empty())
@@ -128,7 +128,7 @@ IngestPipeline::Offer IngestPipeline::offer(std::int64_t received_ms, std::strin
         const auto decided = alerts_.size();
         rules_.on_reading(slot, slot.device_type, alerts_);
         announce_new_alerts(decided, flags & kSpoolReplayed);
-        if (const DeviceRecord* device = enricher_.record(r.device_id)) announcer_.on_reading(r, *device);
+        if (const auto device = enricher_.record(r.device_id)) announcer_.on_reading(r, *device);
     }
     return Offer::done;
 }
@@ -267,7 +267,7 @@ void IngestPipeline::check_offline() {
     for (auto i = before; i < alerts_.size(); ++i) {
         const auto& a = alerts_[i];
         if (a.rule == RuleKind::device_offline && a.state == AlertState::firing)
-            announcer_.on_presence(DeviceRecord{std::string(parent_device_id(a.device_id)), a.user_id, {}, {}}, false);
+            announcer_.on_presence(DeviceRef{parent_device_id(a.device_id), a.user_id, {}, {}}, false);
     }
 }
 

@@ -55,16 +55,10 @@ std::string alert_id(std::string_view device_id, RuleKind rule, AlertState state
     return out;
 }
 
-const std::string RuleEngine::kNone;
 const std::shared_ptr<const RuleSet> RuleEngine::kNoRules = std::make_shared<const RuleSet>();
 
 RuleEngine::RuleEngine(std::shared_ptr<const ThresholdsConfig> thresholds, LocalDayPort& days)
     : thresholds_(std::move(thresholds)), days_(days) {}
-
-const std::string* RuleEngine::intern(std::string_view name) {
-    if (name.empty()) return &kNone;
-    return &*names_.emplace(name).first;
-}
 
 void RuleEngine::forget_with_channels(const std::string& device_id) {
     std::erase_if(devices_, [&](const auto& entry) { return parent_device_id(entry.first) == device_id; });
@@ -113,8 +107,8 @@ void RuleEngine::on_reading(const EnrichedReading& r, std::string_view device_ty
     auto [it, fresh] = devices_.try_emplace(id);
     auto& st = it->second;
     if (fresh || st.generation != generation_ || *st.user_id != r.user_id || *st.type != device_type) {
-        st.user_id = intern(r.user_id);
-        st.type = intern(device_type);
+        st.user_id = names_.intern(r.user_id);
+        st.type = names_.intern(device_type);
         resolve_rules(id, st);
     }
     const auto ts = r.reading.ts_ms;
@@ -234,15 +228,15 @@ void RuleEngine::check_offline(std::int64_t now_ms, std::vector<Alert>& out) {
 void RuleEngine::seed_device(const std::string& device_id, const std::string& user_id, const std::string& type,
                              std::int64_t last_seen_ms, std::int64_t not_before_ms) {
     auto& st = devices_[device_id];
-    st.user_id = intern(user_id);
-    st.type = intern(type);
+    st.user_id = names_.intern(user_id);
+    st.type = names_.intern(type);
     st.last_seen_ms = std::max(last_seen_ms, not_before_ms);
     resolve_rules(device_id, st);
 }
 
 void RuleEngine::restore_firing(const Alert& alert) {
     auto& st = devices_[alert.device_id];
-    if (st.user_id->empty()) st.user_id = intern(alert.user_id);
+    if (st.user_id->empty()) st.user_id = names_.intern(alert.user_id);
     auto& status = st.status[static_cast<std::size_t>(alert.rule)];
     status.firing = true;
     status.since_ms = alert.since_ms;

@@ -9,13 +9,13 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
-#include <unordered_set>
 #include <utility>
 #include <vector>
 
 #include "config/thresholds.hpp"
 #include "domain/alert.hpp"
 #include "domain/reading.hpp"
+#include "util/name_pool.hpp"
 
 namespace energyhub {
 
@@ -64,8 +64,8 @@ private:
     // Per device a few numbers; its owner, type and resolved rules are shared with every device
     // that has the same (100,000 devices have a handful of distinct ones).
     struct DeviceState {
-        const std::string* user_id = &kNone;  // interned in names_
-        const std::string* type = &kNone;
+        const std::string* user_id = NamePool::empty();  // in names_
+        const std::string* type = NamePool::empty();
         std::uint64_t generation = 0;  // thresholds version the rules were resolved from; 0: not yet
         std::shared_ptr<const RuleSet> rules = kNoRules;
         std::int64_t last_ts_ms = INT64_MIN;  // newest reading evaluated
@@ -80,9 +80,7 @@ private:
         std::array<RuleStatus, kRuleKindCount> status{};
     };
 
-    static const std::string kNone;
     static const std::shared_ptr<const RuleSet> kNoRules;
-    const std::string* intern(std::string_view name);
 
     void transition(const std::string& device_id, DeviceState& st, RuleKind rule, AlertState state, double value,
                     double threshold, std::int64_t since_ms, std::int64_t ts_ms, std::vector<Alert>& out);
@@ -95,7 +93,7 @@ private:
     std::uint64_t generation_ = 1;
     LocalDayPort& days_;
     std::unordered_map<std::string, DeviceState> devices_;
-    std::unordered_set<std::string> names_;  // user ids and device types, each once
+    NamePool names_;                                                               // user ids and device types
     std::map<ThresholdsConfig::Layers, std::shared_ptr<const RuleSet>> resolved_;  // of this generation
 };
 

@@ -13,7 +13,8 @@ namespace energyhub {
 template <typename Key, typename Value, typename Hash = std::hash<Key>>
 class LruCache {
 public:
-    explicit LruCache(std::size_t capacity) : capacity_(capacity ? capacity : 1) { index_.reserve(capacity_); }
+    // The index grows with the entries: a home's twenty devices do not pay for a capacity of 200,000.
+    explicit LruCache(std::size_t capacity) : capacity_(capacity ? capacity : 1) {}
     LruCache(const LruCache&) = delete;
     LruCache& operator=(const LruCache&) = delete;
 
