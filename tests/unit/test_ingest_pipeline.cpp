@@ -83,9 +83,11 @@ public:
         bool retained;
     };
     std::vector<Message> messages;
+    std::size_t queued = 0;  // the backlog it reports
     void publish(const std::string& topic, std::string_view payload, int qos, bool retained) override {
         messages.push_back({topic, std::string(payload), qos, retained});
     }
+    std::size_t backlog() const override { return queued; }
     const Message* first(const std::string& prefix) const {
         for (const auto& m : messages)
             if (m.topic.rfind(prefix, 0) == 0) return &m;
@@ -164,6 +166,20 @@ BOOST_AUTO_TEST_CASE(a_reading_is_stored_with_its_owner_then_its_state_published
     BOOST_TEST(state->payload.find("\"power_w\":12.5") != std::string::npos);
     BOOST_TEST(metrics.stored == 1u);
     BOOST_TEST((pipeline->store() == Store::nothing));
+}
+
+// A sink far behind (a fleet's first minutes) gets no state; the device's next reading brings it.
+BOOST_AUTO_TEST_CASE(no_state_is_queued_while_the_sink_is_far_behind) {
+    sink.queued = 20'000;
+    BOOST_TEST((offer("plug-1", 12.5, -2000) == Offer::done));
+    BOOST_TEST((store_and_publish() == Store::stored));
+    BOOST_TEST(sink.count("energy/ann/plug-1/state") == 0u);
+    BOOST_TEST(metrics.states_skipped == 1u);
+    sink.queued = 19'999;
+    BOOST_TEST((offer("plug-1", 13.5, -1000) == Offer::done));
+    BOOST_TEST((store_and_publish() == Store::stored));
+    BOOST_REQUIRE_EQUAL(sink.count("energy/ann/plug-1/state"), 1u);
+    BOOST_TEST(sink.first("energy/ann/plug-1/state")->payload.find("\"power_w\":13.5") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(bad_input_is_refused_with_a_reason_and_the_next_reading_still_stored) {

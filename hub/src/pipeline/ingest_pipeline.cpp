@@ -16,6 +16,9 @@ namespace energyhub {
 namespace {
 
 constexpr std::size_t kDeadletterPayloadBytes = 1024;
+// A sink still holding this many messages gets no more state: a fleet's first batches would
+// otherwise queue one state per device (about 300 bytes each) faster than the broker takes them.
+constexpr std::size_t kStateBacklog = 20'000;
 
 std::shared_ptr<spdlog::logger> log() { return spdlog::get("hub.ingest"); }
 
@@ -167,12 +170,18 @@ void IngestPipeline::publish_stored() {
     fresh_alerts_.clear();
 }
 
+// A device's state is its latest reading: one whose state is skipped while the sink is behind gets
+// it with its next reading, as a device's next report supersedes it anyway.
 void IngestPipeline::publish_states() {
     auto items = batch_.items();
     last_in_batch_.clear();
     for (std::size_t i = 0; i < items.size(); ++i) {
         auto [it, inserted] = last_in_batch_.try_emplace(items[i].reading.device_id, i);
         if (!inserted && items[i].reading.ts_ms >= items[it->second].reading.ts_ms) it->second = i;
+    }
+    if (ports_.sink.backlog() >= kStateBacklog) {
+        metrics_.states_skipped += last_in_batch_.size();
+        return;
     }
     for (const auto& [device, index] : last_in_batch_) {
         const auto& e = items[index];

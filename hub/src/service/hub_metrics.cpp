@@ -62,6 +62,9 @@ std::string render_hub_metrics(const IngestMetrics& m, const SpoolStats& spool, 
         .counter("energyhub_mqtt_publish_failures_total",
                  "Publishes the MQTT client refused (disconnected, buffer full)",
                  static_cast<double>(mqtt.publish_failures()))
+        .counter("energyhub_states_skipped_total",
+                 "State messages not queued while the outbox was behind (the device's next reading brings it)",
+                 static_cast<double>(m.states_skipped.load()))
         .counter("energyhub_outbox_dropped_total",
                  "Messages dropped while the outbox was full (state, alerts, dead letters; alerts stay stored)",
                  static_cast<double>(outbox_dropped))
