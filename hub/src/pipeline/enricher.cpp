@@ -125,8 +125,8 @@ LookupStatus Enricher::enrich(const Reading& reading, EnrichedReading& out) {
     auto status = load(reading.device_id, looked_up);
     ++(looked_up ? stats_.misses : stats_.hits);
     if (status != LookupStatus::found) return status;
-    const Entry* o = owner(parent_device_id(reading.device_id));
-    Entry* c = entries_.find(reading.device_id);
+    Entry* o = owner(parent_device_id(reading.device_id));
+    Entry* c = o && reading.device_id.size() == key_.size() ? o : entries_.find(reading.device_id);
     if (!o || !c || !c->has_counters) return LookupStatus::unavailable;  // evicted since load: cannot happen
 
     out.reading = reading;
