@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Threshold alerts end to end: readings → rule engine in the hub → alerts table and topic →
 # notifier → SMTP mail catcher. One firing and one resolved event per episode, no extra alerts
-# while the power flaps inside the hysteresis band, usage across a counter reset, and emails that
-# arrive once each through an SMTP outage and a notifier crash.
+# while the power flaps inside the hysteresis band, usage across a counter reset, emails that
+# arrive once each through an SMTP outage and a notifier crash, and the daily limit on the owner's
+# local day.
 source "$(dirname "$0")/lib.sh"
 
 write_config "" "thresholds:
@@ -12,11 +13,12 @@ write_config "" "thresholds:
     kettle_$$: {power_above: {watts: 2000, for: 2s, clear_below: 1800}}
     meter_$$: {daily_energy_above: {kwh: 1}}
     heater_$$: {power_above: {watts: 1000}}
-    fan_$$: {power_above: {watts: 1000}}"
+    fan_$$: {power_above: {watts: 1000}}
+    night_$$: {daily_energy_above: {kwh: 1}}"
 create_database
 ADDR="alice_$$@example.com"
 eh user add "alice_$$" --email "$ADDR" --name Alice --tz Europe/Berlin >/dev/null
-for d in kettle meter heater fan; do eh device add "${d}_$$" --user "alice_$$" --type plug --name "${d^}" >/dev/null; done
+for d in kettle meter heater fan night; do eh device add "${d}_$$" --user "alice_$$" --type plug --name "${d^}" >/dev/null; done
 subscribe "$WORK_DIR/alerts.txt" "alerts/alice_$$/#"
 start_hub
 start_notifier
@@ -95,5 +97,24 @@ total=$(mails_to "$ADDR" | wc -l)
 distinct=$(mails_to "$ADDR" | cut -f2 | sort -u | wc -l)
 ((total == distinct)) || fail "$total emails but only $distinct distinct Message-IDs"
 log "notifier crash: the email arrived once; $total emails, all distinct"
+
+# The daily limit counts Alice's day, in Berlin: 600 Wh half an hour before her midnight and 600 Wh
+# half an hour after are two days (one UTC day would hold both and fire); 600 Wh more after
+# midnight makes 1.2 kWh of the new day and fires.
+midnight=$(TZ=Europe/Berlin date -d "today 00:00" +%s)
+(($(date +%s) - midnight < 3600)) && midnight=$(TZ=Europe/Berlin date -d "yesterday 00:00" +%s)
+m=$((midnight * 1000))
+daily() { q "SELECT count(*) FROM alerts WHERE device_id = 'night_$$' AND rule = 'daily_energy_above'"; }
+reading night $((m - 3000000)) 100 0
+reading night $((m - 1800000)) 100 600
+reading night $((m + 1800000)) 100 1200
+wait_for 10 "three readings around Berlin's midnight" '[[ $(q "SELECT count(*) FROM readings WHERE device_id = '"'night_$$'"'") == 3 ]]'
+sleep 1
+[[ $(daily) == 0 ]] || fail "600 Wh on each side of the owner's midnight fired the daily limit"
+reading night $((m + 2400000)) 100 1800
+wait_for 10 "the new day's alert" '[[ $(daily) == 1 ]]'
+since=$(q "SELECT (extract(epoch FROM since) * 1000)::bigint FROM alerts WHERE device_id = 'night_$$' AND rule = 'daily_energy_above'")
+[[ $since == $((m + 2400000)) ]] || fail "the daily alert came from the reading at $since, not at $((m + 2400000))"
+log "the daily limit counted Alice's day in Europe/Berlin, not the UTC day"
 stop_hub
 log "ok"
