@@ -4,6 +4,7 @@
 
 #include "pipeline/batcher.hpp"
 #include "util/lru_cache.hpp"
+#include "util/name_pool.hpp"
 
 using namespace energyhub;
 
@@ -93,6 +94,21 @@ BOOST_AUTO_TEST_CASE(flushes_on_age_of_first_item) {
     BOOST_TEST(b.empty());
     b.add(5000);  // a new batch restarts the clock
     BOOST_TEST(!b.due(5100));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(name_pool)
+
+// Entries hold pooled names by pointer: equal names share one copy, which stays put.
+BOOST_AUTO_TEST_CASE(keeps_each_name_once) {
+    NamePool pool;
+    const std::string* berlin = pool.intern("Europe/Berlin");
+    for (int i = 0; i < 1000; ++i) pool.intern("user-" + std::to_string(i));  // rehashes the pool
+    BOOST_TEST(pool.intern(std::string("Europe/") + "Berlin") == berlin);
+    BOOST_TEST(*berlin == "Europe/Berlin");
+    BOOST_TEST(pool.intern("Europe/London") != berlin);
+    BOOST_TEST(pool.intern("") == NamePool::empty());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

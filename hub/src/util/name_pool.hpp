@@ -20,7 +20,6 @@ public:
         return &*it;
     }
     static const std::string* empty() { return &empty_; }
-    std::size_t size() const { return names_.size(); }
 
 private:
     struct Hash {
