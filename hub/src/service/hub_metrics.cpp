@@ -53,7 +53,7 @@ std::string render_hub_metrics(const IngestMetrics& m, const SpoolStats& spool, 
         .counter("energyhub_local_day_queries_total",
                  "Local day bounds asked of PostgreSQL, once per time zone and day",
                  static_cast<double>(m.local_day_queries.load()))
-        .gauge("energyhub_cached_devices", "Devices in the in-process cache",
+        .gauge("energyhub_cached_devices", "Devices and channels in the in-process cache",
                static_cast<double>(m.cached_devices.load()));
     p.family("energyhub_alerts_total", "Alert transitions announced", "counter")
         .sample("energyhub_alerts_total", static_cast<double>(m.alerts_fired.load()), "state=\"firing\"")
