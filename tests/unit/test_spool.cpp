@@ -152,6 +152,44 @@ BOOST_AUTO_TEST_CASE(torn_tail_is_cut_on_recovery) {
     BOOST_TEST(read_all(again) == std::vector<std::string>{"t|after-recovery"});
 }
 
+// What a kill leaves: the segment with the space reserved past its last record (zeros). A copy
+// taken while the spool is open is that state.
+BOOST_AUTO_TEST_CASE(reserved_space_after_a_kill_is_not_read_as_records) {
+    TempDir dir, copy;
+    {
+        Spool spool(dir.path, 1 << 20, 1 << 20);
+        spool.append(1, "t", "one");
+        spool.append(2, "t", "two");
+        fs::copy(dir.path, copy.path, fs::copy_options::recursive | fs::copy_options::overwrite_existing);
+    }
+    std::uint64_t size = 0;
+    for (const auto& e : fs::directory_iterator(copy.path))
+        if (e.path().extension() == ".spool") size = fs::file_size(e.path());
+    BOOST_TEST(size > 100u);  // the reserved space is there
+    Spool again(copy.path, 1 << 20, 1 << 20);
+    BOOST_TEST(read_all(again) == (std::vector<std::string>{"t|one", "t|two"}));
+    again.append(3, "t", "three");
+    BOOST_TEST(read_all(again) == std::vector<std::string>{"t|three"});
+}
+
+BOOST_AUTO_TEST_CASE(a_waiting_consumer_is_woken_by_a_record) {
+    TempDir dir;
+    Spool spool(dir.path, 1 << 20, 1 << 20);
+    for (int round = 0; round < 3; ++round) {  // idle, then streaming, then idle again
+        std::string got;
+        std::thread consumer([&] {
+            SpoolRecord r;
+            if (spool.next(r, std::chrono::seconds(30))) got = std::string(r.payload);
+        });
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        auto sent = std::chrono::steady_clock::now();
+        spool.append(round, "t", "r" + std::to_string(round));
+        consumer.join();
+        BOOST_TEST(got == "r" + std::to_string(round));
+        BOOST_TEST((std::chrono::steady_clock::now() - sent < std::chrono::seconds(10)));
+    }
+}
+
 BOOST_AUTO_TEST_CASE(full_spool_makes_the_producer_wait) {
     TempDir dir;
     Spool spool(dir.path, 64 * 1024, 64 * 1024);

@@ -1,7 +1,7 @@
 #include "pipeline/spool.hpp"
 
 #include <fcntl.h>
-#include <sys/uio.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -30,6 +30,18 @@ static_assert(sizeof(Header) == 20 || sizeof(Header) == 24);
 constexpr std::size_t kHeaderSize = 20;
 constexpr std::uint32_t kMaxBody = 4u << 20;
 constexpr std::size_t kReadChunk = 256 * 1024;
+constexpr std::uint64_t kWindowBytes = 1 << 20;
+// A consumer that found records at its last look polls this often instead of being woken per
+// record (a wake-up costs the arrival thread a futex call); a pile this big wakes it sooner.
+constexpr std::chrono::milliseconds kStreamPoll{1};
+constexpr std::uint64_t kWakePile = 64;
+
+std::uint64_t page_size() {
+    static const auto size = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+    return size;
+}
+
+std::uint64_t round_up(std::uint64_t n, std::uint64_t to) { return (n + to - 1) / to * to; }
 
 std::uint32_t fnv1a(std::uint32_t h, const void* data, std::size_t len) {
     auto p = static_cast<const unsigned char*>(data);
@@ -81,7 +93,11 @@ bool parse_segment_name(const std::filesystem::path& p, std::uint64_t& id) {
 }  // namespace
 
 Spool::Spool(std::filesystem::path dir, std::uint64_t segment_bytes, std::uint64_t max_bytes)
-    : dir_(std::move(dir)), segment_bytes_(segment_bytes), max_bytes_(max_bytes), read_buffer_(kReadChunk) {
+    : dir_(std::move(dir)),
+      segment_bytes_(segment_bytes),
+      max_bytes_(max_bytes),
+      window_bytes_(round_up(std::min(kWindowBytes, segment_bytes), page_size())),
+      read_buffer_(kReadChunk) {
     std::filesystem::create_directories(dir_);
     auto checkpoint_path = dir_ / "checkpoint";
     checkpoint_fd_ = ::open(checkpoint_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
@@ -117,6 +133,10 @@ Spool::Spool(std::filesystem::path dir, std::uint64_t segment_bytes, std::uint64
 }
 
 Spool::~Spool() {
+    unmap_window();
+    // The reserved space past the last record goes, so the segment ends where its records do.
+    if (write_fd_ >= 0 && ::ftruncate(write_fd_, static_cast<off_t>(write_end_.offset)) != 0)
+        spdlog::get("hub.spool")->warn("cannot cut the spool's reserved tail: {}", std::strerror(errno));
     for (int fd : {write_fd_, read_fd_, checkpoint_fd_})
         if (fd >= 0) ::close(fd);
 }
@@ -130,8 +150,43 @@ std::filesystem::path Spool::segment_path(std::uint64_t id) const {
 void Spool::open_for_append(std::uint64_t id) {
     if (write_fd_ >= 0) ::close(write_fd_);
     auto path = segment_path(id);
-    write_fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    write_fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
     if (write_fd_ < 0) throw_errno("open " + path.string());
+}
+
+// The segment ends with its last record (the space reserved past it goes), so a restart takes a
+// sealed segment's size from the file.
+bool Spool::start_next_segment() {
+    unmap_window();
+    if (::ftruncate(write_fd_, static_cast<off_t>(write_end_.offset)) != 0) return false;
+    sizes_[write_end_.segment] = write_end_.offset;
+    write_end_ = {write_end_.segment + 1, 0};
+    open_for_append(write_end_.segment);
+    return true;
+}
+
+// Maps [write_end_.offset, end) with the disk space reserved first: a store into a mapped page
+// the file system cannot back would kill the process (SIGBUS) instead of failing a call.
+bool Spool::map_window(std::uint64_t end) {
+    if (window_ && write_end_.offset >= window_start_ && end <= window_start_ + window_len_) return true;
+    unmap_window();
+    const std::uint64_t start = write_end_.offset / page_size() * page_size();
+    const std::uint64_t len = round_up(std::max(end - start, window_bytes_), page_size());
+    if (int err = ::posix_fallocate(write_fd_, static_cast<off_t>(start), static_cast<off_t>(len)); err != 0) {
+        errno = err;
+        return false;
+    }
+    void* at = ::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_SHARED, write_fd_, static_cast<off_t>(start));
+    if (at == MAP_FAILED) return false;
+    window_ = static_cast<char*>(at);
+    window_start_ = start;
+    window_len_ = len;
+    return true;
+}
+
+void Spool::unmap_window() {
+    if (window_) ::munmap(window_, window_len_);
+    window_ = nullptr;
 }
 
 // Scans a segment and cuts it after its last complete, intact record.
@@ -142,9 +197,11 @@ std::uint64_t Spool::recover_tail(std::uint64_t id) {
     std::uint64_t good = 0;
     std::vector<char> body;
     char raw[kHeaderSize];
+    bool reserved = false;  // zeros after the records: space reserved for the next ones, not a torn write
     for (;;) {
         if (::pread(fd, raw, kHeaderSize, static_cast<off_t>(good)) != static_cast<ssize_t>(kHeaderSize)) break;
         auto h = decode(raw);
+        reserved = std::all_of(raw, raw + kHeaderSize, [](char c) { return c == 0; });
         if (h.body_len > kMaxBody || h.topic_len > h.body_len) break;
         body.resize(h.body_len);
         if (::pread(fd, body.data(), h.body_len, static_cast<off_t>(good + kHeaderSize)) !=
@@ -157,7 +214,8 @@ std::uint64_t Spool::recover_tail(std::uint64_t id) {
     }
     auto size = std::filesystem::file_size(path);
     if (size != good) {
-        spdlog::get("hub.spool")->warn("cut {} torn bytes from the end of {}", size - good, path.string());
+        if (!reserved)
+            spdlog::get("hub.spool")->warn("cut {} torn bytes from the end of {}", size - good, path.string());
         if (::ftruncate(fd, static_cast<off_t>(good)) != 0) throw_errno("truncate " + path.string());
     }
     ::close(fd);
@@ -198,19 +256,10 @@ void Spool::append(std::int64_t received_ms, std::string_view topic, std::string
             room_.wait_for(lock, std::chrono::milliseconds(100));
             continue;
         }
-        if (write_end_.offset > 0 && write_end_.offset + record_size > segment_bytes_) {
-            sizes_[write_end_.segment] = write_end_.offset;
-            write_end_ = {write_end_.segment + 1, 0};
-            open_for_append(write_end_.segment);
-        }
-        iovec parts[3] = {{raw, kHeaderSize},
-                          {const_cast<char*>(topic.data()), topic.size()},
-                          {const_cast<char*>(payload.data()), payload.size()}};
-        ssize_t n = ::writev(write_fd_, parts, 3);
-        if (n == static_cast<ssize_t>(record_size)) break;
-        // Disk full or I/O error: undo a partial write and wait; the broker holds the rest.
-        int err = errno;
-        if (n > 0 && ::ftruncate(write_fd_, static_cast<off_t>(write_end_.offset)) != 0) err = errno;
+        const bool next_segment = write_end_.offset > 0 && write_end_.offset + record_size > segment_bytes_;
+        if ((!next_segment || start_next_segment()) && map_window(write_end_.offset + record_size)) break;
+        // Disk full or I/O error: wait; the broker holds the rest.
+        const int err = errno;
         if (!waited) {
             ++append_waits_;
             spdlog::get("hub.spool")
@@ -219,10 +268,15 @@ void Spool::append(std::int64_t received_ms, std::string_view topic, std::string
         waited = true;
         room_.wait_for(lock, std::chrono::milliseconds(200));
     }
+    char* at = window_ + (write_end_.offset - window_start_);
+    std::memcpy(at, raw, kHeaderSize);
+    std::memcpy(at + kHeaderSize, topic.data(), topic.size());
+    std::memcpy(at + kHeaderSize + topic.size(), payload.data(), payload.size());
     write_end_.offset += record_size;
     ++appended_records_;
+    const bool wake = consumer_waiting_ && (!consumer_streaming_ || appended_records_ - records_at_wait_ >= kWakePile);
     lock.unlock();
-    appended_.notify_one();
+    if (wake) appended_.notify_one();
 }
 
 bool Spool::fill_read_buffer(std::size_t need, std::uint64_t complete_end) {
@@ -239,22 +293,39 @@ bool Spool::fill_read_buffer(std::size_t need, std::uint64_t complete_end) {
     return read_buffer_len_ >= need;
 }
 
-bool Spool::next(SpoolRecord& out, std::chrono::milliseconds wait) {
-    SpoolPosition end;
-    {
-        std::unique_lock lock(mutex_);
-        auto has_data = [&] { return read_pos_.segment < write_end_.segment || read_pos_.offset < write_end_.offset; };
-        if (!has_data() && !appended_.wait_for(lock, wait, [&] { return has_data() || closed_; })) return false;
-        if (!has_data()) return false;
-        if (read_pos_.segment < write_end_.segment && read_pos_.offset >= sizes_[read_pos_.segment]) {
-            read_pos_ = {read_pos_.segment + 1, 0};
-            if (read_fd_ >= 0) ::close(read_fd_);
-            read_fd_ = -1;
-            if (read_pos_ == write_end_) return false;
-        }
-        end = read_pos_.segment < write_end_.segment ? SpoolPosition{read_pos_.segment, sizes_[read_pos_.segment]}
-                                                     : write_end_;
+// Takes the lock only once everything seen at the last look has been read: under a stream the
+// consumer and the arrival thread rarely meet on it.
+bool Spool::refresh_readable(std::chrono::milliseconds wait) {
+    std::unique_lock lock(mutex_);
+    auto has_data = [&] { return read_pos_.segment < write_end_.segment || read_pos_.offset < write_end_.offset; };
+    if (!has_data() && wait.count() > 0) {
+        const auto until = std::chrono::steady_clock::now() + wait;
+        auto ready = [&] { return has_data() || closed_; };
+        records_at_wait_ = appended_records_;
+        consumer_waiting_ = true;
+        if (consumer_streaming_) appended_.wait_for(lock, std::min(wait, kStreamPoll), ready);
+        consumer_streaming_ = has_data();
+        if (!consumer_streaming_) appended_.wait_until(lock, until, ready);  // idle: the first record wakes it
+        consumer_waiting_ = false;
+        consumer_streaming_ = has_data();
     }
+    if (!has_data()) return false;
+    if (read_pos_.segment < write_end_.segment && read_pos_.offset >= sizes_[read_pos_.segment]) {
+        read_pos_ = {read_pos_.segment + 1, 0};
+        if (read_fd_ >= 0) ::close(read_fd_);
+        read_fd_ = -1;
+        if (read_pos_ == write_end_) return false;
+    }
+    readable_end_ = read_pos_.segment < write_end_.segment ? SpoolPosition{read_pos_.segment, sizes_[read_pos_.segment]}
+                                                           : write_end_;
+    return true;
+}
+
+bool Spool::next(SpoolRecord& out, std::chrono::milliseconds wait) {
+    if (read_pos_.segment != readable_end_.segment || read_pos_.offset >= readable_end_.offset) {
+        if (!refresh_readable(wait)) return false;
+    }
+    const SpoolPosition end = readable_end_;
     if (read_fd_ < 0) {
         auto path = segment_path(read_pos_.segment);
         read_fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);

@@ -1,8 +1,9 @@
 #pragma once
 // The on-disk queue between the MQTT arrival callback and the database writer.
 //
-// The callback appends each message with one write() before it returns, so once the broker has
-// been told "received", the message is in the page cache and survives a kill of the hub. The writer
+// The callback copies each message into a mapped window of the segment file before it returns (a
+// syscall per window, not per message), so once the broker has been told "received", the message
+// is in the page cache and survives a kill of the hub. The writer
 // reads records in order and commits a position once they are stored (or rejected); on start the
 // records after the last committed position are replayed. Storage is idempotent, so a replayed
 // record that had in fact been stored is stored once.
@@ -90,6 +91,10 @@ private:
     struct Segment;
     std::filesystem::path segment_path(std::uint64_t id) const;
     void open_for_append(std::uint64_t id);
+    bool start_next_segment();           // caller holds mutex_; false (errno) if the old one cannot be cut
+    bool map_window(std::uint64_t end);  // caller holds mutex_; false (errno) when the disk refuses
+    void unmap_window();
+    bool refresh_readable(std::chrono::milliseconds wait);
     std::uint64_t recover_tail(std::uint64_t id);
     std::uint64_t bytes_between(SpoolPosition from, SpoolPosition to) const;  // caller holds mutex_
     bool fill_read_buffer(std::size_t need, std::uint64_t complete_end);
@@ -102,7 +107,14 @@ private:
     std::condition_variable appended_;  // consumer waits for data
     std::condition_variable room_;      // producer waits for room
     bool closed_ = false;
+    bool consumer_waiting_ = false;
+    bool consumer_streaming_ = false;  // its last wait found records: it polls, woken only for a pile
+    std::uint64_t records_at_wait_ = 0;
     int write_fd_ = -1;
+    char* window_ = nullptr;  // [window_start_, +window_len_) of the segment being appended to
+    std::uint64_t window_start_ = 0;
+    std::uint64_t window_len_ = 0;
+    std::uint64_t window_bytes_;
     int checkpoint_fd_ = -1;
     SpoolPosition write_end_;                       // end of the last complete record
     SpoolPosition committed_;                       // persisted in the checkpoint file
@@ -110,11 +122,11 @@ private:
     std::uint64_t appended_records_ = 0;
     std::uint64_t append_waits_ = 0;
     std::size_t parked_ = 0;
-    std::vector<char> header_scratch_;
 
     // Consumer state, touched only by the consumer thread.
     int read_fd_ = -1;
     SpoolPosition read_pos_;         // next record starts here
+    SpoolPosition readable_end_;     // in read_pos_'s segment: what could be read at the last look
     SpoolPosition replay_end_;       // end of what the previous run appended
     std::vector<char> read_buffer_;  // bytes of the read segment from read_buffer_offset_
     std::uint64_t read_buffer_offset_ = 0;
