@@ -33,6 +33,7 @@ BOOST_AUTO_TEST_CASE(defaults_and_values) {
         "hub:\n"
         "  batch_size: 100\n"
         "  flush_interval: 50ms\n"
+        "  state_interval: 0s\n"
         "  spool_max: 64MB\n",
         "test.yaml");
     BOOST_TEST(c.mqtt.uri == "tcp://127.0.0.1:18830");
@@ -40,6 +41,8 @@ BOOST_AUTO_TEST_CASE(defaults_and_values) {
     BOOST_TEST(c.mqtt.reading_topic == "home/+/power");
     BOOST_TEST(c.hub.batch_size == 100u);
     BOOST_TEST(c.hub.flush_interval.count() == 50);
+    BOOST_TEST(c.hub.state_interval.count() == 0);  // a state with every batch
+    BOOST_TEST(parse_config("", "t").hub.state_interval.count() == 1000);
     BOOST_TEST(c.hub.spool_max_bytes == 64u << 20);
     BOOST_TEST(c.postgres.dsn == "postgresql:///energyhub");  // default kept
     BOOST_TEST(c.redis.uri.empty());

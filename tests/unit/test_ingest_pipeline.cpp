@@ -5,6 +5,7 @@
 // nothing twice and announces no alert twice.
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <string>
@@ -93,6 +94,11 @@ public:
             if (m.topic.rfind(prefix, 0) == 0) return &m;
         return nullptr;
     }
+    const Message* last(const std::string& prefix) const {
+        for (auto m = messages.rbegin(); m != messages.rend(); ++m)
+            if (m->topic.rfind(prefix, 0) == 0) return &*m;
+        return nullptr;
+    }
     std::size_t count(const std::string& prefix) const {
         std::size_t n = 0;
         for (const auto& m : messages) n += m.topic.rfind(prefix, 0) == 0;
@@ -176,10 +182,62 @@ BOOST_AUTO_TEST_CASE(no_state_is_queued_while_the_sink_is_far_behind) {
     BOOST_TEST(sink.count("energy/ann/plug-1/state") == 0u);
     BOOST_TEST(metrics.states_skipped == 1u);
     sink.queued = 19'999;
+    clock.advance(config.hub.state_interval.count());
     BOOST_TEST((offer("plug-1", 13.5, -1000) == Offer::done));
     BOOST_TEST((store_and_publish() == Store::stored));
     BOOST_REQUIRE_EQUAL(sink.count("energy/ann/plug-1/state"), 1u);
     BOOST_TEST(sink.first("energy/ann/plug-1/state")->payload.find("\"power_w\":13.5") != std::string::npos);
+}
+
+// A device reporting faster than hub.state_interval: its first state at once, then its newest
+// reading once the interval has passed, even with no batch after it.
+BOOST_AUTO_TEST_CASE(a_state_goes_out_at_most_once_per_interval_with_the_newest_reading) {
+    const auto interval = config.hub.state_interval.count();
+    BOOST_REQUIRE(interval >= 100);
+    BOOST_TEST((offer("plug-1", 10, -300) == Offer::done));
+    BOOST_TEST((store_and_publish() == Store::stored));
+    BOOST_TEST(sink.count("energy/ann/plug-1/state") == 1u);
+    for (double watts : {11.0, 13.0, 12.0}) {
+        clock.advance(interval / 10);
+        BOOST_TEST((offer("plug-1", watts, watts == 12.0 ? -150 : 0) == Offer::done));  // 12 W is older
+        BOOST_TEST((store_and_publish() == Store::stored));
+    }
+    BOOST_TEST(sink.count("energy/ann/plug-1/state") == 1u);  // held
+    BOOST_TEST(table.stored.size() == 4u);                    // stored all the same
+    pipeline->publish_held_states();
+    BOOST_TEST(sink.count("energy/ann/plug-1/state") == 1u);
+    clock.advance(interval);
+    pipeline->publish_held_states();
+    BOOST_REQUIRE_EQUAL(sink.count("energy/ann/plug-1/state"), 2u);
+    BOOST_TEST(sink.last("energy/ann/plug-1/state")->payload.find("\"power_w\":13") != std::string::npos);
+    pipeline->publish_held_states(true);  // nothing left to say
+    BOOST_TEST(sink.count("energy/ann/plug-1/state") == 2u);
+}
+
+// Held states are bounded like the sink's queue: of a fleet met within one interval at most
+// 20,000 are held; the others come with their devices' next readings.
+BOOST_AUTO_TEST_CASE(held_states_are_bounded) {
+    BOOST_TEST((offer("plug-1", 10, 0) == Offer::done));
+    BOOST_TEST((store_and_publish() == Store::stored));  // the next states are an interval away
+    for (int i = 0; i < 20'005; ++i) {
+        const auto id = "d" + std::to_string(i);
+        registry.devices[id] = DeviceRecord{id, "ann", "meter", id};
+        auto offered = offer(id, 1, 0);
+        if (offered == Offer::batch_full) {
+            BOOST_REQUIRE((store_and_publish() == Store::stored));
+            offered = offer(id, 1, 0);
+        }
+        BOOST_REQUIRE((offered == Offer::done));
+    }
+    BOOST_REQUIRE((store_and_publish() == Store::stored));
+    BOOST_TEST(table.stored.size() == 20'006u);
+    BOOST_TEST(metrics.states_skipped == 5u);
+    clock.advance(config.hub.state_interval.count());
+    pipeline->publish_held_states();
+    auto fleet_states = std::count_if(sink.messages.begin(), sink.messages.end(), [](const auto& m) {
+        return m.topic.rfind("energy/ann/d", 0) == 0 && m.topic.ends_with("/state");
+    });
+    BOOST_TEST(fleet_states == 20'000);
 }
 
 BOOST_AUTO_TEST_CASE(bad_input_is_refused_with_a_reason_and_the_next_reading_still_stored) {

@@ -133,6 +133,7 @@ void read_hub(Section s, HubConfig& c) {
     s.byte_size("spool_segment", c.spool_segment_bytes, 64 << 10);
     s.integer("batch_size", c.batch_size, 1, 1'000'000);
     s.duration("flush_interval", c.flush_interval);
+    s.duration("state_interval", c.state_interval, true);
     s.integer("cache_size", c.cache_size, 1, 100'000'000);
     s.duration("unknown_device_ttl", c.unknown_device_ttl, true);
     s.duration("backfill_window", c.backfill_window);

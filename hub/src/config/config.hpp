@@ -98,6 +98,7 @@ struct HubConfig {
     std::uint64_t spool_segment_bytes = 16ull << 20;
     std::size_t batch_size = 5000;
     std::chrono::milliseconds flush_interval{200};
+    std::chrono::milliseconds state_interval{1000};  // a device's retained state at most this often
     std::size_t cache_size = 200'000;
     std::chrono::milliseconds unknown_device_ttl{5'000};
     std::chrono::milliseconds backfill_window{7 * 86'400'000LL};

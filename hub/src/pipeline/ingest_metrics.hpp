@@ -20,7 +20,7 @@ struct IngestMetrics {
     std::atomic<std::uint64_t> other_partition{0};  // messages of devices another hub handles (hub.partition)
     std::atomic<std::uint64_t> ignored{0};          // understood, nothing to store (a Shelly "sys" status...)
     std::atomic<std::uint64_t> retained{0};         // readings replayed from the broker's retained store: not stored
-    std::atomic<std::uint64_t> states_skipped{0};   // not queued while the sink was behind (see publish_states)
+    std::atomic<std::uint64_t> states_skipped{0};   // not queued while the sink was behind (see publish_held_states)
     std::atomic<std::uint64_t> alerts_fired{0};
     std::atomic<std::uint64_t> alerts_resolved{0};
     std::atomic<std::uint64_t> cache_hits{0};  // enricher LRU

@@ -16,8 +16,9 @@ namespace energyhub {
 namespace {
 
 constexpr std::size_t kDeadletterPayloadBytes = 1024;
-// A sink still holding this many messages gets no more state: a fleet's first batches would
-// otherwise queue one state per device (about 300 bytes each) faster than the broker takes them.
+// A sink still holding this many messages gets no more state, and no more states than this are
+// held: a fleet's first batches would otherwise keep one state per device (about 300 bytes each)
+// in memory faster than the broker takes them.
 constexpr std::size_t kStateBacklog = 20'000;
 
 std::shared_ptr<spdlog::logger> log() { return spdlog::get("hub.ingest"); }
@@ -162,7 +163,8 @@ IngestPipeline::Store IngestPipeline::store() {
 }
 
 void IngestPipeline::publish_stored() {
-    publish_states();
+    hold_states();
+    publish_held_states();
     publish_alerts();
     batch_.clear();
     alerts_.clear();
@@ -170,33 +172,53 @@ void IngestPipeline::publish_stored() {
     fresh_alerts_.clear();
 }
 
-// A device's state is its latest reading: one whose state is skipped while the sink is behind gets
-// it with its next reading, as a device's next report supersedes it anyway.
-void IngestPipeline::publish_states() {
-    auto items = batch_.items();
-    last_in_batch_.clear();
-    for (std::size_t i = 0; i < items.size(); ++i) {
-        auto [it, inserted] = last_in_batch_.try_emplace(items[i].reading.device_id, i);
-        if (!inserted && items[i].reading.ts_ms >= items[it->second].reading.ts_ms) it->second = i;
+// A device's state is its latest reading. Dashboards and Home Assistant's recorder need no more
+// than one a second, however often a device reports; a device's newest reading is held until then.
+void IngestPipeline::hold_states() {
+    for (const auto& e : batch_.items()) {
+        auto [it, inserted] = held_states_.try_emplace(e.reading.device_id);
+        if (inserted && held_states_.size() > kStateBacklog) {  // a fleet met for the first time
+            held_states_.erase(it);
+            ++metrics_.states_skipped;
+            continue;
+        }
+        auto& held = it->second;
+        if (!inserted && e.reading.ts_ms < held.ts_ms) continue;
+        held.user_id = e.user_id;
+        held.ts_ms = e.reading.ts_ms;
+        held.power_w = e.reading.power_w;
+        held.energy_wh = e.reading.energy_wh;
+        held.energy_export_wh = e.reading.energy_export_wh;
+        held.voltage_v = e.reading.voltage_v;
+        held.current_a = e.reading.current_a;
     }
+}
+
+// One whose state is skipped while the sink is behind gets it with its next reading, as a
+// device's next report supersedes it anyway.
+void IngestPipeline::publish_held_states(bool now) {
+    const auto steady = ports_.clock.steady_ms();
+    if (held_states_.empty() || (!now && steady < states_due_ms_)) return;
+    states_due_ms_ = steady + config_.hub.state_interval.count();
     if (ports_.sink.backlog() >= kStateBacklog) {
-        metrics_.states_skipped += last_in_batch_.size();
+        metrics_.states_skipped += held_states_.size();
+        held_states_.clear();
         return;
     }
-    for (const auto& [device, index] : last_in_batch_) {
-        const auto& e = items[index];
+    for (const auto& [device, held] : held_states_) {
         message_.clear();
         fmt::format_to(std::back_inserter(message_), "{{\"device_id\":\"{}\",\"user_id\":\"{}\",\"ts\":\"{}\"", device,
-                       e.user_id, format_iso8601(e.reading.ts_ms));
-        append_optional(message_, "power_w", e.reading.power_w);
-        append_optional(message_, "energy_wh", e.reading.energy_wh);
-        append_optional(message_, "energy_export_wh", e.reading.energy_export_wh);
-        append_optional(message_, "voltage_v", e.reading.voltage_v);
-        append_optional(message_, "current_a", e.reading.current_a);
+                       held.user_id, format_iso8601(held.ts_ms));
+        append_optional(message_, "power_w", held.power_w);
+        append_optional(message_, "energy_wh", held.energy_wh);
+        append_optional(message_, "energy_export_wh", held.energy_export_wh);
+        append_optional(message_, "voltage_v", held.voltage_v);
+        append_optional(message_, "current_a", held.current_a);
         message_ += '}';
-        // QoS 0: the next batch supersedes it, and the hub's session store stays for readings.
-        ports_.sink.publish(device_state_topic(config_.mqtt.state_prefix, e.user_id, device), message_, 0, true);
+        // QoS 0: the next state supersedes it, and the hub's session store stays for readings.
+        ports_.sink.publish(device_state_topic(config_.mqtt.state_prefix, held.user_id, device), message_, 0, true);
     }
+    held_states_.clear();
 }
 
 // A replayed reading that re-derives a transition finds it stored already (it was announced before

@@ -10,6 +10,7 @@
 // position and the backoff stay with the worker.
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -60,9 +61,11 @@ public:
     // Writes the batch and the alert transitions. After `stored`, the caller commits what it
     // offered and then calls publish_stored(); after `unavailable` everything stays for the next try.
     Store store();
-    // Each stored device's retained state, and the replayed alert transitions stored for the first
-    // time.
+    // The replayed alert transitions stored for the first time, and each stored device's retained
+    // state: held until hub.state_interval has passed since the last states went out.
     void publish_stored();
+    // The held states, once hub.state_interval has passed (or now, when `now` is true: stopping).
+    void publish_held_states(bool now = false);
 
     bool has_batch() const { return !batch_.empty(); }
     bool has_work() const { return !batch_.empty() || !alerts_.empty(); }
@@ -84,7 +87,7 @@ private:
     // The devices of the messages behind the one offered that this hub handles, for the enricher.
     void upcoming(std::size_t max, std::vector<std::string>& device_ids) override;
     void reject(std::string_view topic, std::string_view payload, std::int64_t received_ms, const Reject& why);
-    void publish_states();
+    void hold_states();
     void publish_alerts();
     // Publishes and counts the transitions decided since alerts_[from], unless they came from a replay.
     void announce_new_alerts(std::size_t from, bool replayed);
@@ -104,8 +107,15 @@ private:
     std::vector<bool> announced_;            // alerts_[i] was announced when decided
     std::vector<std::size_t> fresh_alerts_;  // of those, the ones stored for the first time
     bool store_failing_ = false;             // logged once per episode
-    std::unordered_map<std::string, std::size_t> last_in_batch_;  // device -> index, for state messages
-    std::string message_;                                         // reused JSON buffer
+    // A device's latest reading since its state last went out: what its next state shows.
+    struct HeldState {
+        std::string user_id;
+        std::int64_t ts_ms = 0;
+        std::optional<double> power_w, energy_wh, energy_export_wh, voltage_v, current_a;
+    };
+    std::unordered_map<std::string, HeldState> held_states_;  // by device id
+    std::int64_t states_due_ms_ = 0;                          // steady clock: when states may go out again
+    std::string message_;                                     // reused JSON buffer
     std::vector<std::string_view> upcoming_topics_;
     double deadletter_tokens_ = 0;
     std::int64_t deadletter_refill_ms_ = 0;

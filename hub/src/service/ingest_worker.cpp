@@ -78,6 +78,7 @@ void IngestWorker::run() {
             if (finished || now >= drain_until_ms_) {
                 // handled_ lies past the batch's records: committed only once they are stored.
                 if (handled_ && !pipeline_.has_batch()) spool_.commit(*handled_);
+                pipeline_.publish_held_states(true);
                 if (!finished) log()->warn("stopping with unstored readings; they stay spooled for the next start");
                 return;
             }
@@ -180,6 +181,7 @@ void IngestWorker::housekeeping() {
         pipeline_.rules().set_thresholds(std::move(reloaded_));
         log()->info("thresholds reloaded");
     }
+    pipeline_.publish_held_states();
     if (offline_check_.due(now)) {
         pipeline_.check_offline();
         metrics_.redis_up = redis_ && redis_->ping();
