@@ -59,8 +59,9 @@ cleanup() {
     for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
     [[ -z ${NATS_DIR:-} ]] || scripts/nats-cluster.sh stop
     wait 2>/dev/null || true
-    # The hubs' retained state and status messages: the broker is shared, leave nothing behind.
-    for f in "$TP-state/#" "$TP-status/#"; do
+    # The hubs' retained states, statuses and discovery configs: the broker is shared, leave
+    # nothing behind.
+    for f in "$TP-state/#" "$TP-status/#" "$TP-ha/#"; do
         "$PROBE" --uri "$ENERGYHUB_MQTT_URI" --client-id "bench-clear-$RUN_ID" clear-retained --filter "$f" >/dev/null 2>&1 || true
     done
     for db in "${DBS[@]}"; do psql "$ENERGYHUB_PG_DSN" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true; done
@@ -119,7 +120,7 @@ hub_config() {
     local qos_key="qos: $qos, "
     [[ $qos == default ]] && qos_key=""
     cat >"$WORK/$name.yaml" <<YAML
-mqtt: {uri: $ENERGYHUB_MQTT_URI, client_id: bench-$name-$RUN_ID, ${qos_key}receive_maximum: ${RMAX:-0}, topics: {reading: "$TP/+/reading", state_prefix: "$TP-state", alert_prefix: "$TP-alerts", deadletter: "$TP-deadletter", status_prefix: "$TP-status", discovery_prefix: ""}}
+mqtt: {uri: $ENERGYHUB_MQTT_URI, client_id: bench-$name-$RUN_ID, ${qos_key}receive_maximum: ${RMAX:-0}, topics: {reading: "$TP/+/reading", state_prefix: "$TP-state", alert_prefix: "$TP-alerts", deadletter: "$TP-deadletter", status_prefix: "$TP-status", discovery_prefix: "$TP-ha"}}
 postgres: {dsn: "$dsn"}
 http: {listen: "127.0.0.1:0", notifier_listen: "", insights_listen: ""}
 hub: {state_dir: $WORK/state-$name, batch_size: 5000, flush_interval: $flush, cache_size: 200000}
