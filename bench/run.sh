@@ -176,6 +176,17 @@ wait_stored() {
         sleep 0.025
     done
 }
+# wait_sent LOG: until the hub's outbox is empty (a pass's states and announcements sent), at most
+# 30 s, so what a pass caused is counted in it and not in the next
+wait_sent() {
+    local queued i
+    for ((i = 0; i < 1200; i++)); do
+        queued=$(metric energyhub_outbox_queued "$1")
+        [[ ${queued:-0} == 0 ]] && return 0
+        sleep 0.025
+    done
+    say "the outbox still holds $queued messages"
+}
 
 # publish PREFIX DEVICES PER_DEVICE LOG: firmware-sim at --rate 0 with QoS PUB_QOS (default 1), as
 # SIM_PROCS processes side by side (default 1), each with its slice of the devices; SIM_EXTRA:
@@ -261,6 +272,7 @@ hub_case() {
         t1=$(now_ns)
         # Connecting thousands of simulated devices is not the hub's time.
         t0=$(awk -v t="$t0" -v s="$CONNECT_S" 'BEGIN { printf "%.0f", t + s * 1e9 }')
+        wait_sent "$WORK/$name.log"
         cpu1=$(cpu_ms "$HUB_PID")
         # What was really stored in this pass (a stall ends the pass early; the table says so).
         done_n=$(($(metric energyhub_readings_stored_total "$WORK/$name.log") - base))

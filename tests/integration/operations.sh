@@ -50,6 +50,7 @@ wait_for 5 "rejected_total{reason=wrong_type} to move" '(( $(metric energyhub_re
 # What used to be counted and never shown: none dropped or refused on a healthy run.
 [[ $(metric energyhub_outbox_dropped_total) == 0 && $(metric energyhub_mqtt_publish_failures_total) == 0 ]] ||
     fail "outbox_dropped or publish_failures missing or not 0"
+wait_for 5 "the outbox to empty" '[[ $(metric energyhub_outbox_queued) == 0 ]]'
 log "metrics parse; stored_total went from $before to $(metric energyhub_readings_stored_total)"
 
 # Every series the Grafana dashboard queries exists on the hub's or the notifier's /metrics.

@@ -65,7 +65,7 @@ public:
         register_hub_health(health_, metrics_, spool_, mqtt_, !config_.redis.uri.empty());
         http_ = start_http(
             config_.http, config_.http.listen, health_,
-            [this] { return render_hub_metrics(metrics_, spool_.stats(), mqtt_, outbox_.dropped(), qos_); },
+            [this] { return render_hub_metrics(metrics_, spool_.stats(), mqtt_, outbox_, qos_); },
             [this](HttpServer& server) { add_dashboard_routes(server, config_); });
         log_->info("hub starting: subscribing {} with QoS {}, spool {}", config_.mqtt.reading_topic, qos_,
                    (state_ / "spool").string());

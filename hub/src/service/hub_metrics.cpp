@@ -11,7 +11,7 @@ constexpr std::int64_t kStuckWorkerMs = 30'000;
 }  // namespace
 
 std::string render_hub_metrics(const IngestMetrics& m, const SpoolStats& spool, const MqttClient& mqtt,
-                               std::uint64_t outbox_dropped, int subscription_qos) {
+                               const Outbox& outbox, int subscription_qos) {
     PrometheusText p;
     p.counter("energyhub_readings_received_total", "Messages taken from the spool",
               static_cast<double>(m.received.load()))
@@ -67,7 +67,9 @@ std::string render_hub_metrics(const IngestMetrics& m, const SpoolStats& spool, 
                  static_cast<double>(m.states_skipped.load()))
         .counter("energyhub_outbox_dropped_total",
                  "Messages dropped while the outbox was full (state, alerts, dead letters; alerts stay stored)",
-                 static_cast<double>(outbox_dropped))
+                 static_cast<double>(outbox.dropped()))
+        .gauge("energyhub_outbox_queued", "Messages waiting for the broker (states, announcements, alerts)",
+               static_cast<double>(outbox.backlog()))
         .gauge("energyhub_mqtt_connected", "1 while connected to the broker", mqtt.connected() ? 1 : 0)
         .gauge("energyhub_mqtt_subscription_qos",
                "The QoS the hub subscribed with: 2 where this Paho acknowledged before the callback returned",

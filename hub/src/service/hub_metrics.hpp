@@ -7,13 +7,13 @@
 #include "mqtt/mqtt_client.hpp"
 #include "pipeline/ingest_metrics.hpp"
 #include "pipeline/spool.hpp"
+#include "service/outbox.hpp"
 
 namespace energyhub {
 
-// `outbox_dropped`: messages the worker's outbox dropped when full (service/outbox.hpp);
 // `subscription_qos`: what the hub subscribed with after its start-up check (mqtt/ack_check.hpp).
 std::string render_hub_metrics(const IngestMetrics& m, const SpoolStats& spool, const MqttClient& mqtt,
-                               std::uint64_t outbox_dropped, int subscription_qos);
+                               const Outbox& outbox, int subscription_qos);
 
 void register_hub_health(HealthRegistry& health, const IngestMetrics& m, const Spool& spool, const MqttClient& mqtt,
                          bool redis_configured);
