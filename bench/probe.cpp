@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <deque>
 #include <fstream>
 #include <mutex>
 #include <sstream>
@@ -174,7 +175,8 @@ int run_alerts(const Common& c, const std::string& devices_csv, double rate, dou
 }
 
 // Deletes the retained messages under a filter (the hub's retained state of a bench run), so the
-// shared broker does not keep them: an empty retained publish per topic found.
+// shared broker does not keep them: an empty retained publish per topic found. The broker hands a
+// new subscriber only so many retained messages at once, so rounds go on until one finds none.
 int run_clear(const Common& c, const std::string& filter) {
     std::mutex mutex;
     std::vector<std::string> topics;
@@ -187,15 +189,31 @@ int run_clear(const Common& c, const std::string& filter) {
         topics.push_back(msg->get_topic());
     });
     client.connect(mqtt::connect_options_builder().clean_session(true).finalize())->wait();
-    client.subscribe(filter, 0)->wait();
-    while (wall_ms() - last_ms.load() < 1500) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    client.unsubscribe(filter)->wait();
-    std::lock_guard lock(mutex);
-    mqtt::delivery_token_ptr last;
-    for (const auto& t : topics) last = client.publish(t, "", 0, 1, true);
-    if (last) last->wait();
+    std::size_t cleared = 0;
+    for (int round = 0; round < 100; ++round) {
+        last_ms = wall_ms();
+        client.subscribe(filter, 0)->wait();
+        while (wall_ms() - last_ms.load() < 1500) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        client.unsubscribe(filter)->wait();
+        std::vector<std::string> found;
+        {
+            std::lock_guard lock(mutex);
+            found.swap(topics);
+        }
+        if (found.empty()) break;
+        std::deque<mqtt::delivery_token_ptr> pending;  // Paho queues at most 100 beyond those in flight
+        for (const auto& t : found) {
+            pending.push_back(client.publish(t, "", 0, 1, true));
+            if (pending.size() >= 50) {
+                pending.front()->wait();
+                pending.pop_front();
+            }
+        }
+        for (auto& token : pending) token->wait();
+        cleared += found.size();
+    }
     client.disconnect()->wait();
-    std::printf("cleared=%zu\n", topics.size());
+    std::printf("cleared=%zu\n", cleared);
     return 0;
 }
 

@@ -176,16 +176,17 @@ wait_stored() {
         sleep 0.025
     done
 }
-# wait_sent LOG: until the hub's outbox is empty (a pass's states and announcements sent), at most
-# 30 s, so what a pass caused is counted in it and not in the next
-wait_sent() {
-    local queued i
-    for ((i = 0; i < 1200; i++)); do
-        queued=$(metric energyhub_outbox_queued "$1")
-        [[ ${queued:-0} == 0 ]] && return 0
-        sleep 0.025
+# wait_idle PID: until the hub has been idle for 1.4 s (at most one 10 ms tick of CPU per 200 ms:
+# the pass's held states and announcements sent), at most 30 s, so that what a pass caused is
+# counted in it and not in the next
+wait_idle() {
+    local before i quiet=0
+    for ((i = 0; i < 150 && quiet < 7; i++)); do
+        before=$(cpu_ms "$1")
+        sleep 0.2
+        if (($(cpu_ms "$1") - before <= 10)); then quiet=$((quiet + 1)); else quiet=0; fi
     done
-    say "the outbox still holds $queued messages"
+    ((quiet >= 7)) || say "the hub was still busy 30 s after its pass"
 }
 
 # publish PREFIX DEVICES PER_DEVICE LOG: firmware-sim at --rate 0 with QoS PUB_QOS (default 1), as
@@ -272,7 +273,7 @@ hub_case() {
         t1=$(now_ns)
         # Connecting thousands of simulated devices is not the hub's time.
         t0=$(awk -v t="$t0" -v s="$CONNECT_S" 'BEGIN { printf "%.0f", t + s * 1e9 }')
-        wait_sent "$WORK/$name.log"
+        wait_idle "$HUB_PID"
         cpu1=$(cpu_ms "$HUB_PID")
         # What was really stored in this pass (a stall ends the pass early; the table says so).
         done_n=$(($(metric energyhub_readings_stored_total "$WORK/$name.log") - base))
