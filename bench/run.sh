@@ -176,17 +176,25 @@ wait_stored() {
         sleep 0.025
     done
 }
-# wait_idle PID: until the hub has been idle for 1.4 s (at most one 10 ms tick of CPU per 200 ms:
-# the pass's held states and announcements sent), at most 30 s, so that what a pass caused is
-# counted in it and not in the next
-wait_idle() {
-    local before i quiet=0
+# idle_cpu_ms PID: waits until the hub has been idle for 1.4 s (at most one 10 ms tick of CPU per
+# 200 ms: the pass's held states and announcements sent), at most 30 s, and prints its CPU time
+# when the quiet began, so that what a pass caused is counted in it and not in the next, and the
+# idle time is not
+idle_cpu_ms() {
+    local before i quiet=0 since
+    since=$(cpu_ms "$1")
     for ((i = 0; i < 150 && quiet < 7; i++)); do
         before=$(cpu_ms "$1")
         sleep 0.2
-        if (($(cpu_ms "$1") - before <= 10)); then quiet=$((quiet + 1)); else quiet=0; fi
+        if (($(cpu_ms "$1") - before <= 10)); then
+            ((quiet == 0)) && since=$before
+            quiet=$((quiet + 1))
+        else
+            quiet=0
+        fi
     done
-    ((quiet >= 7)) || say "the hub was still busy 30 s after its pass"
+    ((quiet >= 7)) || say "the hub was still busy 30 s after its pass" >&2
+    echo "$since"
 }
 
 # publish PREFIX DEVICES PER_DEVICE LOG: firmware-sim at --rate 0 with QoS PUB_QOS (default 1), as
@@ -273,8 +281,7 @@ hub_case() {
         t1=$(now_ns)
         # Connecting thousands of simulated devices is not the hub's time.
         t0=$(awk -v t="$t0" -v s="$CONNECT_S" 'BEGIN { printf "%.0f", t + s * 1e9 }')
-        wait_idle "$HUB_PID"
-        cpu1=$(cpu_ms "$HUB_PID")
+        cpu1=$(idle_cpu_ms "$HUB_PID")
         # What was really stored in this pass (a stall ends the pass early; the table says so).
         done_n=$(($(metric energyhub_readings_stored_total "$WORK/$name.log") - base))
         local suffix=""
