@@ -13,6 +13,10 @@ BOOST_AUTO_TEST_CASE(iso8601_round_trip) {
     BOOST_TEST(format_iso8601(*ms) == "2026-11-28T10:00:00.123Z");
     char buf[kTimestampBufferSize];
     BOOST_TEST(std::string(buf, format_timestamp(*ms, buf)) == "2026-11-28 10:00:00.123+00");
+    BOOST_TEST(std::string(buf, format_timestamp(0, buf)) == "1970-01-01 00:00:00.000+00");
+    BOOST_TEST(std::string(buf, format_timestamp(253'402'300'799'999, buf)) == "9999-12-31 23:59:59.999+00");
+    BOOST_TEST(std::string(buf, format_timestamp(-1, buf)) == "1969-12-31 23:59:59.999+00");
+    BOOST_TEST(format_iso8601(951'782'400'007) == "2000-02-29T00:00:00.007Z");
 }
 
 BOOST_AUTO_TEST_CASE(offsets_and_leap_days) {

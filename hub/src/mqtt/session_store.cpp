@@ -1,7 +1,6 @@
 #include "mqtt/session_store.hpp"
 
 #include <fcntl.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -28,7 +27,10 @@ std::string file_name_for(const std::string& client_id) {
 }  // namespace
 
 SessionStore::~SessionStore() {
-    if (fd_ >= 0) ::close(fd_);
+    if (fd_ >= 0) {
+        appender_.cut_to_end();
+        ::close(fd_);
+    }
 }
 
 void SessionStore::open(const mqtt::string& client_id, const mqtt::string&) {
@@ -58,6 +60,7 @@ void SessionStore::open(const mqtt::string& client_id, const mqtt::string&) {
 
 // Writes the live entries to a new log and swaps it in atomically.
 void SessionStore::rewrite() {
+    appender_.detach();
     if (fd_ >= 0) ::close(fd_);
     auto tmp = path_;
     tmp += ".tmp";
@@ -74,9 +77,10 @@ void SessionStore::rewrite() {
         if (!out.flush()) throw mqtt::persistence_exception();
     }
     std::filesystem::rename(tmp, path_);
-    fd_ = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+    fd_ = ::open(path_.c_str(), O_RDWR | O_CLOEXEC);
     if (fd_ < 0) throw mqtt::persistence_exception();
     log_bytes_ = live_bytes_;
+    appender_.attach(fd_, log_bytes_);
 }
 
 void SessionStore::append(char op, const std::string& key, const std::string& value) {
@@ -84,15 +88,18 @@ void SessionStore::append(char op, const std::string& key, const std::string& va
     auto klen = static_cast<std::uint32_t>(key.size()), vlen = static_cast<std::uint32_t>(value.size());
     std::memcpy(header + 1, &klen, 4);
     std::memcpy(header + 5, &vlen, 4);
-    iovec parts[3] = {{header, kHeader}, {const_cast<char*>(key.data()), key.size()}, {const_cast<char*>(value.data()), value.size()}};
     const auto total = kHeader + key.size() + value.size();
-    if (::writev(fd_, parts, 3) != static_cast<ssize_t>(total)) throw mqtt::persistence_exception();
+    if (!appender_.reserve(total)) throw mqtt::persistence_exception();
+    appender_.append({std::string_view(header, kHeader), key, value});
     log_bytes_ += total;
 }
 
 void SessionStore::close() {
     std::lock_guard lock(mutex_);
-    if (fd_ >= 0) ::close(fd_);
+    if (fd_ >= 0) {
+        appender_.cut_to_end();
+        ::close(fd_);
+    }
     fd_ = -1;
 }
 
@@ -141,7 +148,9 @@ void SessionStore::remove(const mqtt::string& key) {
     entries_.erase(it);
     // Usually everything in flight is acknowledged within moments: then the log starts over.
     if (entries_.empty() && log_bytes_ > (1 << 20)) {
+        appender_.detach();
         if (::ftruncate(fd_, 0) == 0) log_bytes_ = 0;
+        appender_.attach(fd_, log_bytes_);
     } else if (log_bytes_ > kRewriteMinBytes && log_bytes_ > 8 * live_bytes_) {
         rewrite();
     }

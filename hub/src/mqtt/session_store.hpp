@@ -1,8 +1,9 @@
 #pragma once
 // Paho's session store as one append-only log per client instead of Paho's default of one file
-// per message. Each put or remove is a single write(), so the state survives a kill of the
-// process; the log is cut back to nothing whenever the store is empty, and rewritten when it
-// grows much larger than what it holds.
+// per message. Each put or remove is copied into a mapped window of the log before it returns
+// (util/mapped_appender.hpp: no syscall per record), so the state survives a kill of the process;
+// the log is cut back to nothing whenever the store is empty, and rewritten when it grows much
+// larger than what it holds.
 //
 // Paho keeps an incoming QoS-2 message here from before it answers PUBREC until the application
 // callback has returned: with this store a hub crash can lose no message the broker handed over.
@@ -13,6 +14,8 @@
 #include <string>
 
 #include <mqtt/iclient_persistence.h>
+
+#include "util/mapped_appender.hpp"
 
 namespace energyhub {
 
@@ -41,6 +44,7 @@ private:
     mutable std::mutex mutex_;
     std::map<std::string, std::string> entries_;
     int fd_ = -1;
+    MappedAppender appender_{256 << 10};  // into fd_, at log_bytes_
     std::uint64_t log_bytes_ = 0;
     std::uint64_t live_bytes_ = 0;
 };

@@ -1,7 +1,6 @@
 #include "pipeline/spool.hpp"
 
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -35,13 +34,6 @@ constexpr std::uint64_t kWindowBytes = 1 << 20;
 // record (a wake-up costs the arrival thread a futex call); a pile this big wakes it sooner.
 constexpr std::chrono::milliseconds kStreamPoll{1};
 constexpr std::uint64_t kWakePile = 64;
-
-std::uint64_t page_size() {
-    static const auto size = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
-    return size;
-}
-
-std::uint64_t round_up(std::uint64_t n, std::uint64_t to) { return (n + to - 1) / to * to; }
 
 std::uint32_t fnv1a(std::uint32_t h, const void* data, std::size_t len) {
     auto p = static_cast<const unsigned char*>(data);
@@ -96,7 +88,7 @@ Spool::Spool(std::filesystem::path dir, std::uint64_t segment_bytes, std::uint64
     : dir_(std::move(dir)),
       segment_bytes_(segment_bytes),
       max_bytes_(max_bytes),
-      window_bytes_(round_up(std::min(kWindowBytes, segment_bytes), page_size())),
+      appender_(std::min(kWindowBytes, segment_bytes)),
       read_buffer_(kReadChunk) {
     std::filesystem::create_directories(dir_);
     auto checkpoint_path = dir_ / "checkpoint";
@@ -133,9 +125,8 @@ Spool::Spool(std::filesystem::path dir, std::uint64_t segment_bytes, std::uint64
 }
 
 Spool::~Spool() {
-    unmap_window();
     // The reserved space past the last record goes, so the segment ends where its records do.
-    if (write_fd_ >= 0 && ::ftruncate(write_fd_, static_cast<off_t>(write_end_.offset)) != 0)
+    if (write_fd_ >= 0 && !appender_.cut_to_end())
         spdlog::get("hub.spool")->warn("cannot cut the spool's reserved tail: {}", std::strerror(errno));
     for (int fd : {write_fd_, read_fd_, checkpoint_fd_})
         if (fd >= 0) ::close(fd);
@@ -152,41 +143,17 @@ void Spool::open_for_append(std::uint64_t id) {
     auto path = segment_path(id);
     write_fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
     if (write_fd_ < 0) throw_errno("open " + path.string());
+    appender_.attach(write_fd_, write_end_.offset);
 }
 
 // The segment ends with its last record (the space reserved past it goes), so a restart takes a
 // sealed segment's size from the file.
 bool Spool::start_next_segment() {
-    unmap_window();
-    if (::ftruncate(write_fd_, static_cast<off_t>(write_end_.offset)) != 0) return false;
+    if (!appender_.cut_to_end()) return false;
     sizes_[write_end_.segment] = write_end_.offset;
     write_end_ = {write_end_.segment + 1, 0};
     open_for_append(write_end_.segment);
     return true;
-}
-
-// Maps [write_end_.offset, end) with the disk space reserved first: a store into a mapped page
-// the file system cannot back would kill the process (SIGBUS) instead of failing a call.
-bool Spool::map_window(std::uint64_t end) {
-    if (window_ && write_end_.offset >= window_start_ && end <= window_start_ + window_len_) return true;
-    unmap_window();
-    const std::uint64_t start = write_end_.offset / page_size() * page_size();
-    const std::uint64_t len = round_up(std::max(end - start, window_bytes_), page_size());
-    if (int err = ::posix_fallocate(write_fd_, static_cast<off_t>(start), static_cast<off_t>(len)); err != 0) {
-        errno = err;
-        return false;
-    }
-    void* at = ::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_SHARED, write_fd_, static_cast<off_t>(start));
-    if (at == MAP_FAILED) return false;
-    window_ = static_cast<char*>(at);
-    window_start_ = start;
-    window_len_ = len;
-    return true;
-}
-
-void Spool::unmap_window() {
-    if (window_) ::munmap(window_, window_len_);
-    window_ = nullptr;
 }
 
 // Scans a segment and cuts it after its last complete, intact record.
@@ -257,7 +224,7 @@ void Spool::append(std::int64_t received_ms, std::string_view topic, std::string
             continue;
         }
         const bool next_segment = write_end_.offset > 0 && write_end_.offset + record_size > segment_bytes_;
-        if ((!next_segment || start_next_segment()) && map_window(write_end_.offset + record_size)) break;
+        if ((!next_segment || start_next_segment()) && appender_.reserve(record_size)) break;
         // Disk full or I/O error: wait; the broker holds the rest.
         const int err = errno;
         if (!waited) {
@@ -268,10 +235,7 @@ void Spool::append(std::int64_t received_ms, std::string_view topic, std::string
         waited = true;
         room_.wait_for(lock, std::chrono::milliseconds(200));
     }
-    char* at = window_ + (write_end_.offset - window_start_);
-    std::memcpy(at, raw, kHeaderSize);
-    std::memcpy(at + kHeaderSize, topic.data(), topic.size());
-    std::memcpy(at + kHeaderSize + topic.size(), payload.data(), payload.size());
+    appender_.append({std::string_view(raw, kHeaderSize), topic, payload});
     write_end_.offset += record_size;
     ++appended_records_;
     const bool wake = consumer_waiting_ && (!consumer_streaming_ || appended_records_ - records_at_wait_ >= kWakePile);

@@ -1,10 +1,10 @@
 #pragma once
 // The on-disk queue between the MQTT arrival callback and the database writer.
 //
-// The callback copies each message into a mapped window of the segment file before it returns (a
-// syscall per window, not per message), so once the broker has been told "received", the message
-// is in the page cache and survives a kill of the hub. The writer
-// reads records in order and commits a position once they are stored (or rejected); on start the
+// The callback copies each message into a mapped window of the segment file before it returns
+// (util/mapped_appender.hpp: a few syscalls per megabyte, not one per message), so once the broker
+// has been told "received", the message is in the page cache and survives a kill of the hub. The
+// writer reads records in order and commits a position once they are stored (or rejected); on start the
 // records after the last committed position are replayed. Storage is idempotent, so a replayed
 // record that had in fact been stored is stored once.
 //
@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "pipeline/message_lookahead.hpp"
+#include "util/mapped_appender.hpp"
 
 namespace energyhub {
 
@@ -91,9 +92,7 @@ private:
     struct Segment;
     std::filesystem::path segment_path(std::uint64_t id) const;
     void open_for_append(std::uint64_t id);
-    bool start_next_segment();           // caller holds mutex_; false (errno) if the old one cannot be cut
-    bool map_window(std::uint64_t end);  // caller holds mutex_; false (errno) when the disk refuses
-    void unmap_window();
+    bool start_next_segment();  // caller holds mutex_; false (errno) if the old one cannot be cut
     bool refresh_readable(std::chrono::milliseconds wait);
     std::uint64_t recover_tail(std::uint64_t id);
     std::uint64_t bytes_between(SpoolPosition from, SpoolPosition to) const;  // caller holds mutex_
@@ -111,10 +110,7 @@ private:
     bool consumer_streaming_ = false;  // its last wait found records: it polls, woken only for a pile
     std::uint64_t records_at_wait_ = 0;
     int write_fd_ = -1;
-    char* window_ = nullptr;  // [window_start_, +window_len_) of the segment being appended to
-    std::uint64_t window_start_ = 0;
-    std::uint64_t window_len_ = 0;
-    std::uint64_t window_bytes_;
+    MappedAppender appender_;  // into write_fd_'s segment, its end at write_end_.offset
     int checkpoint_fd_ = -1;
     SpoolPosition write_end_;                       // end of the last complete record
     SpoolPosition committed_;                       // persisted in the checkpoint file

@@ -1,0 +1,77 @@
+#include <boost/test/unit_test.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "mqtt/session_store.hpp"
+
+using namespace energyhub;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct TempDir {
+    fs::path path =
+        fs::temp_directory_path() / ("energyhub-session-test-" + std::to_string(::getpid()) + "-" +
+                                     std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
+    TempDir() { fs::create_directories(path); }
+    ~TempDir() { fs::remove_all(path); }
+};
+
+void put(SessionStore& store, const std::string& key, const std::string& a, const std::string& b) {
+    store.put(key, {mqtt::string_view(a), mqtt::string_view(b)});
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(session_store)
+
+// What a kill leaves (the log with the space reserved past its last record), copied while the
+// store is open, is read back as the entries that were live.
+BOOST_AUTO_TEST_CASE(live_entries_survive_a_kill) {
+    TempDir dir, copy;
+    {
+        SessionStore store(dir.path);
+        store.open("hub-1", "tcp://x");
+        put(store, "s-1", "head", "body-1");
+        put(store, "s-2", "head", "body-2");
+        store.remove("s-1");
+        put(store, "r-7", "in", "bound");
+        fs::copy(dir.path, copy.path, fs::copy_options::recursive | fs::copy_options::overwrite_existing);
+    }
+    SessionStore again(copy.path);
+    again.open("hub-1", "tcp://x");
+    BOOST_TEST(again.size() == 2u);
+    BOOST_TEST(!again.contains_key("s-1"));
+    BOOST_TEST(again.get("s-2") == "headbody-2");
+    BOOST_TEST(again.get("r-7") == "inbound");
+    put(again, "s-3", "after", "");
+    again.close();
+    SessionStore third(copy.path);
+    third.open("hub-1", "tcp://x");
+    BOOST_TEST(third.size() == 3u);
+    BOOST_TEST(third.get("s-3") == "after");
+}
+
+// The log starts over when the store empties: a long run of puts and removes keeps it small.
+BOOST_AUTO_TEST_CASE(an_emptied_store_starts_its_log_over) {
+    TempDir dir;
+    SessionStore store(dir.path);
+    store.open("hub-1", "tcp://x");
+    const std::string body(1000, 'x');
+    for (int i = 0; i < 3000; ++i) {
+        put(store, "s-" + std::to_string(i), "h", body);
+        store.remove("s-" + std::to_string(i));
+    }
+    put(store, "s-last", "h", "kept");
+    store.close();
+    BOOST_TEST(fs::file_size(dir.path / "hub-1.session") < (1u << 20));
+    SessionStore again(dir.path);
+    again.open("hub-1", "tcp://x");
+    BOOST_TEST(again.size() == 1u);
+    BOOST_TEST(again.get("s-last") == "hkept");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
