@@ -214,6 +214,18 @@ BOOST_AUTO_TEST_CASE(a_state_goes_out_at_most_once_per_interval_with_the_newest_
     BOOST_TEST(sink.count("energy/ann/plug-1/state") == 2u);
 }
 
+// A device removed while its newest state is held: the state is not published after the removal.
+BOOST_AUTO_TEST_CASE(a_removed_device_has_no_held_state_published) {
+    BOOST_TEST((offer("plug-1", 10, -100) == Offer::done));
+    BOOST_TEST((store_and_publish() == Store::stored));
+    BOOST_TEST((offer("plug-1", 11, 0) == Offer::done));
+    BOOST_TEST((store_and_publish() == Store::stored));
+    pipeline->device_changed("plug-1", true);
+    clock.advance(config.hub.state_interval.count());
+    pipeline->publish_held_states();
+    BOOST_TEST(sink.count("energy/ann/plug-1/state") == 1u);
+}
+
 // Held states are bounded like the sink's queue: of a fleet met within one interval at most
 // 20,000 are held; the others come with their devices' next readings.
 BOOST_AUTO_TEST_CASE(held_states_are_bounded) {

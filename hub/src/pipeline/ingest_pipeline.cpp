@@ -194,8 +194,8 @@ void IngestPipeline::hold_states() {
     }
 }
 
-// One whose state is skipped while the sink is behind gets it with its next reading, as a
-// device's next report supersedes it anyway.
+// The held states go out together once the interval has passed. A device whose state is skipped
+// while the sink is behind gets it with its next reading, as its next report supersedes it anyway.
 void IngestPipeline::publish_held_states(bool now) {
     const auto steady = ports_.clock.steady_ms();
     if (held_states_.empty() || (!now && steady < states_due_ms_)) return;
@@ -282,9 +282,10 @@ void IngestPipeline::reject(std::string_view topic, std::string_view payload, st
 
 void IngestPipeline::device_changed(const std::string& device_id, bool removed) {
     enricher_.invalidate(device_id);
-    if (removed) {  // no more alerts for it or its channels
+    if (removed) {  // no more alerts or states for it or its channels
         rules_.forget_with_channels(device_id);
         announcer_.on_removed(device_id);
+        std::erase_if(held_states_, [&](const auto& held) { return parent_device_id(held.first) == device_id; });
     } else {
         announcer_.on_changed(device_id);
     }
