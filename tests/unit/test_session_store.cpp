@@ -1,24 +1,17 @@
 #include <boost/test/unit_test.hpp>
 
-#include <chrono>
 #include <filesystem>
 #include <string>
 #include <vector>
 
 #include "mqtt/session_store.hpp"
+#include "temp_dir.hpp"
 
 using namespace energyhub;
+using energyhub::test::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct TempDir {
-    fs::path path =
-        fs::temp_directory_path() / ("energyhub-session-test-" + std::to_string(::getpid()) + "-" +
-                                     std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
-    TempDir() { fs::create_directories(path); }
-    ~TempDir() { fs::remove_all(path); }
-};
 
 void put(SessionStore& store, const std::string& key, const std::string& a, const std::string& b) {
     store.put(key, {mqtt::string_view(a), mqtt::string_view(b)});

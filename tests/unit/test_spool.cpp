@@ -6,22 +6,13 @@
 #include <thread>
 
 #include "pipeline/spool.hpp"
+#include "temp_dir.hpp"
 
 using namespace energyhub;
+using energyhub::test::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        path =
-            fs::temp_directory_path() / ("energyhub-spool-test-" + std::to_string(::getpid()) + "-" +
-                                         std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
-        fs::create_directories(path);
-    }
-    ~TempDir() { fs::remove_all(path); }
-};
 
 std::vector<std::string> read_all(Spool& spool, SpoolPosition* last = nullptr) {
     std::vector<std::string> out;
