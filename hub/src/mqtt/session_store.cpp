@@ -79,8 +79,7 @@ void SessionStore::rewrite() {
     std::filesystem::rename(tmp, path_);
     fd_ = ::open(path_.c_str(), O_RDWR | O_CLOEXEC);
     if (fd_ < 0) throw mqtt::persistence_exception();
-    log_bytes_ = live_bytes_;
-    appender_.attach(fd_, log_bytes_);
+    appender_.attach(fd_, live_bytes_);
 }
 
 void SessionStore::append(char op, const std::string& key, const std::string& value) {
@@ -91,7 +90,6 @@ void SessionStore::append(char op, const std::string& key, const std::string& va
     const auto total = kHeader + key.size() + value.size();
     if (!appender_.reserve(total)) throw mqtt::persistence_exception();
     appender_.append({std::string_view(header, kHeader), key, value});
-    log_bytes_ += total;
 }
 
 void SessionStore::close() {
@@ -147,11 +145,10 @@ void SessionStore::remove(const mqtt::string& key) {
     live_bytes_ -= kHeader + key.size() + it->second.size();
     entries_.erase(it);
     // Usually everything in flight is acknowledged within moments: then the log starts over.
-    if (entries_.empty() && log_bytes_ > (1 << 20)) {
-        appender_.detach();
-        if (::ftruncate(fd_, 0) == 0) log_bytes_ = 0;
-        appender_.attach(fd_, log_bytes_);
-    } else if (log_bytes_ > kRewriteMinBytes && log_bytes_ > 8 * live_bytes_) {
+    const auto log_bytes = appender_.end();
+    if (entries_.empty() && log_bytes > (1 << 20)) {
+        if (::ftruncate(fd_, 0) == 0) appender_.attach(fd_, 0);
+    } else if (log_bytes > kRewriteMinBytes && log_bytes > 8 * live_bytes_) {
         rewrite();
     }
 }

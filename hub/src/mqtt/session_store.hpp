@@ -44,8 +44,7 @@ private:
     mutable std::mutex mutex_;
     std::map<std::string, std::string> entries_;
     int fd_ = -1;
-    MappedAppender appender_{256 << 10};  // into fd_, at log_bytes_
-    std::uint64_t log_bytes_ = 0;
+    MappedAppender appender_{256 << 10};  // into fd_; its end is the log's size
     std::uint64_t live_bytes_ = 0;
 };
 
