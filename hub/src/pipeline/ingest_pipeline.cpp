@@ -183,22 +183,18 @@ void IngestPipeline::hold_states() {
             continue;
         }
         auto& held = it->second;
-        if (!inserted && e.reading.ts_ms < held.ts_ms) continue;
+        if (!inserted && e.reading.ts_ms < held.reading.ts_ms) continue;
         held.user_id = e.user_id;
-        held.ts_ms = e.reading.ts_ms;
-        held.power_w = e.reading.power_w;
-        held.energy_wh = e.reading.energy_wh;
-        held.energy_export_wh = e.reading.energy_export_wh;
-        held.voltage_v = e.reading.voltage_v;
-        held.current_a = e.reading.current_a;
+        held.reading = e.reading;
     }
 }
 
 // The held states go out together once the interval has passed. A device whose state is skipped
 // while the sink is behind gets it with its next reading, as its next report supersedes it anyway.
 void IngestPipeline::publish_held_states(bool now) {
+    if (held_states_.empty()) return;
     const auto steady = ports_.clock.steady_ms();
-    if (held_states_.empty() || (!now && steady < states_due_ms_)) return;
+    if (!now && steady < states_due_ms_) return;
     states_due_ms_ = steady + config_.hub.state_interval.count();
     if (ports_.sink.backlog() >= kStateBacklog) {
         metrics_.states_skipped += held_states_.size();
@@ -208,12 +204,12 @@ void IngestPipeline::publish_held_states(bool now) {
     for (const auto& [device, held] : held_states_) {
         message_.clear();
         fmt::format_to(std::back_inserter(message_), "{{\"device_id\":\"{}\",\"user_id\":\"{}\",\"ts\":\"{}\"", device,
-                       held.user_id, format_iso8601(held.ts_ms));
-        append_optional(message_, "power_w", held.power_w);
-        append_optional(message_, "energy_wh", held.energy_wh);
-        append_optional(message_, "energy_export_wh", held.energy_export_wh);
-        append_optional(message_, "voltage_v", held.voltage_v);
-        append_optional(message_, "current_a", held.current_a);
+                       held.user_id, format_iso8601(held.reading.ts_ms));
+        append_optional(message_, "power_w", held.reading.power_w);
+        append_optional(message_, "energy_wh", held.reading.energy_wh);
+        append_optional(message_, "energy_export_wh", held.reading.energy_export_wh);
+        append_optional(message_, "voltage_v", held.reading.voltage_v);
+        append_optional(message_, "current_a", held.reading.current_a);
         message_ += '}';
         // QoS 0: the next state supersedes it, and the hub's session store stays for readings.
         ports_.sink.publish(device_state_topic(config_.mqtt.state_prefix, held.user_id, device), message_, 0, true);

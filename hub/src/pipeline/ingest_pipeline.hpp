@@ -10,7 +10,6 @@
 // position and the backoff stay with the worker.
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -19,6 +18,7 @@
 
 #include "config/config.hpp"
 #include "domain/device_partition.hpp"
+#include "domain/reading.hpp"
 #include "pipeline/batcher.hpp"
 #include "pipeline/device_announcer.hpp"
 #include "pipeline/enricher.hpp"
@@ -110,8 +110,7 @@ private:
     // A device's latest reading since its state last went out: what its next state shows.
     struct HeldState {
         std::string user_id;
-        std::int64_t ts_ms = 0;
-        std::optional<double> power_w, energy_wh, energy_export_wh, voltage_v, current_a;
+        Reading reading;
     };
     std::unordered_map<std::string, HeldState> held_states_;  // by device id
     std::int64_t states_due_ms_ = 0;                          // steady clock: when states may go out again
