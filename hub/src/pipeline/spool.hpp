@@ -4,9 +4,9 @@
 // The callback copies each message into a mapped window of the segment file before it returns
 // (util/mapped_appender.hpp: a few syscalls per megabyte, not one per message), so once the broker
 // has been told "received", the message is in the page cache and survives a kill of the hub. The
-// writer reads records in order and commits a position once they are stored (or rejected); on start the
-// records after the last committed position are replayed. Storage is idempotent, so a replayed
-// record that had in fact been stored is stored once.
+// writer reads records in order and commits a position once they are stored (or rejected); on
+// start the records after the last committed position are replayed. Storage is idempotent, so a
+// replayed record that had in fact been stored is stored once.
 //
 // Bounded: when the uncommitted bytes reach the limit, or the disk refuses a write, append() waits.
 // The MQTT client then stops acknowledging, and the broker keeps the messages (backpressure).

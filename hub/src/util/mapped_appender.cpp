@@ -35,7 +35,7 @@ void MappedAppender::detach() {
 }
 
 bool MappedAppender::reserve(std::uint64_t bytes) {
-    if (window_ && end_ >= window_start_ && end_ + bytes <= window_start_ + window_len_) return true;
+    if (window_ && end_ + bytes <= window_start_ + window_len_) return true;  // the window starts at or before end_
     detach();
     const std::uint64_t start = end_ / page_size() * page_size();
     const std::uint64_t len = round_up(std::max(end_ + bytes - start, window_bytes_), page_size());
