@@ -514,7 +514,8 @@ BOOST_FIXTURE_TEST_CASE(counter_resets_of_each_format_go_through_the_enricher, D
     registry.devices["sonoff_desk"] = {"sonoff_desk", "alice", "plug", "Desk"};
     registry.devices["shellyplus2pm-c4d8d5500a10"] = {"shellyplus2pm-c4d8d5500a10", "bob", "meter", "Kitchen"};
     ManualClock clock;
-    Enricher enricher(registry, 100, 5000, clock);
+    DeviceTable devices{100};
+    Enricher enricher(devices, registry, 5000, clock);
     EnrichedReading e;
 
     // Tasmota Total in kWh: 514.153 -> 514.160 -> reset to 0.002 -> 0.010.

@@ -118,7 +118,8 @@ BOOST_AUTO_TEST_CASE(the_stored_counters_carry_net_export_across_a_restart) {
         }
     } lookup;
     ManualClock clock;
-    Enricher enricher(lookup, 10, 1000, clock);
+    DeviceTable devices{10};
+    Enricher enricher(devices, lookup, 1000, clock);
     EnrichedReading e;
     BOOST_REQUIRE(enricher.enrich(meter(5 * kMinute, -2000, 513'986.3), e) == LookupStatus::found);
     BOOST_TEST(near(e.energy_delta_wh, 0.0));

@@ -55,7 +55,8 @@ Reading reading(const std::string& id, std::int64_t ts, std::optional<double> en
 struct EnricherFixture {
     FakeLookup lookup;
     ManualClock clock;
-    Enricher enricher{lookup, 100, 5000, clock};
+    DeviceTable devices{100};
+    Enricher enricher{devices, lookup, 5000, clock};
     EnrichedReading out;
 
     EnricherFixture() { lookup.devices["plug"] = DeviceInfo{{"plug", "alice", "plug", "Desk"}, {}}; }
@@ -122,7 +123,8 @@ BOOST_AUTO_TEST_CASE(first_counter_without_history_has_no_delta) {
 
 BOOST_AUTO_TEST_CASE(a_miss_looks_up_the_waiting_devices_in_the_same_call) {
     Waiting waiting;
-    Enricher batched{lookup, 1000, 5000, clock, &waiting};
+    DeviceTable table{1000};
+    Enricher batched{table, lookup, 5000, clock, &waiting};
     for (int i = 0; i < 10; ++i) {
         auto id = "plug-" + std::to_string(i);
         lookup.devices[id] = DeviceInfo{{id, "alice", "plug", ""}, {}};
@@ -144,7 +146,8 @@ BOOST_AUTO_TEST_CASE(a_miss_looks_up_the_waiting_devices_in_the_same_call) {
 
 BOOST_AUTO_TEST_CASE(a_lookup_batch_takes_at_most_a_quarter_of_the_cache) {
     Waiting waiting;
-    Enricher batched{lookup, 100, 5000, clock, &waiting};
+    DeviceTable table{100};
+    Enricher batched{table, lookup, 5000, clock, &waiting};
     for (int i = 0; i < 100; ++i) waiting.ids.push_back("plug-" + std::to_string(i));
     batched.enrich(reading("plug", 1, std::nullopt), out);
     BOOST_REQUIRE(lookup.batches.size() == 1u);
@@ -155,7 +158,8 @@ BOOST_AUTO_TEST_CASE(a_lookup_batch_takes_at_most_a_quarter_of_the_cache) {
 BOOST_AUTO_TEST_CASE(an_unavailable_registry_caches_nothing_of_the_batch) {
     Waiting waiting;
     waiting.ids = {"plug"};
-    Enricher batched{lookup, 1000, 5000, clock, &waiting};
+    DeviceTable table{1000};
+    Enricher batched{table, lookup, 5000, clock, &waiting};
     lookup.devices["other"] = DeviceInfo{{"other", "bob", "plug", ""}, {}};
     lookup.down = true;
     BOOST_TEST((batched.enrich(reading("other", 1, std::nullopt), out) == LookupStatus::unavailable));

@@ -120,7 +120,8 @@ BOOST_AUTO_TEST_CASE(object_ids_are_topic_safe_and_distinct) {
 
 BOOST_AUTO_TEST_CASE(announcer_publishes_once_per_sensor_and_clears_on_removal) {
     Recorder sink;
-    DeviceAnnouncer announcer(settings(), true, sink, 100);
+    DeviceTable devices{100};
+    DeviceAnnouncer announcer(settings(), true, sink, devices);
 
     announcer.on_reading(reading("plug_1", true, true), kPlug);
     auto first = sink.take();
@@ -176,7 +177,8 @@ BOOST_AUTO_TEST_CASE(announcer_publishes_once_per_sensor_and_clears_on_removal) 
 
 BOOST_AUTO_TEST_CASE(channels_share_the_availability_of_their_device) {
     Recorder sink;
-    DeviceAnnouncer announcer(settings(), true, sink, 100);
+    DeviceTable devices{100};
+    DeviceAnnouncer announcer(settings(), true, sink, devices);
     announcer.on_reading(reading("shellyplus2pm-c4d8d5500a10:0", true, true), kMeter);
     announcer.on_reading(reading("shellyplus2pm-c4d8d5500a10:1", true, true), kMeter);
     auto msgs = sink.take();
@@ -191,24 +193,30 @@ BOOST_AUTO_TEST_CASE(channels_share_the_availability_of_their_device) {
     BOOST_TEST(topics.count("homeassistant/sensor/energyhub/shellyplus2pm-c4d8d5500a10_c0_power/config") == 1u);
 }
 
-BOOST_AUTO_TEST_CASE(configs_wait_while_the_sink_is_congested) {
+BOOST_AUTO_TEST_CASE(announcements_wait_while_the_sink_is_congested) {
     Recorder sink;
-    DeviceAnnouncer announcer(settings(), true, sink, 100);
+    DeviceTable devices{100};
+    DeviceAnnouncer announcer(settings(), true, sink, devices);
     sink.queued = 1'000'000;
     announcer.on_reading(reading("plug_1", true, true), kPlug);
-    auto congested = sink.take();
-    BOOST_TEST_REQUIRE(congested.size() == 1u);  // the availability only
-    BOOST_TEST(congested[0].topic == "energy/alice/plug_1/availability");
+    BOOST_TEST(sink.take().empty());
+    announcer.on_presence(kPlug, false);  // what the device says of itself is not held back
+    auto offline = sink.take();
+    BOOST_TEST_REQUIRE(offline.size() == 1u);
+    BOOST_TEST(offline[0].payload == "offline");
     sink.queued = 0;
     announcer.on_reading(reading("plug_1", true, true), kPlug);
     auto later = sink.take();
-    BOOST_TEST_REQUIRE(later.size() == 2u);  // the configs, on the next reading
-    BOOST_TEST(later[0].topic == "homeassistant/sensor/energyhub/plug__1_power/config");
+    BOOST_TEST_REQUIRE(later.size() == 3u);  // availability and configs, on the next reading
+    BOOST_TEST(later[0].topic == "energy/alice/plug_1/availability");
+    BOOST_TEST(later[0].payload == "online");
+    BOOST_TEST(later[1].topic == "homeassistant/sensor/energyhub/plug__1_power/config");
 }
 
 BOOST_AUTO_TEST_CASE(without_discovery_only_availability_is_published) {
     Recorder sink;
-    DeviceAnnouncer announcer(settings(), false, sink, 100);
+    DeviceTable devices{100};
+    DeviceAnnouncer announcer(settings(), false, sink, devices);
     announcer.on_reading(reading("plug_1", true, true), kPlug);
     auto msgs = sink.take();
     BOOST_TEST_REQUIRE(msgs.size() == 1u);
@@ -235,7 +243,8 @@ BOOST_AUTO_TEST_CASE(a_meter_gets_import_and_export_sensors_for_the_energy_dashb
     BOOST_TEST(phase["name"] == "Channel 2 energy exported");
 
     Recorder sink;
-    DeviceAnnouncer announcer(settings(), true, sink, 100);
+    DeviceTable devices{100};
+    DeviceAnnouncer announcer(settings(), true, sink, devices);
     announcer.on_reading(r, meter);
     std::set<std::string> topics;
     for (const auto& m : sink.take()) topics.insert(m.topic);

@@ -231,7 +231,8 @@ BOOST_AUTO_TEST_CASE(a_tasmota_net_register_running_backwards_is_export_not_usag
         }
     } lookup;
     ManualClock clock;
-    Enricher enricher(lookup, 100, 1000, clock);
+    DeviceTable devices{100};
+    Enricher enricher(devices, lookup, 1000, clock);
     EnrichedReading e;
     std::vector<EnrichedReading> steps;
     std::int64_t t = kReceived - 3 * 300'000;

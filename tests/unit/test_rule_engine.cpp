@@ -31,12 +31,20 @@ ThresholdsConfig thresholds(const std::string& yaml) {
     return parse_config("thresholds:\n" + yaml, "t.yaml").thresholds;
 }
 
+// A rule engine with a device table of its own.
+struct OwnTable {
+    DeviceTable table{1000};
+};
+struct TestEngine : OwnTable, RuleEngine {
+    TestEngine(std::shared_ptr<const ThresholdsConfig> t, LocalDayPort& days) : RuleEngine(table, std::move(t), days) {}
+};
+
 struct RulesFixture {
     FixedDays days;
     std::vector<Alert> out;
 
-    RuleEngine engine(const std::string& yaml) {
-        return RuleEngine(std::make_shared<const ThresholdsConfig>(thresholds(yaml)), days);
+    TestEngine engine(const std::string& yaml) {
+        return TestEngine(std::make_shared<const ThresholdsConfig>(thresholds(yaml)), days);
     }
     static EnrichedReading reading(std::int64_t ts, std::optional<double> power, std::optional<double> delta = {}) {
         EnrichedReading r;
@@ -118,8 +126,8 @@ BOOST_AUTO_TEST_CASE(daily_energy_counts_real_usage_across_a_counter_reset) {
         }
     } lookup;
     ManualClock clock;
-    Enricher enricher(lookup, 10, 1000, clock);
     auto e = engine("  defaults: {daily_energy_above: {kwh: 12}}\n");
+    Enricher enricher(e.table, lookup, 1000, clock);
     EnrichedReading r;
     auto feed = [&](std::int64_t ts, double counter) {
         Reading raw;

@@ -5,19 +5,15 @@
 // A device's configs are published the first time this hub run stores a reading of it (or of one
 // of its channels), one per sensor the readings carry; the availability is "online" on a reading
 // or when the device says so (Tasmota LWT, Shelly online), "offline" when it says so. A removed
-// device's configs are cleared with empty retained messages. While the sink is congested, configs
-// wait for a later reading, so a whole fleet is announced at the sink's pace. Owned by the ingest
-// worker's thread.
-#include <cstddef>
-#include <cstdint>
+// device's configs are cleared with empty retained messages. While the sink is congested, what a
+// reading would announce waits for a later reading, so a whole fleet is announced at the sink's
+// pace. Owned by the ingest worker's thread.
 #include <string>
-#include <vector>
 
 #include "domain/reading.hpp"
+#include "pipeline/device_table.hpp"
 #include "pipeline/ha_discovery.hpp"
 #include "pipeline/message_sink.hpp"
-#include "util/lru_cache.hpp"
-#include "util/name_pool.hpp"
 
 namespace energyhub {
 
@@ -27,8 +23,9 @@ constexpr unsigned kClearedChannels = 16;
 
 class DeviceAnnouncer {
 public:
-    // `discovery` false: availability only, no Home Assistant configs.
-    DeviceAnnouncer(HaDiscoverySettings settings, bool discovery, MessageSink& sink, std::size_t capacity);
+    // `discovery` false: availability only, no Home Assistant configs. What was published is kept
+    // in the devices' slots of `table`.
+    DeviceAnnouncer(HaDiscoverySettings settings, bool discovery, MessageSink& sink, DeviceTable& table);
 
     // A reading of `reading.device_id` (the device or one of its channels) of registered `device`.
     void on_reading(const Reading& reading, const DeviceRef& device);
@@ -43,21 +40,13 @@ public:
     void on_removed(const std::string& device_id);
 
 private:
-    struct Known {
-        const std::string* user_id = NamePool::empty();  // in names_
-        std::int8_t availability = -1;                   // -1: not published this run, 0: offline, 1: online
-        unsigned sensors = 0;                            // the device's own sensors announced (ha_bit)
-        std::vector<std::string> channels;               // channel ids seen this run
-    };
-    Known& known(const DeviceRef& device);
-    void publish_availability(Known& k, std::string_view device_id, bool online);
+    AnnouncedState& known(const DeviceRef& device);
+    void publish_availability(AnnouncedState& k, std::string_view device_id, bool online);
 
     HaDiscoverySettings settings_;
     bool discovery_;
     MessageSink& sink_;
-    LruCache<std::string, Known> devices_;      // registered device id -> what was published
-    LruCache<std::string, unsigned> channels_;  // channel id -> sensors announced (ha_bit)
-    NamePool names_;
+    DeviceTable& table_;
     std::string key_;  // reused lookup key
 };
 

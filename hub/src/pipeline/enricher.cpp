@@ -18,32 +18,32 @@ void DeviceLookupPort::lookup_many(std::span<const std::string> device_ids, std:
     }
 }
 
-// A lookup batch never displaces more than a quarter of the cache, so the channels of the message
-// in hand (at most kMaxReadingsPerMessage, far fewer than kMinCapacity) stay cached.
-Enricher::Enricher(DeviceLookupPort& lookup, std::size_t capacity, std::int64_t unknown_ttl_ms, const Clock& clock,
+// A lookup batch never displaces more than a quarter of the table, so the channels of the message
+// in hand (at most kMaxReadingsPerMessage, far fewer than DeviceTable::kMinCapacity) stay cached.
+Enricher::Enricher(DeviceTable& table, DeviceLookupPort& lookup, std::int64_t unknown_ttl_ms, const Clock& clock,
                    UpcomingDevices* upcoming)
-    : lookup_(lookup),
+    : table_(table),
+      lookup_(lookup),
       upcoming_(upcoming),
-      max_batch_(std::min(kMaxLookupBatch, std::max(capacity, kMinCapacity) / 4)),
-      entries_(std::max(capacity, kMinCapacity)),
+      max_batch_(std::min(kMaxLookupBatch, table.capacity() / 4)),
       unknown_ttl_ms_(unknown_ttl_ms),
       clock_(clock) {}
 
-Enricher::Entry* Enricher::owner(std::string_view parent_id) {
-    key_.assign(parent_id);
-    Entry* e = entries_.find(key_);
-    if (!e || e->registry == Registry::not_asked) return nullptr;
-    if (e->registry == Registry::unknown && clock_.steady_ms() >= e->ask_again_ms) return nullptr;  // ask again
-    return e;
+OwnerState* Enricher::cached(const std::string& device_id) {
+    DeviceSlot* s = table_.find(device_id);
+    return s ? &s->owner : nullptr;
 }
 
-Enricher::Entry& Enricher::entry(const std::string& device_id) {
-    Entry* e = entries_.find(device_id);
-    return e ? *e : entries_.put(device_id, Entry{});
+OwnerState* Enricher::owner(std::string_view parent_id) {
+    key_.assign(parent_id);
+    OwnerState* o = cached(key_);
+    if (!o || o->registry == Registry::not_asked) return nullptr;
+    if (o->registry == Registry::unknown && clock_.steady_ms() >= o->ask_again_ms) return nullptr;  // ask again
+    return o;
 }
 
 void Enricher::invalidate(const std::string& device_id) {
-    if (Entry* e = entries_.find(device_id)) e->registry = Registry::not_asked;
+    if (OwnerState* o = cached(device_id)) o->registry = Registry::not_asked;
 }
 
 void Enricher::collect_lookup_batch(std::string_view device_id) {
@@ -63,11 +63,11 @@ void Enricher::collect_lookup_batch(std::string_view device_id) {
 
 LookupStatus Enricher::load(std::string_view device_id, bool& looked_up) {
     looked_up = false;
-    const Entry* o = owner(parent_device_id(device_id));
+    const OwnerState* o = owner(parent_device_id(device_id));
     if (o && o->registry == Registry::unknown) return LookupStatus::unknown;
     id_.assign(device_id);
     if (o) {
-        const Entry* own = id_.size() == key_.size() ? o : entries_.find(id_);
+        const OwnerState* own = id_.size() == key_.size() ? o : cached(id_);
         if (own && own->has_counters) return LookupStatus::found;
     }
 
@@ -84,7 +84,7 @@ LookupStatus Enricher::load(std::string_view device_id, bool& looked_up) {
 void Enricher::remember(const std::string& device_id, const DeviceLookupPort::Result& answer) {
     if (answer.status == LookupStatus::unavailable) return;
     const auto parent = parent_device_id(device_id);
-    Entry& o = entry(parent.size() == device_id.size() ? device_id : std::string(parent));
+    OwnerState& o = table_.get(parent.size() == device_id.size() ? device_id : std::string(parent)).owner;
     if (answer.status != LookupStatus::found) {
         o.registry = Registry::unknown;
         o.ask_again_ms = clock_.steady_ms() + unknown_ttl_ms_;
@@ -92,17 +92,17 @@ void Enricher::remember(const std::string& device_id, const DeviceLookupPort::Re
     }
     const auto& record = answer.info.record;
     o.registry = Registry::known;
-    o.user_id = names_.intern(record.user_id);
-    o.type = names_.intern(record.type);
-    o.time_zone = names_.intern(record.time_zone);
+    o.user_id = table_.intern(record.user_id);
+    o.type = table_.intern(record.type);
+    o.time_zone = table_.intern(record.time_zone);
     o.name = record.name;
 
     // The stored counter continues usage across restarts; one in memory that is newer (its batch
     // may not be stored yet) is kept.
-    Entry& c = parent.size() == device_id.size() ? o : entry(device_id);
+    OwnerState& c = parent.size() == device_id.size() ? o : table_.get(device_id).owner;
     const auto& stored = answer.info.last_counters;
-    if (!c.has_counters || (stored.ts_ms && (!c.counters.ts_ms || *stored.ts_ms > *c.counters.ts_ms)))
-        c.counters = stored;
+    const auto held = c.counters().ts_ms;
+    if (!c.has_counters || (stored.ts_ms && (!held || *stored.ts_ms > *held))) c.set_counters(stored);
     c.has_counters = true;
 }
 
@@ -115,7 +115,7 @@ LookupStatus Enricher::resolve(std::string_view device_id) {
 
 std::optional<DeviceRef> Enricher::record(std::string_view device_id) {
     const auto parent = parent_device_id(device_id);
-    const Entry* o = owner(parent);
+    const OwnerState* o = owner(parent);
     if (!o || o->registry != Registry::known) return std::nullopt;
     return DeviceRef{parent, *o->user_id, *o->type, o->name};
 }
@@ -125,15 +125,17 @@ LookupStatus Enricher::enrich(const Reading& reading, EnrichedReading& out) {
     auto status = load(reading.device_id, looked_up);
     ++(looked_up ? stats_.misses : stats_.hits);
     if (status != LookupStatus::found) return status;
-    Entry* o = owner(parent_device_id(reading.device_id));
-    Entry* c = o && reading.device_id.size() == key_.size() ? o : entries_.find(reading.device_id);
+    OwnerState* o = owner(parent_device_id(reading.device_id));
+    OwnerState* c = o && reading.device_id.size() == key_.size() ? o : cached(reading.device_id);
     if (!o || !c || !c->has_counters) return LookupStatus::unavailable;  // evicted since load: cannot happen
 
     out.reading = reading;
     out.user_id = *o->user_id;
     out.device_type = *o->type;
     out.time_zone = *o->time_zone;
-    const auto step = advance_counters(c->counters, reading);
+    auto counters = c->counters();
+    const auto step = advance_counters(counters, reading);
+    c->set_counters(counters);
     out.energy_delta_wh = step.import_wh;
     out.export_delta_wh = step.export_wh;
     return LookupStatus::found;

@@ -1,15 +1,14 @@
 #pragma once
 // Joins a reading with its owner and turns the device's cumulative counters into import and export
-// since the previous reading (pipeline/energy_counter.hpp). Hits come from an in-process LRU
+// since the previous reading (pipeline/energy_counter.hpp). Hits come from the device table
 // without any I/O; misses go to a lookup port (Redis, then PostgreSQL, in the hub) together with
 // the uncached devices of the messages waiting behind (UpcomingDevices), so a stream of new devices
 // costs one round trip per many devices, not one per device. One enricher per worker thread: no
 // locks.
 //
 // A reading of a channel ("<device_id>:<n>", see domain/ids.hpp) is joined with the registered
-// device "<device_id>" and keeps its own counter. One cache entry per (sub-)device holds both: the
-// owner in a registered device's entry (its names pooled: many devices share an owner, a type and
-// a time zone), the counters in the entry of whatever carries them.
+// device "<device_id>" and keeps its own counter. The owner is kept in a registered device's slot of
+// the device table (pipeline/device_table.hpp), the counters in the slot of whatever carries them.
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -18,9 +17,8 @@
 #include <vector>
 
 #include "domain/reading.hpp"
+#include "pipeline/device_table.hpp"
 #include "util/clock.hpp"
-#include "util/lru_cache.hpp"
-#include "util/name_pool.hpp"
 
 namespace energyhub {
 
@@ -61,13 +59,11 @@ struct EnricherStats {
 
 class Enricher {
 public:
-    // Caches hold at least kMinCapacity entries, so every channel of one message fits at once.
-    static constexpr std::size_t kMinCapacity = 64;
-
     // At most this many devices go to the lookup port in one call.
     static constexpr std::size_t kMaxLookupBatch = 256;
 
-    Enricher(DeviceLookupPort& lookup, std::size_t capacity, std::int64_t unknown_ttl_ms, const Clock& clock,
+    // What it learns goes into the devices' slots in `table`.
+    Enricher(DeviceTable& table, DeviceLookupPort& lookup, std::int64_t unknown_ttl_ms, const Clock& clock,
              UpcomingDevices* upcoming = nullptr);
 
     // found: `out` is filled. unknown: no such device. unavailable: retry later (nothing changed).
@@ -85,38 +81,25 @@ public:
     void invalidate(const std::string& device_id);
 
     const EnricherStats& stats() const { return stats_; }
-    // (Sub-)devices cached.
-    std::size_t cached() const { return entries_.size(); }
 
 private:
-    enum class Registry : std::uint8_t { not_asked, known, unknown };
-    struct Entry {
-        Registry registry = Registry::not_asked;  // of the id itself: a channel's entry has not_asked
-        bool has_counters = false;
-        const std::string* user_id = NamePool::empty();
-        const std::string* type = NamePool::empty();
-        const std::string* time_zone = NamePool::empty();
-        std::string name;
-        std::int64_t ask_again_ms = 0;  // unknown: when to ask again
-        CounterState counters;
-    };
+    using Registry = OwnerState::Registry;
 
     // The owner and counter of a (sub-)device, looked up if needed; `looked_up` says whether the
     // port was asked.
     LookupStatus load(std::string_view device_id, bool& looked_up);
-    // Adds what the port answered for one (sub-)device to the caches.
+    // Adds what the port answered for one (sub-)device to the table.
     void remember(const std::string& device_id, const DeviceLookupPort::Result& answer);
     // `device_id` and the uncached devices coming after it, for one call of the port.
     void collect_lookup_batch(std::string_view device_id);
-    // The entry of a registered device whose registry answer still holds.
-    Entry* owner(std::string_view parent_id);
-    Entry& entry(const std::string& device_id);
+    // The slot of a registered device whose registry answer still holds.
+    OwnerState* owner(std::string_view parent_id);
+    OwnerState* cached(const std::string& device_id);
 
+    DeviceTable& table_;
     DeviceLookupPort& lookup_;
     UpcomingDevices* upcoming_;
     std::size_t max_batch_;
-    LruCache<std::string, Entry> entries_;  // (sub-)device id -> owner and counters
-    NamePool names_;
     std::int64_t unknown_ttl_ms_;
     const Clock& clock_;
     EnricherStats stats_;

@@ -54,12 +54,12 @@ IngestPipeline::IngestPipeline(const Config& config, IngestPorts ports, IngestMe
     : config_(config),
       ports_(ports),
       metrics_(metrics),
-      enricher_(ports.lookup, config.hub.cache_size, config.hub.unknown_device_ttl.count(), ports.clock, this),
+      devices_(config.hub.cache_size),
+      enricher_(devices_, ports.lookup, config.hub.unknown_device_ttl.count(), ports.clock, this),
       partition_(DevicePartition::parse(config.hub.partition).value_or(DevicePartition{})),
       decoder_(config.mqtt.reading_topic, config.mqtt.device_topics, parser_limits(config.hub), ports.tasmota_zone),
-      announcer_(discovery_settings(config.mqtt), !config.mqtt.discovery_prefix.empty(), ports.sink,
-                 config.hub.cache_size),
-      rules_(std::make_shared<const ThresholdsConfig>(config.thresholds), ports.local_days),
+      announcer_(discovery_settings(config.mqtt), !config.mqtt.discovery_prefix.empty(), ports.sink, devices_),
+      rules_(devices_, std::make_shared<const ThresholdsConfig>(config.thresholds), ports.local_days),
       // Every reading of one message goes into the same batch.
       batch_(std::max(config.hub.batch_size, kMaxReadingsPerMessage), config.hub.flush_interval.count()) {
     deadletter_tokens_ = std::max(1.0, config.mqtt.deadletter_rate);
@@ -279,8 +279,8 @@ void IngestPipeline::reject(std::string_view topic, std::string_view payload, st
 void IngestPipeline::device_changed(const std::string& device_id, bool removed) {
     enricher_.invalidate(device_id);
     if (removed) {  // no more alerts or states for it or its channels
-        rules_.forget_with_channels(device_id);
         announcer_.on_removed(device_id);
+        devices_.erase_with_channels(device_id);
         std::erase_if(held_states_, [&](const auto& held) { return parent_device_id(held.first) == device_id; });
     } else {
         announcer_.on_changed(device_id);

@@ -81,6 +81,8 @@ public:
     void check_offline();
     RuleEngine& rules() { return rules_; }
     const Enricher& enricher() const { return enricher_; }
+    // (Sub-)devices held in memory.
+    std::size_t cached_devices() const { return devices_.size(); }
     const DevicePartition& partition() const { return partition_; }
 
 private:
@@ -96,6 +98,7 @@ private:
     const Config& config_;
     IngestPorts ports_;
     IngestMetrics& metrics_;
+    DeviceTable devices_;  // what the enricher, the announcer and the rules keep per device
     Enricher enricher_;
     DevicePartition partition_;  // the devices this hub handles (hub.partition)
     PayloadDecoder decoder_;     // native, Tasmota, Shelly: pipeline/payload_adapter.hpp

@@ -55,36 +55,37 @@ std::string alert_id(std::string_view device_id, RuleKind rule, AlertState state
     return out;
 }
 
-const std::shared_ptr<const RuleSet> RuleEngine::kNoRules = std::make_shared<const RuleSet>();
-
-RuleEngine::RuleEngine(std::shared_ptr<const ThresholdsConfig> thresholds, LocalDayPort& days)
-    : thresholds_(std::move(thresholds)), days_(days) {}
-
-void RuleEngine::forget_with_channels(const std::string& device_id) {
-    std::erase_if(devices_, [&](const auto& entry) { return parent_device_id(entry.first) == device_id; });
-}
+RuleEngine::RuleEngine(DeviceTable& table, std::shared_ptr<const ThresholdsConfig> thresholds, LocalDayPort& days)
+    : table_(table), thresholds_(std::move(thresholds)), days_(days) {}
 
 void RuleEngine::set_thresholds(std::shared_ptr<const ThresholdsConfig> thresholds) {
     thresholds_ = std::move(thresholds);
-    ++generation_;
-    resolved_.clear();  // devices still holding the old sets resolve again before they use them
+    resolved_.clear();
+    table_.for_each([&](const std::string& id, DeviceSlot& slot) {
+        if (slot.rules.rules) resolve_rules(id, slot.rules);
+    });
 }
 
-void RuleEngine::resolve_rules(const std::string& device_id, DeviceState& st) {
+std::size_t RuleEngine::devices() {
+    std::size_t n = 0;
+    table_.for_each(
+        [&](const std::string&, const DeviceSlot& slot) { n += slot.rules.rules || slot.rules.firing_bits; });
+    return n;
+}
+
+void RuleEngine::resolve_rules(const std::string& device_id, RuleState& st) {
     // A channel follows the thresholds configured for its device.
     const auto layers = thresholds_->layers_for(parent_device_id(device_id), *st.user_id, *st.type);
-    auto& shared = resolved_[layers];
-    if (!shared) shared = std::make_shared<const RuleSet>(thresholds_->resolve(layers));
-    st.rules = shared;
-    st.generation = generation_;
+    auto it = resolved_.find(layers);
+    if (it == resolved_.end()) it = resolved_.emplace(layers, thresholds_->resolve(layers)).first;
+    st.rules = &it->second;
 }
 
-void RuleEngine::transition(const std::string& device_id, DeviceState& st, RuleKind rule, AlertState state,
-                            double value, double threshold, std::int64_t since_ms, std::int64_t ts_ms,
-                            std::vector<Alert>& out) {
-    auto& status = st.status[static_cast<std::size_t>(rule)];
-    status.firing = state == AlertState::firing;
-    if (status.firing) {
+void RuleEngine::transition(const std::string& device_id, RuleState& st, RuleKind rule, AlertState state, double value,
+                            double threshold, std::int64_t since_ms, std::int64_t ts_ms, std::vector<Alert>& out) {
+    auto& status = st.of(rule);
+    st.set_firing(rule, state == AlertState::firing);
+    if (state == AlertState::firing) {
         status.since_ms = since_ms;
         status.threshold = threshold;
     }
@@ -104,20 +105,20 @@ void RuleEngine::transition(const std::string& device_id, DeviceState& st, RuleK
 
 void RuleEngine::on_reading(const EnrichedReading& r, std::string_view device_type, std::vector<Alert>& out) {
     const auto& id = r.reading.device_id;
-    auto [it, fresh] = devices_.try_emplace(id);
-    auto& st = it->second;
-    if (fresh || st.generation != generation_ || *st.user_id != r.user_id || *st.type != device_type) {
-        st.user_id = names_.intern(r.user_id);
-        st.type = names_.intern(device_type);
+    auto& st = table_.get(id).rules;
+    if (!st.rules || *st.user_id != r.user_id || *st.type != device_type) {
+        st.user_id = table_.intern(r.user_id);
+        st.type = table_.intern(device_type);
         resolve_rules(id, st);
     }
     const auto ts = r.reading.ts_ms;
     st.last_seen_ms = std::max(st.last_seen_ms, ts);
 
-    auto& offline = st.status[static_cast<std::size_t>(RuleKind::device_offline)];
-    if (offline.firing)
+    if (st.firing(RuleKind::device_offline)) {
+        const auto& offline = st.of(RuleKind::device_offline);
         transition(id, st, RuleKind::device_offline, AlertState::resolved, 0, offline.threshold, offline.since_ms, ts,
                    out);
+    }
 
     // An older or replayed reading was evaluated already (or is history): it changes nothing.
     if (ts <= st.last_ts_ms) return;
@@ -132,36 +133,35 @@ void RuleEngine::on_reading(const EnrichedReading& r, std::string_view device_ty
     }
 }
 
-void RuleEngine::eval_power(const std::string& id, DeviceState& st, double p, std::int64_t ts,
-                            std::vector<Alert>& out) {
-    auto& status = st.status[static_cast<std::size_t>(RuleKind::power_above)];
+void RuleEngine::eval_power(const std::string& id, RuleState& st, double p, std::int64_t ts, std::vector<Alert>& out) {
+    const bool firing = st.firing(RuleKind::power_above);
     if (!st.rules->power_above) {
-        if (status.firing)
-            transition(id, st, RuleKind::power_above, AlertState::resolved, p, status.threshold, 0, ts, out);
+        if (firing)
+            transition(id, st, RuleKind::power_above, AlertState::resolved, p, st.of(RuleKind::power_above).threshold,
+                       0, ts, out);
         st.above_since_ms = -1;
         return;
     }
     const auto& rule = *st.rules->power_above;
     if (p > rule.watts) {
         if (st.above_since_ms < 0) st.above_since_ms = ts;
-        if (!status.firing && ts - st.above_since_ms >= rule.hold.count())
+        if (!firing && ts - st.above_since_ms >= rule.hold.count())
             transition(id, st, RuleKind::power_above, AlertState::firing, p, rule.watts, st.above_since_ms, ts, out);
         return;
     }
     st.above_since_ms = -1;
     // Between clear_below and watts the alert holds: no flapping around the threshold.
-    if (status.firing && p <= rule.clear_below)
+    if (firing && p <= rule.clear_below)
         transition(id, st, RuleKind::power_above, AlertState::resolved, p, rule.watts, 0, ts, out);
 }
 
-void RuleEngine::eval_daily(const std::string& id, DeviceState& st, const EnrichedReading& r, std::vector<Alert>& out) {
+void RuleEngine::eval_daily(const std::string& id, RuleState& st, const EnrichedReading& r, std::vector<Alert>& out) {
     const auto ts = r.reading.ts_ms;
-    auto& status = st.status[static_cast<std::size_t>(RuleKind::daily_energy_above)];
     if (ts >= st.day_end_ms || ts < st.day_start_ms) {
         auto [start, end] = days_.day_of(r.time_zone, ts);
-        if (status.firing)
-            transition(id, st, RuleKind::daily_energy_above, AlertState::resolved, st.day_wh / 1000, status.threshold,
-                       0, start, out);
+        if (st.firing(RuleKind::daily_energy_above))
+            transition(id, st, RuleKind::daily_energy_above, AlertState::resolved, st.day_wh / 1000,
+                       st.of(RuleKind::daily_energy_above).threshold, 0, start, out);
         st.day_start_ms = start;
         st.day_end_ms = end;
         st.day_wh = 0;
@@ -176,13 +176,11 @@ void RuleEngine::eval_daily(const std::string& id, DeviceState& st, const Enrich
     st.day_wh += used_wh;
     if (!st.rules->daily_energy_above) return;
     const double limit_kwh = st.rules->daily_energy_above->kwh;
-    if (!status.firing && st.day_wh > limit_kwh * 1000)
+    if (!st.firing(RuleKind::daily_energy_above) && st.day_wh > limit_kwh * 1000)
         transition(id, st, RuleKind::daily_energy_above, AlertState::firing, st.day_wh / 1000, limit_kwh, ts, ts, out);
 }
 
-void RuleEngine::eval_spike(const std::string& id, DeviceState& st, double p, std::int64_t ts,
-                            std::vector<Alert>& out) {
-    auto& status = st.status[static_cast<std::size_t>(RuleKind::spike)];
+void RuleEngine::eval_spike(const std::string& id, RuleState& st, double p, std::int64_t ts, std::vector<Alert>& out) {
     if (!st.rules->spike) return;
     const auto& rule = *st.rules->spike;
     if (st.baseline_start_ms < 0) {
@@ -190,7 +188,7 @@ void RuleEngine::eval_spike(const std::string& id, DeviceState& st, double p, st
         st.baseline_start_ms = ts;
         return;
     }
-    if (status.firing) {
+    if (st.firing(RuleKind::spike)) {
         // The baseline is frozen while the spike lasts, so the spike does not become normal.
         if (p < rule.clear_factor * st.baseline_w)
             transition(id, st, RuleKind::spike, AlertState::resolved, p, st.baseline_w, 0, ts, out);
@@ -210,37 +208,32 @@ void RuleEngine::eval_spike(const std::string& id, DeviceState& st, double p, st
 }
 
 void RuleEngine::check_offline(std::int64_t now_ms, std::vector<Alert>& out) {
-    for (auto& [id, st] : devices_) {
-        if (st.generation != generation_) {
-            if (st.generation == 0 && st.type->empty()) continue;  // restored without a type: wait for a reading
-            resolve_rules(id, st);
-        }
-        if (!st.rules->device_offline || st.last_seen_ms == INT64_MIN) continue;
-        auto& status = st.status[static_cast<std::size_t>(RuleKind::device_offline)];
+    table_.for_each([&](const std::string& id, DeviceSlot& slot) {
+        auto& st = slot.rules;
+        // Restored without a type, a device waits for a reading to know its rules.
+        if (!st.rules || !st.rules->device_offline || st.last_seen_ms == INT64_MIN) return;
         const auto after = st.rules->device_offline->after.count();
-        if (!status.firing && now_ms - st.last_seen_ms > after)
+        if (!st.firing(RuleKind::device_offline) && now_ms - st.last_seen_ms > after)
             transition(id, st, RuleKind::device_offline, AlertState::firing,
                        static_cast<double>(now_ms - st.last_seen_ms) / 1000.0, static_cast<double>(after) / 1000.0,
                        st.last_seen_ms, now_ms, out);
-    }
+    });
 }
 
 void RuleEngine::seed_device(const std::string& device_id, const std::string& user_id, const std::string& type,
                              std::int64_t last_seen_ms, std::int64_t not_before_ms) {
-    auto& st = devices_[device_id];
-    st.user_id = names_.intern(user_id);
-    st.type = names_.intern(type);
+    auto& st = table_.get(device_id).rules;
+    st.user_id = table_.intern(user_id);
+    st.type = table_.intern(type);
     st.last_seen_ms = std::max(last_seen_ms, not_before_ms);
     resolve_rules(device_id, st);
 }
 
 void RuleEngine::restore_firing(const Alert& alert) {
-    auto& st = devices_[alert.device_id];
-    if (st.user_id->empty()) st.user_id = names_.intern(alert.user_id);
-    auto& status = st.status[static_cast<std::size_t>(alert.rule)];
-    status.firing = true;
-    status.since_ms = alert.since_ms;
-    status.threshold = alert.threshold;
+    auto& st = table_.get(alert.device_id).rules;
+    if (st.user_id->empty()) st.user_id = table_.intern(alert.user_id);
+    st.set_firing(alert.rule, true);
+    st.of(alert.rule) = {alert.since_ms, alert.threshold};
 }
 
 }  // namespace energyhub

@@ -1,21 +1,20 @@
 #pragma once
 // Evaluates the threshold rules in memory, on the ingest path, one reading at a time. Per device it
 // keeps a few numbers (pending since, today's energy, a moving baseline, last seen) and the state
-// of each rule, so a rule fires once when it starts holding and resolves once when it stops.
-// One engine per worker thread: no locks.
+// of each rule (RuleState, in the device table), so a rule fires once when it starts holding and
+// resolves once when it stops. One engine per worker thread: no locks.
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "config/thresholds.hpp"
 #include "domain/alert.hpp"
 #include "domain/reading.hpp"
-#include "util/name_pool.hpp"
+#include "pipeline/device_table.hpp"
 
 namespace energyhub {
 
@@ -30,9 +29,10 @@ public:
 
 class RuleEngine {
 public:
-    RuleEngine(std::shared_ptr<const ThresholdsConfig> thresholds, LocalDayPort& days);
+    // Each device's state is kept in its slot of `table`.
+    RuleEngine(DeviceTable& table, std::shared_ptr<const ThresholdsConfig> thresholds, LocalDayPort& days);
 
-    // New thresholds (SIGHUP): each device picks them up with its next reading.
+    // New thresholds (SIGHUP): every device's rules are resolved again at once.
     void set_thresholds(std::shared_ptr<const ThresholdsConfig> thresholds);
 
     // Evaluates one reading of a known device; appends any transitions to `out`.
@@ -48,53 +48,25 @@ public:
     // After a restart: an alert that is firing, so it is neither fired again nor left open.
     void restore_firing(const Alert& alert);
 
-    void forget(const std::string& device_id) { devices_.erase(device_id); }
-    // Forgets a device and its channels "<device_id>:<n>" (a removed device).
-    void forget_with_channels(const std::string& device_id);
-    std::size_t devices() const { return devices_.size(); }
+    // Devices with rule state: seen, seeded or with an alert firing.
+    std::size_t devices();
     // Rule sets resolved for the current thresholds: one per distinct combination of layers.
     std::size_t distinct_rule_sets() const { return resolved_.size(); }
 
 private:
-    struct RuleStatus {
-        bool firing = false;
-        std::int64_t since_ms = 0;
-        double threshold = 0;
-    };
-    // Per device a few numbers; its owner, type and resolved rules are shared with every device
-    // that has the same (100,000 devices have a handful of distinct ones).
-    struct DeviceState {
-        const std::string* user_id = NamePool::empty();  // in names_
-        const std::string* type = NamePool::empty();
-        std::uint64_t generation = 0;  // thresholds version the rules were resolved from; 0: not yet
-        std::shared_ptr<const RuleSet> rules = kNoRules;
-        std::int64_t last_ts_ms = INT64_MIN;  // newest reading evaluated
-        std::int64_t last_seen_ms = INT64_MIN;
-        std::int64_t above_since_ms = -1;
-        std::int64_t day_start_ms = 0, day_end_ms = 0;
-        double day_wh = 0;
-        double last_power_w = 0;
-        std::int64_t last_power_ts_ms = -1;
-        double baseline_w = 0;
-        std::int64_t baseline_start_ms = -1;
-        std::array<RuleStatus, kRuleKindCount> status{};
-    };
-
-    static const std::shared_ptr<const RuleSet> kNoRules;
-
-    void transition(const std::string& device_id, DeviceState& st, RuleKind rule, AlertState state, double value,
+    void transition(const std::string& device_id, RuleState& st, RuleKind rule, AlertState state, double value,
                     double threshold, std::int64_t since_ms, std::int64_t ts_ms, std::vector<Alert>& out);
-    void resolve_rules(const std::string& device_id, DeviceState& st);
-    void eval_power(const std::string& id, DeviceState& st, double p, std::int64_t ts, std::vector<Alert>& out);
-    void eval_daily(const std::string& id, DeviceState& st, const EnrichedReading& r, std::vector<Alert>& out);
-    void eval_spike(const std::string& id, DeviceState& st, double p, std::int64_t ts, std::vector<Alert>& out);
+    void resolve_rules(const std::string& device_id, RuleState& st);
+    void eval_power(const std::string& id, RuleState& st, double p, std::int64_t ts, std::vector<Alert>& out);
+    void eval_daily(const std::string& id, RuleState& st, const EnrichedReading& r, std::vector<Alert>& out);
+    void eval_spike(const std::string& id, RuleState& st, double p, std::int64_t ts, std::vector<Alert>& out);
 
+    DeviceTable& table_;
     std::shared_ptr<const ThresholdsConfig> thresholds_;
-    std::uint64_t generation_ = 1;
     LocalDayPort& days_;
-    std::unordered_map<std::string, DeviceState> devices_;
-    NamePool names_;                                                               // user ids and device types
-    std::map<ThresholdsConfig::Layers, std::shared_ptr<const RuleSet>> resolved_;  // of this generation
+    // Of the current thresholds, shared by the devices with the same layers (100,000 devices have a
+    // handful); a map's nodes stay where they are, so devices hold plain pointers.
+    std::map<ThresholdsConfig::Layers, RuleSet> resolved_;
 };
 
 // A stable id for a transition: the same device, rule, state and start give the same id.

@@ -160,7 +160,7 @@ void IngestWorker::housekeeping() {
     const auto& enricher = pipeline_.enricher();
     metrics_.cache_hits = enricher.stats().hits;
     metrics_.cache_misses = enricher.stats().misses;
-    metrics_.cached_devices = enricher.cached();
+    metrics_.cached_devices = pipeline_.cached_devices();
     metrics_.redis_hits = lookup_.redis_hits();
     metrics_.database_lookups = lookup_.database_lookups();
     metrics_.lookup_batches = lookup_.batches();
@@ -193,7 +193,8 @@ void IngestWorker::housekeeping() {
                 "received={} stored={} duplicates={} rejected={} batches={} store_failures={} spool_bytes={} "
                 "cached_devices={}",
                 metrics_.received.load(), metrics_.stored.load(), metrics_.duplicates.load(), metrics_.rejected_total(),
-                metrics_.batches.load(), metrics_.store_failures.load(), spool.pending_bytes, enricher.cached());
+                metrics_.batches.load(), metrics_.store_failures.load(), spool.pending_bytes,
+                pipeline_.cached_devices());
         }
     }
 }
