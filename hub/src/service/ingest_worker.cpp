@@ -1,5 +1,7 @@
 #include "service/ingest_worker.hpp"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <thread>
 
@@ -182,6 +184,9 @@ void IngestWorker::housekeeping() {
         log()->info("thresholds reloaded");
     }
     pipeline_.publish_held_states();
+    // A burst (a fleet met at once, its announcements) frees memory between what stays, where
+    // malloc keeps it: 12 MB of 76 at 100,000 devices. Handing it back takes milliseconds.
+    if (memory_trim_.due(now)) ::malloc_trim(0);
     if (offline_check_.due(now)) {
         pipeline_.check_offline();
         metrics_.redis_up = redis_ && redis_->ping();

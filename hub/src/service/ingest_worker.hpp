@@ -84,6 +84,7 @@ private:
     Every registry_poll_{1'000};
     Every partition_upkeep_{3'600'000};
     Every offline_check_{5'000};
+    Every memory_trim_{10'000};
     Every stats_{60'000};
     std::atomic<bool> stopping_{false};
     std::atomic<std::int64_t> drain_until_ms_{0};
