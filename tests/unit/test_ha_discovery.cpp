@@ -186,11 +186,21 @@ BOOST_AUTO_TEST_CASE(channels_share_the_availability_of_their_device) {
     BOOST_TEST(msgs[0].topic == "energy/bob/shellyplus2pm-c4d8d5500a10/availability");
     BOOST_TEST(msgs[3].topic == "homeassistant/sensor/energyhub/shellyplus2pm-c4d8d5500a10_c1_power/config");
 
+    announcer.on_reading(reading("shellyplus2pm-c4d8d5500a10:40", true, false), kMeter);
+    sink.take();
+
+    // A registry change announces every channel again on its next reading.
+    announcer.on_changed("shellyplus2pm-c4d8d5500a10");
+    announcer.on_reading(reading("shellyplus2pm-c4d8d5500a10:1", true, true), kMeter);
+    BOOST_TEST(sink.take().size() == 3u);  // availability and the channel's two sensors
+
     announcer.on_removed("shellyplus2pm-c4d8d5500a10");
     std::set<std::string> topics;
     for (const auto& m : sink.take()) topics.insert(m.topic);
     BOOST_TEST(topics.count("homeassistant/sensor/energyhub/shellyplus2pm-c4d8d5500a10_c1_energy/config") == 1u);
     BOOST_TEST(topics.count("homeassistant/sensor/energyhub/shellyplus2pm-c4d8d5500a10_c0_power/config") == 1u);
+    // a channel past the numbers always cleared, because it was seen
+    BOOST_TEST(topics.count("homeassistant/sensor/energyhub/shellyplus2pm-c4d8d5500a10_c40_power/config") == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(announcements_wait_while_the_sink_is_congested) {

@@ -62,8 +62,7 @@ void DeviceAnnouncer::on_presence(const DeviceRef& device, bool online) {
 }
 
 void DeviceAnnouncer::on_changed(const std::string& device_id) {
-    table_.for_each([&](const std::string& id, DeviceSlot& slot) {
-        if (parent_device_id(id) != device_id) return;
+    table_.for_each_of_device(device_id, [&](const std::string& id, DeviceSlot& slot) {
         slot.announced.sensors = 0;
         if (id.size() == device_id.size()) slot.announced.availability = -1;
     });
@@ -72,8 +71,7 @@ void DeviceAnnouncer::on_changed(const std::string& device_id) {
 void DeviceAnnouncer::on_removed(const std::string& device_id) {
     std::vector<std::string> ids = {device_id};
     for (unsigned n = 0; n <= kClearedChannels; ++n) ids.push_back(device_id + ":" + std::to_string(n));
-    table_.for_each([&](const std::string& id, DeviceSlot& slot) {
-        if (parent_device_id(id) != device_id) return;
+    table_.for_each_of_device(device_id, [&](const std::string& id, DeviceSlot& slot) {
         auto& k = slot.announced;
         if (id.size() != device_id.size()) {
             if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "domain/alert.hpp"
 #include "domain/ids.hpp"
@@ -117,9 +118,23 @@ public:
     void for_each(F&& f) {
         slots_.for_each(f);
     }
-    // Forgets a device and its channels "<device_id>:<n>" (a removed device).
-    void erase_with_channels(std::string_view device_id) {
-        slots_.erase_if([&](const std::string& id, const DeviceSlot&) { return parent_device_id(id) == device_id; });
+    // f(id, slot) for the device and each of its channels "<device_id>:<n>" held, by their ids
+    // (a registry change must not cost a walk over 100,000 devices).
+    template <typename F>
+    void for_each_of_device(const std::string& device_id, F&& f) {
+        if (DeviceSlot* s = slots_.find(device_id)) f(device_id, *s);
+        for (unsigned n = 0; n <= kMaxChannel; ++n) {
+            channel_id(device_id, n);
+            if (DeviceSlot* s = slots_.find(key_)) f(key_, *s);
+        }
+    }
+    // Forgets a device and its channels (a removed device).
+    void erase_with_channels(const std::string& device_id) {
+        slots_.erase(device_id);
+        for (unsigned n = 0; n <= kMaxChannel; ++n) {
+            channel_id(device_id, n);
+            slots_.erase(key_);
+        }
     }
 
     // Owners, types and time zones: many devices share each.
@@ -129,8 +144,13 @@ public:
     std::size_t capacity() const { return slots_.capacity(); }
 
 private:
+    void channel_id(const std::string& device_id, unsigned n) {
+        key_.assign(device_id).append(":").append(std::to_string(n));
+    }
+
     LruCache<std::string, DeviceSlot> slots_;
     NamePool names_;
+    std::string key_;  // reused channel id
 };
 
 }  // namespace energyhub

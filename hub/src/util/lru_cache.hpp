@@ -44,16 +44,6 @@ public:
         return true;
     }
 
-    // Erases every entry for which pred(key, value) holds.
-    template <typename Pred>
-    void erase_if(Pred&& pred) {
-        for (Entry* e = oldest_; e;) {
-            Entry* newer = e->second.newer;
-            if (pred(e->first, e->second.value)) erase_entry(e);
-            e = newer;
-        }
-    }
-
     // Calls f(key, value) for every entry, least recent first, without touching their recency.
     template <typename F>
     void for_each(F&& f) {
