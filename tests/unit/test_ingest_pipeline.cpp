@@ -345,8 +345,15 @@ BOOST_AUTO_TEST_CASE(a_retained_reading_is_not_stored_again) {
 BOOST_AUTO_TEST_CASE(a_removed_device_is_forgotten) {
     BOOST_TEST((offer("plug-1", 5, -1000) == Offer::done));
     BOOST_TEST((store_and_publish() == Store::stored));
+    BOOST_REQUIRE(sink.last("energy/ann/plug-1/availability"));
+    BOOST_TEST(sink.last("energy/ann/plug-1/availability")->payload == "online");
     registry.devices.erase("plug-1");
     pipeline->device_changed("plug-1", true);
+    // Its retained availability is deleted (an empty retained message), read from its record
+    // before the removal drops it.
+    const auto* availability = sink.last("energy/ann/plug-1/availability");
+    BOOST_TEST(availability->payload.empty());
+    BOOST_TEST(availability->retained);
     BOOST_TEST((offer("plug-1", 5, 0) == Offer::done));
     BOOST_TEST(metrics.rejected[static_cast<std::size_t>(RejectReason::unknown_device)] == 1u);
 }

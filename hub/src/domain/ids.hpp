@@ -1,4 +1,5 @@
 #pragma once
+#include <string>
 #include <string_view>
 
 namespace energyhub {
@@ -39,6 +40,12 @@ constexpr bool is_valid_channel(std::string_view channel) {
 constexpr std::string_view parent_device_id(std::string_view id) {
     auto colon = id.find(':');
     return colon == std::string_view::npos ? id : id.substr(0, colon);
+}
+
+// Writes the id of a device's channel, "<device_id>:<channel>", into out (reused by callers that
+// look many channels up) and returns it.
+inline std::string& assign_channel_id(std::string& out, std::string_view device_id, unsigned channel) {
+    return out.assign(device_id).append(":").append(std::to_string(channel));
 }
 
 // A device id as readings carry it: a registry id, optionally with ":<channel>".

@@ -70,7 +70,7 @@ void DeviceAnnouncer::on_changed(const std::string& device_id) {
 
 void DeviceAnnouncer::on_removed(const std::string& device_id) {
     std::vector<std::string> ids = {device_id};
-    for (unsigned n = 0; n <= kClearedChannels; ++n) ids.push_back(device_id + ":" + std::to_string(n));
+    for (unsigned n = 0; n <= kClearedChannels; ++n) assign_channel_id(ids.emplace_back(), device_id, n);
     table_.for_each_of_device(device_id, [&](const std::string& id, DeviceSlot& slot) {
         auto& k = slot.announced;
         if (id.size() != device_id.size()) {

@@ -124,16 +124,14 @@ public:
     void for_each_of_device(const std::string& device_id, F&& f) {
         if (DeviceSlot* s = slots_.find(device_id)) f(device_id, *s);
         for (unsigned n = 0; n <= kMaxChannel; ++n) {
-            channel_id(device_id, n);
-            if (DeviceSlot* s = slots_.find(key_)) f(key_, *s);
+            if (DeviceSlot* s = slots_.find(assign_channel_id(key_, device_id, n))) f(key_, *s);
         }
     }
     // Forgets a device and its channels (a removed device).
     void erase_with_channels(const std::string& device_id) {
         slots_.erase(device_id);
         for (unsigned n = 0; n <= kMaxChannel; ++n) {
-            channel_id(device_id, n);
-            slots_.erase(key_);
+            slots_.erase(assign_channel_id(key_, device_id, n));
         }
     }
 
@@ -144,10 +142,6 @@ public:
     std::size_t capacity() const { return slots_.capacity(); }
 
 private:
-    void channel_id(const std::string& device_id, unsigned n) {
-        key_.assign(device_id).append(":").append(std::to_string(n));
-    }
-
     LruCache<std::string, DeviceSlot> slots_;
     NamePool names_;
     std::string key_;  // reused channel id

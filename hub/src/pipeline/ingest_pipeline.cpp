@@ -279,6 +279,8 @@ void IngestPipeline::reject(std::string_view topic, std::string_view payload, st
 void IngestPipeline::device_changed(const std::string& device_id, bool removed) {
     enricher_.invalidate(device_id);
     if (removed) {  // no more alerts or states for it or its channels
+        // The announcer first: what it clears (retained availability, channels' configs) is read
+        // from the slots the erase drops.
         announcer_.on_removed(device_id);
         devices_.erase_with_channels(device_id);
         std::erase_if(held_states_, [&](const auto& held) { return parent_device_id(held.first) == device_id; });
