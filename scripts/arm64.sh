@@ -4,7 +4,8 @@
 # checked and installed with apt into an arm64 root (its maintainer scripts and the installed
 # program run under qemu through binfmt_misc).
 #
-# Usage: scripts/arm64.sh        (scripts/install-deps.sh first; scripts/test.sh runs it)
+# Usage: scripts/arm64.sh [--build-only]   (scripts/install-deps.sh first; scripts/test.sh runs it;
+#   --build-only: the sysroot and the cross build, nothing run)
 # Environment: ENERGYHUB_ARM64_DIR (default build-arm64): the build folder. Its sysroot/ is made
 # once and remade when the package list of scripts/packages.sh changes. The package ends up in
 # it as energyhub_<version>_arm64.deb.
@@ -36,6 +37,7 @@ cmake -S . -B "$DIR" -DCMAKE_TOOLCHAIN_FILE="$PWD/cmake/aarch64-linux-gnu.cmake"
 cmake --build "$DIR" -j"$(nproc)" --target energyhub firmware-sim energyhub_broker_plugin unit_tests
 machine=$(readelf -h "$DIR/hub/energyhub" | sed -n 's/^ *Machine: *//p')
 [[ $machine == AArch64 ]] || fail "hub/energyhub is built for '$machine', not AArch64"
+[[ ${1:-} != --build-only ]] || { log "built"; exit 0; }
 
 # 3. The unit tier under qemu-user (ctest runs it through the toolchain's emulator).
 ctest --test-dir "$DIR" --output-on-failure -L unit

@@ -7,7 +7,8 @@
 # crash, leak, timeout or running out of memory fails the run and names the input that reproduces
 # it.
 #
-# Usage: scripts/fuzz.sh [TARGET...]       every target, or the ones named (e.g. fuzz_tasmota)
+# Usage: scripts/fuzz.sh [--build-only] [TARGET...]   every target, or the ones named (e.g.
+#   fuzz_tasmota); --build-only compiles them and runs nothing
 #   ENERGYHUB_FUZZ_SECONDS     seconds per target (default 30)
 #   ENERGYHUB_FUZZ_BUILD_DIR   build tree (default build-fuzz)
 #   ENERGYHUB_BUILD_LOCK       a file to hold flock(1) on while building, on a machine shared by
@@ -30,6 +31,8 @@ ALL_TARGETS=(fuzz_native fuzz_tasmota fuzz_shelly fuzz_shelly_gen1 fuzz_cron fuz
 declare -A MAX_LEN=([fuzz_cron]=128 [fuzz_config]=8192 [fuzz_mqtt_wire]=1024)
 declare -A DICT=([fuzz_cron]=cron.dict [fuzz_config]=config.dict [fuzz_mqtt_wire]=mqtt_wire.dict)
 
+BUILD_ONLY=0
+[[ ${1:-} != --build-only ]] || { BUILD_ONLY=1; shift; }
 targets=("$@")
 ((${#targets[@]} > 0)) || targets=("${ALL_TARGETS[@]}")
 for t in "${targets[@]}"; do
@@ -46,6 +49,7 @@ if ! "${build[@]}" >"$BUILD_DIR/fuzz-build.log" 2>&1; then
     echo "fuzz: build failed (whole log: $BUILD_DIR/fuzz-build.log)" >&2
     exit 1
 fi
+((BUILD_ONLY == 0)) || { echo "fuzz: ${#targets[@]} targets built"; exit 0; }
 
 total_runs=0
 total_findings=0

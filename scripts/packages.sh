@@ -35,5 +35,5 @@ HOST_PACKAGES=(
 # scripts/arm64.sh: the cross compiler, an arm64 sysroot and root, qemu-user to run them (on a
 # machine that is not arm64 itself).
 if [[ $(dpkg --print-architecture) != arm64 ]]; then
-    HOST_PACKAGES+=(crossbuild-essential-arm64 mmdebstrap qemu-user-static binfmt-support)
+    HOST_PACKAGES+=(crossbuild-essential-arm64 mmdebstrap arch-test qemu-user-static binfmt-support)
 fi
