@@ -60,6 +60,18 @@ awk '{ print "[arm64]   " $NF }' <<<"$contents"
 # Debian's arm64 archive and runs its postinst; then the installed program answers.
 # The Raspberry Pi profile as docs/raspberry-pi.md installs it; the config still checks with its
 # environment.
+# mmdebstrap runs the root's programs under qemu-user, which the kernel finds through binfmt_misc:
+# mounted and qemu-aarch64 enabled here when they are not (a container, or a machine started
+# without systemd-binfmt, has neither).
+if [[ ! -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]]; then
+    as_root=()
+    ((EUID == 0)) || as_root=(sudo)
+    mountpoint -q /proc/sys/fs/binfmt_misc ||
+        "${as_root[@]}" mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc ||
+        fail "cannot mount binfmt_misc: the arm64 root's programs cannot run under qemu"
+    "${as_root[@]}" update-binfmts --enable qemu-aarch64 || fail "update-binfmts could not enable qemu-aarch64"
+    log "qemu-aarch64 enabled in binfmt_misc"
+fi
 root="$DIR/root"
 rm -rf "$root"
 export PI_PROFILE='set -e

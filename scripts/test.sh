@@ -37,9 +37,10 @@ stage() {
 # tier under qemu, its .deb installed into an arm64 root (scripts/arm64.sh).
 #
 # The tiers mostly wait on servers and leave about two thirds of the machine idle: the sanitizer,
-# fuzzing and arm64 trees compile meanwhile, at the lowest priority, in a session of their own.
+# fuzzing and arm64 trees compile meanwhile, on idle CPU only (SCHED_IDLE), in a session of their
+# own.
 # Their log is kept; a tree that failed to build fails again, with its errors, when its pass runs.
-setsid nice -n 19 bash -c 'scripts/sanitize.sh --build-only && scripts/fuzz.sh --build-only &&
+setsid chrt --idle 0 bash -c 'scripts/sanitize.sh --build-only && scripts/fuzz.sh --build-only &&
     scripts/arm64.sh --build-only' >"$BUILD_DIR/background-builds.log" 2>&1 &
 background=$!
 stage scripts/lint.sh
