@@ -38,8 +38,7 @@ stage() {
 #
 # The tiers mostly wait on servers and leave about two thirds of the machine idle: the sanitizer,
 # fuzzing and arm64 trees compile meanwhile, on idle CPU only (SCHED_IDLE), in a session of their
-# own.
-# Their log is kept; a tree that failed to build fails again, with its errors, when its pass runs.
+# own. Their log is kept; a tree that failed to build fails again, with its errors, in its pass.
 setsid chrt --idle 0 bash -c 'scripts/sanitize.sh --build-only && scripts/fuzz.sh --build-only &&
     scripts/arm64.sh --build-only' >"$BUILD_DIR/background-builds.log" 2>&1 &
 background=$!
