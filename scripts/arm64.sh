@@ -56,10 +56,6 @@ done
 log "$(basename "$deb"): $(grep -c . <<<"$contents") entries; Depends: $(dpkg-deb --field "$deb" Depends)"
 awk '{ print "[arm64]   " $NF }' <<<"$contents"
 
-# 5. The Pi's install path in a throwaway arm64 root: apt resolves the package's dependencies from
-# Debian's arm64 archive and runs its postinst; then the installed program answers.
-# The Raspberry Pi profile as docs/raspberry-pi.md installs it; the config still checks with its
-# environment.
 # mmdebstrap runs the root's programs under qemu-user, which the kernel finds through binfmt_misc:
 # mounted and qemu-aarch64 enabled here when they are not (a container, or a machine started
 # without systemd-binfmt, has neither).
@@ -72,6 +68,11 @@ if [[ ! -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]]; then
     "${as_root[@]}" update-binfmts --enable qemu-aarch64 || fail "update-binfmts could not enable qemu-aarch64"
     log "qemu-aarch64 enabled in binfmt_misc"
 fi
+
+# 5. The Pi's install path in a throwaway arm64 root: apt resolves the package's dependencies from
+# Debian's arm64 archive and runs its postinst; then the installed program answers.
+# The Raspberry Pi profile as docs/raspberry-pi.md installs it; the config still checks with its
+# environment.
 root="$DIR/root"
 rm -rf "$root"
 export PI_PROFILE='set -e
