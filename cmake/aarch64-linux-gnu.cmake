@@ -2,8 +2,13 @@
 # The target's libraries come from a Debian arm64 sysroot: ENERGYHUB_SYSROOT, made by mmdebstrap.
 set(CMAKE_SYSTEM_NAME Linux)
 set(CMAKE_SYSTEM_PROCESSOR aarch64)
-set(CMAKE_C_COMPILER aarch64-linux-gnu-gcc)
-set(CMAKE_CXX_COMPILER aarch64-linux-gnu-g++)
+# clang, which targets arm64 as it is: it builds this tree with 0.7 × GCC's CPU time (and the
+# sanitizer trees are clang's already). The C++ library, start files and libgcc are the sysroot's
+# GCC 12 ones, as a Pi's own build would use; the linker is binutils' aarch64-linux-gnu-ld.
+set(CMAKE_C_COMPILER clang-14)
+set(CMAKE_CXX_COMPILER clang++-14)
+set(CMAKE_C_COMPILER_TARGET aarch64-linux-gnu)
+set(CMAKE_CXX_COMPILER_TARGET aarch64-linux-gnu)
 
 # Given as -DENERGYHUB_SYSROOT or in the environment; kept in the environment so that the
 # compiler checks' own projects, which read this file again without the cache, see it too.

@@ -27,13 +27,13 @@ HOST_PACKAGES=(
     openssl
     # the dashboard test: headless Chromium driven through chromedriver
     chromium chromium-driver
-    # scripts/fuzz.sh: clang with libFuzzer and the sanitizer runtimes
+    # clang with libFuzzer and the sanitizer runtimes: scripts/fuzz.sh, sanitize.sh; arm64.sh's compiler
     clang-14 libclang-rt-14-dev
     # scripts/lint.sh: the format and bug checks of a change
     clang-format-14 clang-tidy-14
 )
-# scripts/arm64.sh: the cross compiler, an arm64 sysroot and root, qemu-user to run them (on a
-# machine that is not arm64 itself).
+# scripts/arm64.sh: the cross linker (clang compiles), an arm64 sysroot and root, qemu-user to run
+# them (on a machine that is not arm64 itself).
 if [[ $(dpkg --print-architecture) != arm64 ]]; then
-    HOST_PACKAGES+=(crossbuild-essential-arm64 mmdebstrap arch-test qemu-user-static binfmt-support)
+    HOST_PACKAGES+=(binutils-aarch64-linux-gnu mmdebstrap arch-test qemu-user-static binfmt-support)
 fi

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The systemd units pass `systemd-analyze verify` with no complaint and `systemd-analyze security`
-# rates them OK; the .deb builds, lists the expected layout and Debian dependencies, and installs
-# into a throwaway root.
+# rates them OK; the .deb builds, passes packaging/check-deb.sh (layout, dependencies, conffile,
+# stripped programs with a debug symbols package) and installs into a throwaway root.
 set -euo pipefail
 : "${ENERGYHUB_BUILD_DIR:?set by ctest}"
 WORK=$(mktemp -d)
@@ -26,17 +26,7 @@ done
 
 (cd "$ENERGYHUB_BUILD_DIR" && cpack -G DEB -B "$WORK/deb" >"$WORK/cpack.log" 2>&1) || fail "cpack failed: $(tail -20 "$WORK/cpack.log")"
 deb=$(ls "$WORK"/deb/*.deb)
-contents=$(dpkg-deb --contents "$deb")
-for path in ./usr/bin/energyhub ./usr/bin/firmware-sim ./etc/energyhub/energyhub.yaml \
-    ./usr/share/energyhub/schema/001_registry.sql ./usr/lib/systemd/system/energyhub-hub.service \
-    ./usr/lib/systemd/system/energyhub-migrate.service ./usr/share/doc/energyhub/README.md \
-    ./usr/share/energyhub/pi/energyhub-hub.conf ./usr/share/energyhub/pi/postgresql.conf; do
-    grep -q " $path\$" <<<"$contents" || fail "$path is not in the package"
-done
-info=$(dpkg-deb --info "$deb")
-grep -q "Depends:.*libpqxx-6.4.*libpaho-mqttpp3-1\|Depends:.*libpaho-mqttpp3-1.*libpqxx-6.4" <<<"$info" || fail "Depends lacks the runtime libraries: $info"
-[[ "$(dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles)" == *"/etc/energyhub/energyhub.yaml"* ]] || fail "the config is not a conffile"
-log "$(basename "$deb"): $(grep -c . <<<"$contents") entries, conffile and dependencies in place"
+bash "$(dirname "$0")/../../packaging/check-deb.sh" "$deb"
 
 # A throwaway root with an empty dpkg database; maintainer scripts run outside a chroot.
 root="$WORK/root"
