@@ -27,6 +27,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "mqtt/paho_settings.hpp"
 #include "util/timestamp.hpp"
 
 namespace {
@@ -220,6 +221,7 @@ int run_clear(const Common& c, const std::string& filter) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    energyhub::quiet_paho_trace();  // as the hub: the limit is of receiving, not of Paho's trace
     CLI::App app{"MQTT probes for bench/run.sh: a no-op subscriber and an alert latency probe", "bench_probe"};
     Common common;
     app.add_option("--uri", common.uri)->capture_default_str();

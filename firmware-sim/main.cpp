@@ -27,6 +27,7 @@
 #include "domain/ids.hpp"
 #include "fleet.hpp"
 #include "log.hpp"
+#include "mqtt/paho_settings.hpp"
 #include "publisher.hpp"
 #include "registration.hpp"
 #include "secrets.hpp"
@@ -423,6 +424,7 @@ int finish(const Options& o, const Report& report) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    energyhub::quiet_paho_trace();
     CLI::App app{
         "Simulated smart plugs and meters publishing energy readings over MQTT (native, Tasmota or Shelly).\n"
         "Prints 'sent=N acked=N failed=N elapsed_s=X rate_msgs_s=Y' at the end; exits 0 when\n"

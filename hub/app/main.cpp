@@ -11,6 +11,7 @@
 
 #include "commands.hpp"
 #include "config/config.hpp"
+#include "mqtt/paho_settings.hpp"
 #include "postgres/migrator.hpp"
 #include "postgres/partitions.hpp"
 #include "service/hub_daemon.hpp"
@@ -27,6 +28,7 @@ int main(int argc, char** argv) {
         std::cerr << "energyhub: cannot initialise libcurl\n";
         return 1;
     }
+    quiet_paho_trace();
     CLI::App app{"energyhub: MQTT energy monitoring hub"};
     app.require_subcommand(1);
     app.fallthrough();  // --config may follow the subcommand

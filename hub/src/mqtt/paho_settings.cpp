@@ -1,6 +1,14 @@
 #include "mqtt/paho_settings.hpp"
 
+#include <cstdlib>
+
+#include <MQTTAsync.h>
+
 namespace energyhub {
+
+void quiet_paho_trace() {
+    if (!std::getenv("MQTT_C_CLIENT_TRACE")) MQTTAsync_setTraceLevel(MQTTASYNC_TRACE_ERROR);
+}
 
 std::string paho_uri(const std::string& uri) {
     if (uri.rfind("mqtt://", 0) == 0) return "tcp://" + uri.substr(7);

@@ -16,6 +16,12 @@ namespace energyhub {
 // already explained (which file was used to check what).
 mqtt::ssl_options paho_ssl_options(const TlsConfig& tls, std::function<void(const std::string&)> on_error);
 
+// Paho C records every packet and function call of its clients into an in-memory trace that
+// nothing reads unless its debugging switch, the MQTT_C_CLIENT_TRACE variable, is set: a message
+// formatted, copied and locked per packet, about a tenth of a busy hub's CPU per reading. This
+// keeps its errors only, unless that variable is set. Process-wide: once, before the first client.
+void quiet_paho_trace();
+
 // Paho understands tcp:// and ssl://; the mqtt:// and mqtts:// spellings users know are mapped.
 std::string paho_uri(const std::string& uri);
 
