@@ -1,6 +1,6 @@
 #pragma once
-// What Paho needs from the mqtt section (URI spelling, TLS), shared by the daemons, check-config
-// and firmware-sim.
+// What Paho needs from the mqtt section (URI spelling, TLS) and of every process (its trace), shared
+// by the daemons, check-config, firmware-sim and the bench.
 #include <functional>
 #include <string>
 
