@@ -1,5 +1,9 @@
 #include <boost/test/unit_test.hpp>
 
+#include <list>
+#include <map>
+#include <memory>
+#include <random>
 #include <string>
 
 #include "pipeline/batcher.hpp"
@@ -73,6 +77,65 @@ BOOST_AUTO_TEST_CASE(recency_survives_erasing_from_anywhere_and_rehashing) {
     BOOST_TEST(big.size() == 1000u);
     BOOST_TEST(big.find(4999) != nullptr);
     BOOST_TEST(big.find(0) == nullptr);
+}
+
+// Few distinct hashes: long probe runs, each erase shifting entries back into the hole.
+struct CrowdedHash {
+    std::size_t operator()(int k) const { return static_cast<std::size_t>(k % 7); }
+};
+
+BOOST_AUTO_TEST_CASE(agrees_with_a_plain_model_under_churn) {
+    constexpr std::size_t kCapacity = 40;
+    LruCache<int, int, CrowdedHash> cache(kCapacity);
+    std::list<int> recency;  // newest first
+    std::map<int, int> values;
+    auto make_newest = [&](int k) {
+        recency.remove(k);
+        recency.push_front(k);
+    };
+    std::mt19937 random(7);
+    for (int step = 0; step < 20'000; ++step) {
+        const int key = static_cast<int>(random() % 100);
+        switch (random() % 3) {
+            case 0:
+                cache.put(key, step);
+                if (!values.count(key) && values.size() == kCapacity) {
+                    values.erase(recency.back());
+                    recency.pop_back();
+                }
+                values[key] = step;
+                make_newest(key);
+                break;
+            case 1: {
+                const int* found = cache.find(key);
+                BOOST_TEST_REQUIRE((found != nullptr) == (values.count(key) == 1), "step " << step << " key " << key);
+                if (found) {
+                    BOOST_TEST_REQUIRE(*found == values[key]);
+                    make_newest(key);
+                }
+                break;
+            }
+            default: BOOST_TEST_REQUIRE(cache.erase(key) == (values.erase(key) == 1)); recency.remove(key);
+        }
+        BOOST_TEST_REQUIRE(cache.size() == values.size());
+    }
+    std::list<int> walked;
+    cache.for_each([&](int k, int&) { walked.push_front(k); });
+    BOOST_TEST(walked == recency, boost::test_tools::per_element());
+}
+
+// Values stay where they are while the cache grows, and an erased entry lets go of its value.
+BOOST_AUTO_TEST_CASE(values_stay_put_and_erasing_releases_them) {
+    LruCache<std::string, std::shared_ptr<int>> cache(100'000);
+    auto held = std::make_shared<int>(42);
+    std::shared_ptr<int>* first = &cache.put("first", held);
+    for (int i = 0; i < 10'000; ++i) cache.put("device-" + std::to_string(i), nullptr);
+    BOOST_TEST(cache.find("first") == first);
+    BOOST_TEST(**first == 42);
+    BOOST_TEST(held.use_count() == 2);
+    BOOST_TEST(cache.erase("first"));
+    BOOST_TEST(held.use_count() == 1);
+    BOOST_TEST(cache.find("device-9999") != nullptr);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

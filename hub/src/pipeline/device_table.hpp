@@ -8,6 +8,8 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -19,6 +21,25 @@
 
 namespace energyhub {
 
+// A device's display name: a pointer, and a copy on the heap only when there is a name (a fleet's
+// devices mostly have none; a std::string is 32 bytes either way).
+class DisplayName {
+public:
+    DisplayName& operator=(std::string_view name) {
+        text_.reset();
+        if (!name.empty()) {
+            text_ = std::make_unique_for_overwrite<char[]>(name.size() + 1);
+            std::memcpy(text_.get(), name.data(), name.size());
+            text_[name.size()] = '\0';  // names come from PostgreSQL text, which holds no NUL
+        }
+        return *this;
+    }
+    std::string_view view() const { return text_ ? std::string_view(text_.get()) : std::string_view(); }
+
+private:
+    std::unique_ptr<char[]> text_;
+};
+
 // The enricher's (pipeline/enricher.hpp): a registered device's owner, a (sub-)device's counters.
 struct OwnerState {
     enum class Registry : std::uint8_t { not_asked, known, unknown };
@@ -28,7 +49,7 @@ struct OwnerState {
     const std::string* user_id = NamePool::empty();  // pooled in the table
     const std::string* type = NamePool::empty();
     const std::string* time_zone = NamePool::empty();
-    std::string name;
+    DisplayName name;
     std::int64_t ask_again_ms = 0;  // unknown: when to ask again
     // CounterState without its four optionals (a flag and padding each: 64 bytes, not 32).
     std::int64_t counter_ts_ms = 0;

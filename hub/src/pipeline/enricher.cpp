@@ -117,7 +117,7 @@ std::optional<DeviceRef> Enricher::record(std::string_view device_id) {
     const auto parent = parent_device_id(device_id);
     const OwnerState* o = owner(parent);
     if (!o || o->registry != Registry::known) return std::nullopt;
-    return DeviceRef{parent, *o->user_id, *o->type, o->name};
+    return DeviceRef{parent, *o->user_id, *o->type, o->name.view()};
 }
 
 LookupStatus Enricher::enrich(const Reading& reading, EnrichedReading& out) {
