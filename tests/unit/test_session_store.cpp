@@ -4,6 +4,9 @@
 #include <string>
 #include <vector>
 
+#include <mqtt/async_client.h>
+
+#include "mqtt/paho_settings.hpp"
 #include "mqtt/session_store.hpp"
 #include "temp_dir.hpp"
 
@@ -65,6 +68,28 @@ BOOST_AUTO_TEST_CASE(an_emptied_store_starts_its_log_over) {
     again.open("hub-1", "tcp://x");
     BOOST_TEST(again.size() == 1u);
     BOOST_TEST(again.get("s-last") == "hkept");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(session_store_use)
+
+// The daemons' QoS-0 messages (a state a second per device, superseded by the next) are not written
+// to their session store; their QoS-1 ones (alerts, announcements) still are, so they outlive a kill.
+BOOST_AUTO_TEST_CASE(only_messages_at_qos_1_and_above_are_kept) {
+    TempDir dir;
+    const std::string uri = "tcp://127.0.0.1:1", client_id = "energyhub-store-test";  // nothing listens
+    {
+        SessionStore store(dir.path);
+        auto options = daemon_create_options(MQTTVERSION_3_1_1, 100);
+        options.set_send_while_disconnected(true, true);  // held as if the broker had gone away
+        mqtt::async_client client(uri, client_id, options, &store);
+        client.publish("energy/u/d/state", "{}", 2, 0, true);
+        client.publish("alerts/u/d", "{}", 2, 1, false);
+    }
+    SessionStore kept(dir.path);
+    kept.open(client_id, uri);
+    BOOST_TEST(kept.size() == 1u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -55,7 +55,7 @@ MqttClient::MqttClient(const MqttConfig& config, std::string daemon, const std::
     if (!session_dir.empty()) session_ = std::make_unique<SessionStore>(session_dir);
     const int version = config_.receive_maximum > 0 ? MQTTVERSION_5 : MQTTVERSION_3_1_1;
     client_ = std::make_unique<mqtt::async_client>(paho_uri(broker_uris(config_.uri).front()), config_.client_id,
-                                                   mqtt::create_options(version, kMaxBuffered), session_.get());
+                                                   daemon_create_options(version, kMaxBuffered), session_.get());
     client_->set_connected_handler([this](const std::string&) {
         connected_ = true;
         if (ever_connected_.exchange(true)) {

@@ -10,6 +10,12 @@ void quiet_paho_trace() {
     if (!std::getenv("MQTT_C_CLIENT_TRACE")) MQTTAsync_setTraceLevel(MQTTASYNC_TRACE_ERROR);
 }
 
+mqtt::create_options daemon_create_options(int version, int max_buffered) {
+    mqtt::create_options options(version, max_buffered);
+    options.set_persist_qos0(false);
+    return options;
+}
+
 std::string paho_uri(const std::string& uri) {
     if (uri.rfind("mqtt://", 0) == 0) return "tcp://" + uri.substr(7);
     if (uri.rfind("mqtts://", 0) == 0) return "ssl://" + uri.substr(8);

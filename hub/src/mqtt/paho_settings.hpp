@@ -5,6 +5,7 @@
 #include <string>
 
 #include <mqtt/connect_options.h>
+#include <mqtt/create_options.h>
 #include <mqtt/ssl_options.h>
 
 #include "config/config.hpp"
@@ -21,6 +22,12 @@ mqtt::ssl_options paho_ssl_options(const TlsConfig& tls, std::function<void(cons
 // formatted, copied and locked per packet, about a tenth of a busy hub's CPU per reading. This
 // keeps its errors only, unless that variable is set. Process-wide: once, before the first client.
 void quiet_paho_trace();
+
+// How a daemon's client is created: MQTT `version`, up to `max_buffered` messages held while the
+// broker is away, and QoS-0 messages kept out of the session store. Paho writes every message it is
+// given there and removes it once sent; a state (QoS 0, a second per device, superseded by the
+// next) needs no place in what a crash leaves, while alerts and announcements (QoS 1) keep theirs.
+mqtt::create_options daemon_create_options(int version, int max_buffered);
 
 // Paho understands tcp:// and ssl://; the mqtt:// and mqtts:// spellings users know are mapped.
 std::string paho_uri(const std::string& uri);
