@@ -49,9 +49,9 @@ ctest --test-dir "$DIR" --output-on-failure -L unit
 rm -f "$DIR"/energyhub_*.deb "$DIR"/energyhub-dbgsym_*.ddeb
 (cd "$DIR" && cpack -G DEB >cpack.log 2>&1) || fail "cpack failed: $(tail -20 "$DIR/cpack.log")"
 deb=$(ls "$DIR"/energyhub_*_arm64.deb 2>/dev/null) || fail "no energyhub_*_arm64.deb in $DIR"
-ddeb=$(ls "$DIR"/energyhub-dbgsym_*_arm64.ddeb 2>/dev/null) || fail "no energyhub-dbgsym_*_arm64.ddeb in $DIR"
 [[ $(dpkg-deb --field "$deb" Architecture) == arm64 ]] || fail "$deb is not Architecture: arm64"
 packaging/check-deb.sh "$deb" | sed 's/^/[arm64] /'
+ddeb=$(ls "$DIR"/energyhub-dbgsym_*_arm64.ddeb)  # check-deb.sh has found it beside the package
 contents=$(dpkg-deb --contents "$deb")
 log "Depends: $(dpkg-deb --field "$deb" Depends)"
 awk '{ print "[arm64]   " $NF }' <<<"$contents"
