@@ -1,9 +1,9 @@
 #pragma once
 // One record per (sub-)device for everything the ingest path keeps about it between readings: what
 // the enricher knows of its owner and counters, the rule engine's state, what the announcer has
-// published. One key, one allocation and one hash entry per device (a map per component paid for
-// each three times over), bounded by `hub.cache_size`: the device read least recently goes first,
-// with all it held. Owned by the ingest worker's thread: no locks.
+// published. One key and one entry per device (a map per component paid for each three times
+// over), bounded by `hub.cache_size`: the device read least recently goes first, with all it held.
+// Owned by the ingest worker's thread: no locks.
 #include <algorithm>
 #include <array>
 #include <cstddef>
