@@ -495,18 +495,22 @@ fi
 wants scale && REST_S=11 hub_case hub100k default "$SCALE_DEVICES" 1 2
 
 # private_broker NAME OFFSET [SED_EXPR]: a Mosquitto of its own from config/mosquitto.conf (edited
-# by SED_EXPR), on the shared broker's port + OFFSET, with its own persistence; sets BROKER_URI and
-# BROKER_PID.
+# by SED_EXPR; with CONF_D set, then the drop-ins of that folder), on the shared broker's port +
+# OFFSET, with its own persistence; sets BROKER_URI and BROKER_PID.
 BROKER_URI="" BROKER_PID=""
 private_broker() {
     local name=$1 port=$((${ENERGYHUB_MQTT_URI##*:} + $2)) edit=${3:-}
     sed -e "s|@PORT@|$port|" -e "s|@TLS_PORT@|$((port + 1))|" -e "s|@CERT_PORT@|$((port + 2))|" \
         -e "s|@TLS_DIR@|$ENERGYHUB_TLS_DIR|g" -e "s|@USER@|$(id -un)|" -e "s|@RUN_DIR@|$WORK/$name|g" \
         ${edit:+-e "$edit"} config/mosquitto.conf >"$WORK/$name.conf"
+    [[ -n ${CONF_D:-} ]] && echo "include_dir $CONF_D" >>"$WORK/$name.conf"
     mkdir -p "$WORK/$name/mosquitto"
-    mosquitto -c "$WORK/$name.conf" -d
+    mosquitto -c "$WORK/$name.conf" -d >"$WORK/$name.out" 2>&1
     local deadline=$((SECONDS + 10))
-    until [[ -s "$WORK/$name/mosquitto.pid" ]]; do ((SECONDS < deadline)) || { say "broker $name did not start"; return 1; }; sleep 0.1; done
+    until [[ -s "$WORK/$name/mosquitto.pid" ]]; do
+        ((SECONDS < deadline)) || { say "broker $name did not start: $(tail -3 "$WORK/$name.out")"; return 1; }
+        sleep 0.1
+    done
     BROKER_PID=$(cat "$WORK/$name/mosquitto.pid")
     PIDS+=("$BROKER_PID")
     BROKER_URI="tcp://127.0.0.1:$port"
@@ -519,11 +523,14 @@ if wants tuned; then
     ENERGYHUB_MQTT_URI=$BROKER_URI hub_case hub1kt default 1000 $((HUB_N / 1000))
 fi
 wants naive && naive_case
-# The SD cases each on a broker of its own, so that its writes are theirs alone (shipped settings).
+# The SD cases each on a broker of its own, so that its writes are theirs alone: the shipped
+# settings, and with the Pi profile's drop-in.
 if wants sd; then
     private_broker sd_default 88
     ENERGYHUB_MQTT_URI=$BROKER_URI sd_case sd_default 0
-    private_broker sd_pi 91
+    mkdir -p "$WORK/sd_pi.conf.d"
+    pi_mosquitto_conf_d "$WORK/sd_pi.conf.d"
+    CONF_D=$WORK/sd_pi.conf.d private_broker sd_pi 91
     ENERGYHUB_MQTT_URI=$BROKER_URI sd_case sd_pi 1
 fi
 # A fleet on a NATS cluster (docs/scale-out.md): n hubs as installed, each on its partition of the

@@ -77,9 +77,10 @@ fi
 root="$DIR/root"
 rm -rf "$root"
 export PI_PROFILE='set -e
-mkdir -p /etc/systemd/system/energyhub-hub.service.d /etc/postgresql/15/main/conf.d
+mkdir -p /etc/systemd/system/energyhub-hub.service.d /etc/postgresql/15/main/conf.d /etc/mosquitto/conf.d
 cp /usr/share/energyhub/pi/energyhub-hub.conf /etc/systemd/system/energyhub-hub.service.d/pi.conf
 cp /usr/share/energyhub/pi/postgresql.conf /etc/postgresql/15/main/conf.d/energyhub-pi.conf
+cp /usr/share/energyhub/pi/mosquitto.conf /etc/mosquitto/conf.d/zz-energyhub-pi.conf
 env $(sed -n "s/^Environment=//p" /etc/systemd/system/energyhub-hub.service.d/pi.conf) energyhub check-config /etc/energyhub/energyhub.yaml'
 
 mmdebstrap --quiet --variant=apt --architectures=arm64 \

@@ -19,3 +19,7 @@ pi_postgres() {
     done < <(sed -n 's/^\([a-z_]*\) = \([^ #]*\).*/\1 \2/p' "$PI_PROFILE_DIR/postgresql.conf")
     psql "$dsn" -qc "SELECT pg_reload_conf()" >/dev/null
 }
+
+# pi_mosquitto_conf_d DIR: the profile's Mosquitto drop-in in conf.d folder DIR, under the name
+# docs/raspberry-pi.md installs it as (the name decides the order Mosquitto reads it in).
+pi_mosquitto_conf_d() { cp "$PI_PROFILE_DIR/mosquitto.conf" "$1/zz-energyhub-pi.conf"; }

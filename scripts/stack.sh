@@ -24,6 +24,7 @@
 #   ENERGYHUB_BROKER_PLUGIN  energyhub_broker.so: Mosquitto loads it against the stack's database
 #                          (which must be migrated first); devices and daemons must then log in
 #   ENERGYHUB_BROKER_PLUGIN_DSN  the plugin's database (default: the stack's energyhub database)
+#   ENERGYHUB_MOSQUITTO_CONF_D  a folder of Mosquitto drop-ins (*.conf), read after the stack's config
 #   ENERGYHUB_MAIL_HTTP_PORT  the caught mail over HTTP (default: the SMTP port + 1)
 #   ENERGYHUB_MQTTS_PORT   Mosquitto's TLS listener (default: the MQTT port + 5000)
 #   ENERGYHUB_MQTT_CERT_PORT  its TLS listener for client certificates (default: the MQTT port + 5001)

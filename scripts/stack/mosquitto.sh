@@ -34,6 +34,11 @@ mosquitto_prepare() {
         printf 'plugin %s\nplugin_opt_postgres_dsn %s\n' "$ENERGYHUB_BROKER_PLUGIN" \
             "${ENERGYHUB_BROKER_PLUGIN_DSN:-postgresql://energyhub@127.0.0.1:$PG_PORT/energyhub}" >>"$MQTT_CONF.tmp"
     fi
+    if [[ -n "${ENERGYHUB_MOSQUITTO_CONF_D:-}" ]]; then
+        # Drop-ins read after the template, as Debian's mosquitto.conf reads /etc/mosquitto/conf.d.
+        [[ -d "$ENERGYHUB_MOSQUITTO_CONF_D" ]] || die "mosquitto: no folder $ENERGYHUB_MOSQUITTO_CONF_D"
+        printf 'include_dir %s\n' "$ENERGYHUB_MOSQUITTO_CONF_D" >>"$MQTT_CONF.tmp"
+    fi
     mv -f "$MQTT_CONF.tmp" "$MQTT_CONF"
     rm -f "$MQTT_PID"
 }

@@ -2,6 +2,7 @@
 # Mosquitto restarted in the middle of a stream (persistence on): the hub and the simulator
 # reconnect, the hub's queued messages arrive, and every acknowledged reading is stored once; the
 # same for 2,000 devices each on its own connection of one event loop (firmware-sim --connections).
+# Then a broker that lost what it retained: the hub announces its devices again.
 PRIVATE_STACK_PORT=19120
 source "$(dirname "$0")/../integration/lib.sh"
 source "$(dirname "$0")/stream.sh"
@@ -31,5 +32,23 @@ sleep 2
 "$REPO_DIR/scripts/stack.sh" restart-one mosquitto >/dev/null
 start_hub
 finish_stream queued
+
+# A broker back without what it retained (a crash restarts from its last save; here from none):
+# the hub announces each device again on its next reading.
+device=$(q "SELECT device_id FROM readings WHERE device_id LIKE 'queued-%' ORDER BY device_id LIMIT 1")
+availability() {
+    mosquitto_sub -h 127.0.0.1 -p "${ENERGYHUB_MQTT_URI##*:}" -t "energy/+/$device/availability" --retained-only -C 1 -W 2 2>/dev/null || true
+}
+[[ $(availability) == online ]] || fail "no retained availability of $device before the broker lost it"
+reconnects=$(grep -c "reconnected to" "$WORK_DIR/hub.log" || true)
+"$REPO_DIR/scripts/stack.sh" stop-one mosquitto >/dev/null
+rm -f "$ENERGYHUB_RUN_DIR/mosquitto/mosquitto.db"
+"$REPO_DIR/scripts/stack.sh" start-one mosquitto >/dev/null
+wait_for 20 "the hub reconnected to the emptied broker" '(( $(grep -c "reconnected to" "$WORK_DIR/hub.log") > reconnects ))'
+[[ -z $(availability) ]] || fail "the emptied broker still retains $device's availability"
+sleep 1  # its subscription renewed
+"$FIRMWARE_SIM_BIN" --uri "$ENERGYHUB_MQTT_URI" --devices 20 --device-prefix queued --users 5 --count 1 --rate 0 --qos 1 >/dev/null 2>&1 ||
+    fail "firmware-sim could not publish to the emptied broker"
+wait_for 10 "$device announced again" '[[ $(availability) == online ]]'
 stop_hub
 log "ok"

@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # The Raspberry Pi profile (config/pi) keeps the guarantee against process kills: PostgreSQL with
 # the profile's settings, the hub with the drop-in's state folder on a RAM file system, its spool
-# size and flush interval. The hub SIGKILLed twice and PostgreSQL once mid-stream: every
-# acknowledged reading stored exactly once. (A power cut is what the profile gives up: the spool
-# in RAM is gone then; docs/raspberry-pi.md.)
+# size and flush interval, the broker with the profile's autosave interval. The hub SIGKILLed
+# twice and PostgreSQL once mid-stream: every acknowledged reading stored exactly once. (A power
+# cut is what the profile gives up: the spool in RAM is gone then; docs/raspberry-pi.md.)
 PRIVATE_STACK_PORT=19160
+source "$(dirname "$0")/../../scripts/pi-profile.sh"
+# The broker's half, read from a conf.d folder as Debian's Mosquitto reads its drop-ins.
+ENERGYHUB_MOSQUITTO_CONF_D=$(mktemp -d)
+export ENERGYHUB_MOSQUITTO_CONF_D
+pi_mosquitto_conf_d "$ENERGYHUB_MOSQUITTO_CONF_D"
 source "$(dirname "$0")/../integration/lib.sh"
 source "$(dirname "$0")/stream.sh"
-source "$REPO_DIR/scripts/pi-profile.sh"
+EXTRA_CLEANUP+=("rm -rf '$ENERGYHUB_MOSQUITTO_CONF_D'")
 
 # PostgreSQL's half of the profile, on the private server.
 pi_postgres "$ADMIN_DSN" SET
@@ -35,4 +40,8 @@ sleep 2
 start_server postgres
 finish_stream pi
 stop_hub
+# The shipped config saves every 10 s; the profile's drop-in every 5 minutes, so not once yet.
+saves=$(grep -c "Saving in-memory database" "$ENERGYHUB_RUN_DIR/mosquitto.log" || true)
+((SECONDS >= 15)) || fail "the test ran only $SECONDS s: too short to see the broker's autosave interval"
+((saves == 0)) || fail "the broker saved its database $saves times in $SECONDS s: the profile's autosave_interval is not in effect"
 log "ok"

@@ -26,7 +26,9 @@ class Recorder final : public MessageSink {
 public:
     std::vector<Message> messages;
     std::size_t queued = 0;  // the backlog it reports
+    std::uint64_t reconnected = 0;
     std::size_t backlog() const override { return queued; }
+    std::uint64_t reconnects() const override { return reconnected; }
     void publish(const std::string& topic, std::string_view payload, int qos, bool retained) override {
         messages.push_back({topic, std::string(payload), qos, retained});
     }
@@ -99,7 +101,8 @@ BOOST_AUTO_TEST_CASE(energy_is_in_kwh_and_total_increasing) {
 }
 
 BOOST_AUTO_TEST_CASE(channels_are_entities_of_their_device) {
-    auto j = nlohmann::json::parse(ha_discovery_payload(settings(), kMeter, "shellyplus2pm-c4d8d5500a10:1", HaSensor::power));
+    auto j = nlohmann::json::parse(
+        ha_discovery_payload(settings(), kMeter, "shellyplus2pm-c4d8d5500a10:1", HaSensor::power));
     BOOST_TEST(j["name"] == "Channel 1 power");
     BOOST_TEST(j["state_topic"] == "energy/bob/shellyplus2pm-c4d8d5500a10:1/state");
     BOOST_TEST(j["device"]["identifiers"][0] == "energyhub_shellyplus2pm-c4d8d5500a10");
@@ -113,7 +116,8 @@ BOOST_AUTO_TEST_CASE(object_ids_are_topic_safe_and_distinct) {
     std::set<std::string> seen;
     for (const char* id : {"a.b", "a_b", "a__b", "a_d", "a:1", "a_c1", "a-b", "A.b"}) {
         auto o = ha_object_id(id);
-        BOOST_TEST(o.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == std::string::npos);
+        BOOST_TEST(o.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") ==
+                   std::string::npos);
         BOOST_TEST(seen.insert(o).second, id << " collides");
     }
 }
@@ -223,6 +227,35 @@ BOOST_AUTO_TEST_CASE(announcements_wait_while_the_sink_is_congested) {
     BOOST_TEST(later[1].topic == "homeassistant/sensor/energyhub/plug__1_power/config");
 }
 
+BOOST_AUTO_TEST_CASE(after_a_reconnect_each_device_is_announced_again_on_its_next_reading) {
+    Recorder sink;
+    DeviceTable devices{100};
+    DeviceAnnouncer announcer(settings(), true, sink, devices);
+    announcer.on_reading(reading("plug_1", true, true), kPlug);
+    announcer.on_reading(reading("shellyplus2pm-c4d8d5500a10:1", true, false), kMeter);
+    BOOST_TEST(sink.take().size() == 5u);
+
+    sink.reconnected = 1;  // the broker may have come back from an older save
+    announcer.on_reading(reading("plug_1", true, true), kPlug);
+    auto plug = sink.take();
+    BOOST_TEST_REQUIRE(plug.size() == 3u);
+    BOOST_TEST(plug[0].topic == "energy/alice/plug_1/availability");
+    BOOST_TEST(plug[0].payload == "online");
+    BOOST_TEST(plug[2].topic == "homeassistant/sensor/energyhub/plug__1_energy/config");
+    announcer.on_reading(reading("shellyplus2pm-c4d8d5500a10:1", true, false), kMeter);
+    auto channel = sink.take();
+    BOOST_TEST_REQUIRE(channel.size() == 2u);  // the device's availability, the channel's sensor
+    BOOST_TEST(channel[1].topic == "homeassistant/sensor/energyhub/shellyplus2pm-c4d8d5500a10_c1_power/config");
+
+    announcer.on_reading(reading("plug_1", true, true), kPlug);  // once per connection
+    BOOST_TEST(sink.take().empty());
+    announcer.on_presence(kPlug, true);
+    BOOST_TEST(sink.take().empty());
+    sink.reconnected = 2;
+    announcer.on_presence(kPlug, false);
+    BOOST_TEST(sink.take().size() == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(without_discovery_only_availability_is_published) {
     Recorder sink;
     DeviceTable devices{100};
@@ -240,7 +273,8 @@ BOOST_AUTO_TEST_CASE(a_meter_gets_import_and_export_sensors_for_the_energy_dashb
     r.power_w = -1200;
     r.energy_wh = 345628.03;
     r.energy_export_wh = 1247.42;
-    BOOST_TEST(ha_sensors_of(r) == (ha_bit(HaSensor::power) | ha_bit(HaSensor::energy) | ha_bit(HaSensor::energy_export)));
+    BOOST_TEST(ha_sensors_of(r) ==
+               (ha_bit(HaSensor::power) | ha_bit(HaSensor::energy) | ha_bit(HaSensor::energy_export)));
     auto j = nlohmann::json::parse(ha_discovery_payload(settings(), meter, meter.device_id, HaSensor::energy_export));
     BOOST_TEST(j["device_class"] == "energy");
     BOOST_TEST(j["state_class"] == "total_increasing");
@@ -249,7 +283,8 @@ BOOST_AUTO_TEST_CASE(a_meter_gets_import_and_export_sensors_for_the_energy_dashb
     BOOST_TEST(j["value_template"].get<std::string>().find("value_json.energy_export_wh / 1000") != std::string::npos);
     BOOST_TEST(ha_discovery_topic(settings(), meter.device_id + ":2", HaSensor::energy_export) ==
                "homeassistant/sensor/energyhub/shellypro3em-c8f09e8841d8_c2_energy_export/config");
-    auto phase = nlohmann::json::parse(ha_discovery_payload(settings(), meter, meter.device_id + ":2", HaSensor::energy_export));
+    auto phase =
+        nlohmann::json::parse(ha_discovery_payload(settings(), meter, meter.device_id + ":2", HaSensor::energy_export));
     BOOST_TEST(phase["name"] == "Channel 2 energy exported");
 
     Recorder sink;

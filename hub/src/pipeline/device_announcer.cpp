@@ -18,9 +18,18 @@ constexpr std::size_t kAnnounceBacklog = 10'000;
 DeviceAnnouncer::DeviceAnnouncer(HaDiscoverySettings settings, bool discovery, MessageSink& sink, DeviceTable& table)
     : settings_(std::move(settings)), discovery_(discovery), sink_(sink), table_(table) {}
 
+AnnouncedState& DeviceAnnouncer::current(AnnouncedState& k) const {
+    if (k.connection != connection_) {  // published before the broker went away: maybe lost with it
+        k.connection = connection_;
+        k.availability = -1;
+        k.sensors = 0;
+    }
+    return k;
+}
+
 AnnouncedState& DeviceAnnouncer::known(const DeviceRef& device) {
     key_.assign(device.device_id);
-    AnnouncedState& k = table_.get(key_).announced;
+    AnnouncedState& k = current(table_.get(key_).announced);
     if (*k.user_id != device.user_id) {  // a new owner: its topics have not been published yet
         k.user_id = table_.intern(device.user_id);
         k.availability = -1;
@@ -39,13 +48,14 @@ void DeviceAnnouncer::on_reading(const Reading& reading, const DeviceRef& device
     // A fleet met at once (a new hub, 100,000 devices) would queue messages for every device:
     // while the sink is congested, what is not yet published waits for a later reading.
     if (sink_.backlog() >= kAnnounceBacklog) return;
+    connection_ = static_cast<std::uint32_t>(sink_.reconnects());
     AnnouncedState& k = known(device);
     publish_availability(k, device.device_id, true);
     if (!discovery_) return;
 
     const std::string& id = reading.device_id;
     const bool own = id.size() == device.device_id.size();
-    AnnouncedState& target = own ? k : table_.get(id).announced;  // a channel's sensors are its own
+    AnnouncedState& target = own ? k : current(table_.get(id).announced);  // a channel's sensors are its own
     const unsigned has = ha_sensors_of(reading);
     const unsigned before = target.sensors;
     if ((has & ~before) == 0) return;
@@ -58,6 +68,7 @@ void DeviceAnnouncer::on_reading(const Reading& reading, const DeviceRef& device
 }
 
 void DeviceAnnouncer::on_presence(const DeviceRef& device, bool online) {
+    connection_ = static_cast<std::uint32_t>(sink_.reconnects());
     publish_availability(known(device), device.device_id, online);
 }
 

@@ -7,7 +7,8 @@
 // or when the device says so (Tasmota LWT, Shelly online), "offline" when it says so. A removed
 // device's configs are cleared with empty retained messages. While the sink is congested, what a
 // reading would announce waits for a later reading, so a whole fleet is announced at the sink's
-// pace. Owned by the ingest worker's thread.
+// pace. After the sink reconnects, each device is announced again on its next reading: a broker
+// that crashed comes back with what it saved last. Owned by the ingest worker's thread.
 #include <string>
 
 #include "domain/reading.hpp"
@@ -40,6 +41,7 @@ public:
     void on_removed(const std::string& device_id);
 
 private:
+    AnnouncedState& current(AnnouncedState& k) const;  // forgets what an earlier connection carried
     AnnouncedState& known(const DeviceRef& device);
     void publish_availability(AnnouncedState& k, std::string_view device_id, bool online);
 
@@ -47,7 +49,8 @@ private:
     bool discovery_;
     MessageSink& sink_;
     DeviceTable& table_;
-    std::string key_;  // reused lookup key
+    std::string key_;               // reused lookup key
+    std::uint32_t connection_ = 0;  // the sink's reconnects when last asked
 };
 
 }  // namespace energyhub

@@ -107,11 +107,13 @@ private:
     static constexpr unsigned bit(RuleKind rule) { return 1u << static_cast<unsigned>(rule); }
 };
 
-// The announcer's (pipeline/device_announcer.hpp): what was published for a (sub-)device this run.
+// The announcer's (pipeline/device_announcer.hpp): what was published for a (sub-)device since
+// the hub last connected to the broker.
 struct AnnouncedState {
     const std::string* user_id = NamePool::empty();  // whose topics the availability went to
-    std::int8_t availability = -1;                   // -1: not published this run, 0: offline, 1: online
+    std::int8_t availability = -1;                   // -1: not published yet, 0: offline, 1: online
     std::uint16_t sensors = 0;                       // Home Assistant sensors announced (ha_bit)
+    std::uint32_t connection = 0;                    // the connection the two above were sent on
 };
 
 struct DeviceSlot {

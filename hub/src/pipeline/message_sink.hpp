@@ -1,5 +1,6 @@
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -17,6 +18,9 @@ public:
     }
     // Messages accepted and not yet handed on: what may wait for a quieter moment checks it.
     virtual std::size_t backlog() const { return 0; }
+    // How often the sink has reconnected. A broker that crashed restarts from its last save, so
+    // what it retains may be older than what was published: announcements are made again.
+    virtual std::uint64_t reconnects() const { return 0; }
 };
 
 }  // namespace energyhub

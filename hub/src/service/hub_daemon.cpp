@@ -37,6 +37,7 @@ public:
     void publish(const std::string& topic, std::string_view payload, int qos, bool retained) override {
         mqtt_.publish_paced(topic, payload, qos, retained);
     }
+    std::uint64_t reconnects() const override { return mqtt_.reconnects(); }
 
 private:
     MqttClient& mqtt_;

@@ -26,6 +26,7 @@ public:
     void publish(const std::string& topic, std::string_view payload, int qos, bool retained) override;
     void publish_event(const std::string& topic, std::string_view payload) override;
     std::size_t backlog() const override;
+    std::uint64_t reconnects() const override { return downstream_.reconnects(); }
 
     // Sends what is queued, waiting at most `timeout`, then stops the thread.
     void close(std::chrono::milliseconds timeout);
