@@ -1,6 +1,6 @@
 // bench_copy_rate: the PostgreSQL limit of the ingest path, with no MQTT at all. Drives
-// postgres::ReadingStore::write_or_throw (COPY into the staging table, INSERT ... ON CONFLICT into the
-// partitioned readings table, hourly rollup, one transaction per batch) with synthetic batches,
+// postgres::ReadingStore::write_or_throw (the batch as one array per column, INSERT ... ON CONFLICT into
+// the partitioned readings table, hourly rollup, one transaction per batch) with synthetic batches,
 // exactly as the hub's worker does, and prints the rows per second it reached.
 //
 // Usage: bench_copy_rate --dsn DSN [--readings N] [--batch-size B] [--devices D]
@@ -61,7 +61,7 @@ int main(int argc, char** argv) {
         const std::int64_t base_ms = wall_ms() - 3'600'000;  // inside today's or yesterday's partition
         std::int64_t ts = base_ms;
 
-        // One warm-up batch (connection, staging table, partitions), not timed.
+        // One warm-up batch (connection, partitions), not timed.
         auto fill = [&](std::size_t n) {
             for (std::size_t i = 0; i < n; ++i) {
                 auto& r = batch[i].reading;
