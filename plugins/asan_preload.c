@@ -1,6 +1,7 @@
 /*
  * Preloaded after the AddressSanitizer runtime when the ASan build of the plugin runs inside the
- * uninstrumented system mosquitto (LD_PRELOAD="libasan.so energyhub_asan_preload.so"). Test-only.
+ * uninstrumented system mosquitto (LD_PRELOAD="libasan.so libstdc++.so.6 energyhub_asan_preload.so").
+ * Test-only.
  *
  * Why: a preloaded ASan runtime initializes itself at the first malloc(). In mosquitto on Debian 12
  * that first malloc() happens in libgpg-error's constructor, inside bindtextdomain(), while glibc
