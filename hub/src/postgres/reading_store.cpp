@@ -3,6 +3,8 @@
 #include <set>
 #include <string_view>
 
+#include <fmt/format.h>
+
 #include "postgres/alert_store.hpp"
 #include "postgres/array_literal.hpp"
 #include "util/timestamp.hpp"
@@ -11,25 +13,30 @@ namespace energyhub::postgres {
 
 namespace {
 
-constexpr const char* kMergeSql = R"SQL(
+// Batches merged after one met a reading stored already, before the plain insert is tried again.
+constexpr std::uint32_t kMergesAfterDuplicate = 100;
+
+// The batch, from one array per column (encode()).
+constexpr std::string_view kBatch = R"SQL(
 WITH batch AS (
     SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::float8[], $5::float8[], $6::float8[],
                          $7::float8[], $8::float8[], $9::float8[], $10::float8[])
         AS b (device_id, ts, user_id, power_w, energy_wh, voltage_v, current_a, energy_delta_wh,
               energy_export_wh, export_delta_wh)
-), ins AS (
-    INSERT INTO readings (device_id, ts, user_id, power_w, energy_wh, voltage_v, current_a, energy_delta_wh,
-                          energy_export_wh, export_delta_wh)
-    SELECT * FROM batch
-    ON CONFLICT (device_id, ts) DO NOTHING
-    RETURNING device_id, ts, user_id, power_w, energy_delta_wh, export_delta_wh
-), rollup AS (
+))SQL";
+
+constexpr std::string_view kColumns =
+    "readings (device_id, ts, user_id, power_w, energy_wh, voltage_v, current_a, energy_delta_wh, "
+    "energy_export_wh, export_delta_wh)";
+
+// The rows of `{}` added to their hours of the rollup.
+constexpr std::string_view kRollup = R"SQL(
     INSERT INTO readings_hourly AS h
         (device_id, hour, user_id, samples, power_samples, power_sum, power_max, power_min, energy_wh, export_wh)
     SELECT device_id, date_trunc('hour', ts, 'UTC'), max(user_id), count(*), count(power_w),
            coalesce(sum(power_w), 0), max(power_w), min(power_w), coalesce(sum(energy_delta_wh), 0),
            coalesce(sum(export_delta_wh), 0)
-    FROM ins GROUP BY 1, 2
+    FROM {} GROUP BY 1, 2
     ON CONFLICT (device_id, hour) DO UPDATE SET
         user_id = EXCLUDED.user_id,
         samples = h.samples + EXCLUDED.samples,
@@ -38,14 +45,24 @@ WITH batch AS (
         power_max = greatest(h.power_max, EXCLUDED.power_max),
         power_min = least(h.power_min, EXCLUDED.power_min),
         energy_wh = h.energy_wh + EXCLUDED.energy_wh,
-        export_wh = h.export_wh + EXCLUDED.export_wh
-)
-SELECT count(*) FROM ins
-)SQL";
+        export_wh = h.export_wh + EXCLUDED.export_wh)SQL";
+
+// Every row of the batch is new: a plain INSERT (no speculative insertion, no confirmation record
+// per row in the WAL), the rollup from the batch itself. A row already stored fails it whole.
+const std::string kInsertSql = fmt::format("{}, rollup AS ({}) INSERT INTO {} SELECT * FROM batch", kBatch,
+                                           fmt::format(kRollup, "batch"), kColumns);
+
+// After a redelivery or a replay: what is stored already is skipped, and only the rows that were
+// really new go into the rollup.
+const std::string kMergeSql = fmt::format(
+    "{}, ins AS (INSERT INTO {} SELECT * FROM batch ON CONFLICT (device_id, ts) DO NOTHING "
+    "RETURNING device_id, ts, user_id, power_w, energy_delta_wh, export_delta_wh), rollup AS ({}) SELECT count(*) FROM "
+    "ins",
+    kBatch, kColumns, fmt::format(kRollup, "ins"));
 
 }  // namespace
 
-// The batch as one array literal per column, in the order of kMergeSql's parameters.
+// The batch as one array literal per column, in the order of kBatch's parameters.
 void ReadingStore::encode(std::span<const EnrichedReading> batch) {
     for (auto& c : columns_) c.assign("{");
     char ts[kTimestampBufferSize];
@@ -95,8 +112,25 @@ StoreResult ReadingStore::write_or_throw(std::span<const EnrichedReading> batch,
         partitions_.ensure(conn, days);
 
         encode(batch);
-        pqxx::work tx(conn);
         const auto& c = columns_;
+        // A batch with a reading stored already is rare (a redelivery, the spool replayed after a
+        // restart): the plain insert is tried first, and the merge after it met one, for a while, so
+        // a source of duplicates does not cost every batch a failed insert.
+        if (merges_left_ > 0) {
+            --merges_left_;
+        } else {
+            try {
+                pqxx::work tx(conn);
+                result.inserted = tx.exec_params(kInsertSql, c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9])
+                                      .affected_rows();
+                result.new_alerts = insert_alerts(tx, alerts);
+                tx.commit();
+                return result;
+            } catch (const pqxx::unique_violation&) {
+                merges_left_ = kMergesAfterDuplicate;  // rolled back; the connection stays usable
+            }
+        }
+        pqxx::work tx(conn);
         result.inserted = tx.exec_params(kMergeSql, c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9])[0][0]
                               .as<std::size_t>();
         result.duplicates = batch.size() - result.inserted;

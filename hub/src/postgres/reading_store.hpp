@@ -1,9 +1,10 @@
 #pragma once
-// Writes batches of enriched readings: one INSERT ... ON CONFLICT DO NOTHING into the partitioned
-// table from the batch's columns as arrays (unnest), and the hourly rollup updated from the rows
-// that were really new, in one statement and one transaction. A redelivered or replayed reading is
-// therefore stored once and counted once. No staging table: its pages, written afresh at every
-// batch, were a third of what a reading cost an SD card.
+// Writes batches of enriched readings: one INSERT into the partitioned table from the batch's
+// columns as arrays (unnest) and the hourly rollup updated with them, in one statement and one
+// transaction. A batch holding a reading stored already (redelivered, replayed) fails that insert
+// and is merged instead: INSERT ... ON CONFLICT DO NOTHING, the rollup from the rows that were
+// really new. A reading is therefore stored once and counted once. No staging table: its pages,
+// written afresh at every batch, were a third of what a reading cost an SD card.
 #include <array>
 #include <cstdint>
 #include <span>
@@ -43,6 +44,7 @@ private:
     PartitionManager partitions_;
     std::uint64_t known_generation_ = 0;   // the connection partitions_ knows about
     std::array<std::string, 10> columns_;  // reused array literals, one per column
+    std::uint32_t merges_left_ = 0;        // batches to merge before the plain insert is tried again
 };
 
 }  // namespace energyhub::postgres
