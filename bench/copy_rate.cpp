@@ -1,6 +1,6 @@
 // bench_copy_rate: the PostgreSQL limit of the ingest path, with no MQTT at all. Drives
-// postgres::ReadingStore::write_or_throw (the batch as one array per column, INSERT ... ON CONFLICT into
-// the partitioned readings table, hourly rollup, one transaction per batch) with synthetic batches,
+// postgres::ReadingStore::write_or_throw (the batch as one array per column, one INSERT into the
+// partitioned readings table, hourly rollup, one transaction per batch) with synthetic batches,
 // exactly as the hub's worker does, and prints the rows per second it reached.
 //
 // Usage: bench_copy_rate --dsn DSN [--readings N] [--batch-size B] [--devices D]
