@@ -28,6 +28,7 @@ AnnouncedState& DeviceAnnouncer::current(AnnouncedState& k) const {
 }
 
 AnnouncedState& DeviceAnnouncer::known(const DeviceRef& device) {
+    connection_ = static_cast<std::uint32_t>(sink_.reconnects());
     key_.assign(device.device_id);
     AnnouncedState& k = current(table_.get(key_).announced);
     if (*k.user_id != device.user_id) {  // a new owner: its topics have not been published yet
@@ -48,7 +49,6 @@ void DeviceAnnouncer::on_reading(const Reading& reading, const DeviceRef& device
     // A fleet met at once (a new hub, 100,000 devices) would queue messages for every device:
     // while the sink is congested, what is not yet published waits for a later reading.
     if (sink_.backlog() >= kAnnounceBacklog) return;
-    connection_ = static_cast<std::uint32_t>(sink_.reconnects());
     AnnouncedState& k = known(device);
     publish_availability(k, device.device_id, true);
     if (!discovery_) return;
@@ -68,7 +68,6 @@ void DeviceAnnouncer::on_reading(const Reading& reading, const DeviceRef& device
 }
 
 void DeviceAnnouncer::on_presence(const DeviceRef& device, bool online) {
-    connection_ = static_cast<std::uint32_t>(sink_.reconnects());
     publish_availability(known(device), device.device_id, online);
 }
 

@@ -42,7 +42,7 @@ public:
 
 private:
     AnnouncedState& current(AnnouncedState& k) const;  // forgets what an earlier connection carried
-    AnnouncedState& known(const DeviceRef& device);
+    AnnouncedState& known(const DeviceRef& device);    // its slot, as of the sink's current connection
     void publish_availability(AnnouncedState& k, std::string_view device_id, bool online);
 
     HaDiscoverySettings settings_;
