@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <map>
 #include <stdexcept>
 #include <string>
 
@@ -91,6 +92,20 @@ BOOST_AUTO_TEST_CASE(structured_answer_is_validated) {
     BOOST_TEST(advice->recommendations[0].saving_kwh_per_month == 25.0);
     BOOST_TEST(advice->recommendations[1].saving_kwh_per_month == 4.5);  // a number inside text
     BOOST_TEST(advice->recommendations[1].device_id.empty());
+}
+
+BOOST_AUTO_TEST_CASE(stored_recommendations_read_back_whole) {
+    // What the insights table holds comes back as it was made, the computed cost included.
+    auto advice = parse_model_answer(kAdvice);
+    BOOST_REQUIRE(advice);
+    advice->recommendations[0].saving_cost_per_month = 7.25;
+    const auto stored = nlohmann::json::parse(recommendations_json(advice->recommendations).dump());
+    const auto back = recommendations_from_json(stored);
+    BOOST_REQUIRE(back.size() == advice->recommendations.size());
+    BOOST_TEST(recommendations_json(back) == recommendations_json(advice->recommendations));
+    BOOST_TEST(back[0].saving_cost_per_month.value_or(0) == 7.25);
+    BOOST_TEST(!back[1].saving_cost_per_month);
+    BOOST_TEST(recommendations_from_json(nlohmann::json::object()).empty());
 }
 
 BOOST_AUTO_TEST_CASE(invalid_items_are_dropped_and_bounds_hold) {
@@ -360,6 +375,7 @@ public:
     UsageData usage(const std::string&, std::int64_t) override { return sample_usage(); }
     std::vector<Alert> alerts(const std::string&, std::int64_t, std::int64_t, std::size_t) override { return {}; }
     void store(Insight& insight) override { insight.id = ++stored; }
+    std::vector<Insight> latest(const std::string&, std::size_t) override { return {}; }
     bool claim_on_demand(const Alert&, int, std::int64_t) override { return true; }
     std::optional<std::int64_t> last_slot(const std::string&) override { return std::nullopt; }
     void init_slot(const std::string&, std::int64_t) override {}
@@ -442,6 +458,45 @@ BOOST_AUTO_TEST_CASE(fallbacks_are_counted_by_reason_and_logged_once_per_episode
     BOOST_TEST(infos[0].find("after 6 insight(s)") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(every_users_newest_insight_is_published_again_page_by_page) {
+    // More users than one page holds: each is published once, with its stored message.
+    struct ManyUsers final : public InsightRepository {
+        std::vector<std::string> users(const std::string&) override { return {}; }
+        UsageData usage(const std::string&, std::int64_t) override { return {}; }
+        std::vector<Alert> alerts(const std::string&, std::int64_t, std::int64_t, std::size_t) override { return {}; }
+        void store(Insight&) override {}
+        std::vector<Insight> latest(const std::string& after, std::size_t limit) override {
+            std::vector<Insight> out;
+            for (int n = 0; n < 1200 && out.size() < limit; ++n) {
+                Insight i;
+                i.user_id = fmt::format("u{:04}", n);
+                i.id = n;
+                if (i.user_id > after) out.push_back(std::move(i));
+            }
+            return out;
+        }
+        bool claim_on_demand(const Alert&, int, std::int64_t) override { return true; }
+        std::optional<std::int64_t> last_slot(const std::string&) override { return std::nullopt; }
+        void init_slot(const std::string&, std::int64_t) override {}
+        bool claim_slot(const std::string&, std::int64_t) override { return true; }
+        void prune(std::int64_t) override {}
+    } repository;
+    InsightsConfig config;
+    ManualClock clock;
+    std::map<std::string, std::string> published;
+    InsightGenerator generator(
+        config, repository, nullptr,
+        [&](const std::string& topic, const std::string& payload) { return published.emplace(topic, payload).second; },
+        clock);
+    std::atomic<bool> stop{false};
+    BOOST_TEST(generator.republish_latest(stop) == 1200u);
+    BOOST_REQUIRE(published.size() == 1200u);
+    BOOST_TEST(published.begin()->first == "insights/u0000");
+    BOOST_TEST(nlohmann::json::parse(published.rbegin()->second)["id"] == 1199);
+    stop = true;
+    BOOST_TEST(generator.republish_latest(stop) == 0u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 namespace {
@@ -463,6 +518,7 @@ public:
     }
     std::vector<Alert> alerts(const std::string&, std::int64_t, std::int64_t, std::size_t) override { return {}; }
     void store(Insight& insight) override { stored.push_back(insight.user_id); }
+    std::vector<Insight> latest(const std::string&, std::size_t) override { return {}; }
     bool claim_on_demand(const Alert&, int, std::int64_t) override { return true; }
     std::optional<std::int64_t> last_slot(const std::string&) override { return std::nullopt; }
     void init_slot(const std::string&, std::int64_t) override {}

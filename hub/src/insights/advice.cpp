@@ -40,6 +40,21 @@ std::optional<double> saving_of(const nlohmann::json& value) {
     return round_to(v, 2);
 }
 
+// One recommendation in the shape recommendations_json() writes and the model is asked for; the
+// cost is left out (the model's figure is not trusted: price_savings() computes it).
+std::optional<Recommendation> recommendation_of(const nlohmann::json& item) {
+    if (!item.is_object()) return std::nullopt;
+    Recommendation r;
+    r.title = clean_field(item.value("title", nlohmann::json()), kMaxFieldBytes);
+    r.action = clean_field(item.value("action", nlohmann::json()), kMaxFieldBytes);
+    const std::string device = clean_field(item.value("device_id", nlohmann::json()), kMaxFieldBytes);
+    if (is_valid_id(device)) r.device_id = device;
+    auto saving = saving_of(item.value("estimated_saving_kwh_per_month", nlohmann::json()));
+    if (r.title.empty() || r.action.empty() || !saving) return std::nullopt;
+    r.saving_kwh_per_month = *saving;
+    return r;
+}
+
 }  // namespace
 
 std::string truncate_utf8(std::string text, std::size_t max_bytes) {
@@ -89,16 +104,9 @@ std::optional<Advice> parse_model_answer(const std::string& content, std::string
         const auto recs = doc.find("recommendations");
         if (recs != doc.end() && recs->is_array()) {
             for (const auto& item : *recs) {
-                if (!item.is_object()) continue;
-                Recommendation r;
-                r.title = clean_field(item.value("title", nlohmann::json()), kMaxFieldBytes);
-                r.action = clean_field(item.value("action", nlohmann::json()), kMaxFieldBytes);
-                const std::string device = clean_field(item.value("device_id", nlohmann::json()), kMaxFieldBytes);
-                if (is_valid_id(device)) r.device_id = device;
-                auto saving = saving_of(item.value("estimated_saving_kwh_per_month", nlohmann::json()));
-                if (r.title.empty() || r.action.empty() || !saving) continue;
-                r.saving_kwh_per_month = *saving;
-                advice.recommendations.push_back(std::move(r));
+                auto r = recommendation_of(item);
+                if (!r) continue;
+                advice.recommendations.push_back(std::move(*r));
                 if (advice.recommendations.size() == kMaxRecommendations) break;
             }
         }
@@ -122,6 +130,19 @@ nlohmann::json recommendations_json(const std::vector<Recommendation>& recommend
         if (!r.device_id.empty()) j["device_id"] = r.device_id;
         if (r.saving_cost_per_month) j["estimated_saving_cost_per_month"] = round_to(*r.saving_cost_per_month, 2);
         out.push_back(std::move(j));
+    }
+    return out;
+}
+
+std::vector<Recommendation> recommendations_from_json(const nlohmann::json& stored) {
+    std::vector<Recommendation> out;
+    if (!stored.is_array()) return out;
+    for (const auto& item : stored) {
+        auto r = recommendation_of(item);
+        if (!r) continue;
+        if (auto cost = item.find("estimated_saving_cost_per_month"); cost != item.end() && cost->is_number())
+            r->saving_cost_per_month = cost->get<double>();
+        out.push_back(std::move(*r));
     }
     return out;
 }

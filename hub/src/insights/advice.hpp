@@ -44,5 +44,7 @@ std::optional<Advice> parse_model_answer(const std::string& content, std::string
 std::string truncate_utf8(std::string text, std::size_t max_bytes);
 
 nlohmann::json recommendations_json(const std::vector<Recommendation>& recommendations);
+// The inverse, for recommendations as stored: what recommendations_json() wrote comes back whole.
+std::vector<Recommendation> recommendations_from_json(const nlohmann::json& stored);
 
 }  // namespace energyhub::insights

@@ -122,12 +122,32 @@ Insight InsightGenerator::generate(const std::string& user_id, const Alert* focu
     price_savings(insight.advice, aggregates);
 
     repository_.store(insight);
-    const std::string topic = config_.topic_prefix + "/" + user_id;
-    const std::string payload = insight_message(insight).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    if (!publish_(topic, payload)) log->warn("insight {} for {} is stored but could not be published on {}", insight.id, user_id, topic);
+    if (!publish(insight))
+        log->warn("insight {} for {} is stored but could not be published on {}/{}", insight.id, user_id,
+                  config_.topic_prefix, user_id);
     log->info("insight {} for {}{}{} from {} ({})", insight.id, user_id, focus ? " about " : "", focus ? focus->device_id : "",
               insight.advice.source, insight.advice.format);
     return insight;
+}
+
+bool InsightGenerator::publish(const Insight& insight) {
+    return publish_(config_.topic_prefix + "/" + insight.user_id,
+                    insight_message(insight).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+std::size_t InsightGenerator::republish_latest(const std::atomic<bool>& stop) {
+    constexpr std::size_t kPage = 500;  // users per query: memory stays flat with many users
+    std::size_t published = 0;
+    std::string after;
+    for (;;) {
+        const auto page = repository_.latest(after, kPage);
+        for (const auto& insight : page) {
+            if (stop) return published;
+            if (publish(insight)) ++published;
+        }
+        if (page.size() < kPage) return published;
+        after = page.back().user_id;
+    }
 }
 
 }  // namespace energyhub::insights

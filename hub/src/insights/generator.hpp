@@ -33,6 +33,10 @@ public:
     // in rule-based advice; storage errors throw.
     Insight generate(const std::string& user_id, const Alert* focus);
 
+    // Publishes each user's newest stored insight again (the broker may have lost what it
+    // retained); returns how many went out. Stops early when `stop` is set; storage errors throw.
+    std::size_t republish_latest(const std::atomic<bool>& stop);
+
     // After the model failed once, the rest of a run skips it: one unreachable server costs one
     // timeout per run, not one per user. Each run (and each on-demand insight) starts afresh.
     void retry_model() { model_failed_ = false; }
@@ -44,6 +48,8 @@ public:
     }
 
 private:
+    bool publish(const Insight& insight);
+
     const InsightsConfig& config_;
     InsightRepository& repository_;
     insights::ChatClient* model_;

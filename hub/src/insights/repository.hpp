@@ -44,6 +44,9 @@ public:
                                       std::size_t limit) = 0;
     // Stores the insight; sets its id and created_ms.
     virtual void store(Insight& insight) = 0;
+    // The newest insight of each user whose id sorts after `after_user`, in user id order, at most
+    // `limit` of them: the daemon pages through all users with it.
+    virtual std::vector<Insight> latest(const std::string& after_user, std::size_t limit) = 0;
     // Takes one of the `per_day` on-demand insights of the alert's device for the user's local day
     // of `now_ms`; false when all are taken (or the user is unknown).
     virtual bool claim_on_demand(const Alert& alert, int per_day, std::int64_t now_ms) = 0;

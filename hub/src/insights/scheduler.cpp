@@ -22,8 +22,9 @@ std::string when(std::int64_t seconds) { return format_iso8601(seconds * 1000); 
 
 }  // namespace
 
-InsightScheduler::InsightScheduler(const InsightsConfig& config, InsightRepository& repository, InsightGenerator& generator,
-                                   const UtcOffsets& zone, const Clock& clock, std::function<void()> on_storage_error)
+InsightScheduler::InsightScheduler(const InsightsConfig& config, InsightRepository& repository,
+                                   InsightGenerator& generator, const UtcOffsets& zone, const Clock& clock,
+                                   std::function<void()> on_storage_error)
     : config_(config),
       repository_(repository),
       generator_(generator),
@@ -45,15 +46,17 @@ CycleResult InsightScheduler::run_cycle(const std::string& only_user, const std:
     for (const auto& user : users) {
         heartbeat_ms_ = clock_.steady_ms();
         if (stop) {
-            log()->warn("stopping: {} of {} users got no insight in this run", users.size() - static_cast<std::size_t>(result.users),
-                        users.size());
+            log()->warn("stopping: {} of {} users got no insight in this run",
+                        users.size() - static_cast<std::size_t>(result.users), users.size());
             break;
         }
         ++result.users;
         try {
             const Insight insight = generator_.generate(user, nullptr);
-            if (insight.advice.source == "rules") ++result.from_rules;
-            else ++result.from_model;
+            if (insight.advice.source == "rules")
+                ++result.from_rules;
+            else
+                ++result.from_model;
         } catch (const std::exception& e) {
             ++result.failed;
             log()->error("no insight for {}: {}", user, e.what());
@@ -71,8 +74,10 @@ void InsightScheduler::offer_alert(std::string_view topic, std::string_view payl
         std::lock_guard lock(mutex_);
         if (alerts_.size() >= kMaxQueuedAlerts) {
             if (dropped_alerts_++ % 100 == 0)
-                log()->warn("alert queue full: dropped {} alert(s); they stay in the alerts table but make no on-demand insight",
-                            dropped_alerts_);
+                log()->warn(
+                    "alert queue full: dropped {} alert(s); they stay in the alerts table but make no on-demand "
+                    "insight",
+                    dropped_alerts_);
             return;
         }
         alerts_.emplace_back(std::string(topic), std::string(payload));
@@ -95,6 +100,11 @@ void InsightScheduler::push_front(std::pair<std::string, std::string> item) {
     alerts_.push_front(std::move(item));
 }
 
+void InsightScheduler::republish() {
+    republish_ = true;
+    wake();
+}
+
 void InsightScheduler::wake() {
     std::lock_guard lock(mutex_);
     wakeup_.notify_all();
@@ -108,11 +118,13 @@ bool InsightScheduler::handle_alert(const std::string& topic, const std::string&
     }
     // The topic is alerts/<user_id>/<device_id>, as the broker's ACL sees it; the payload must agree.
     const std::string expected_tail = "/" + alert->user_id + "/" + alert->device_id;
-    if (topic.size() < expected_tail.size() || topic.compare(topic.size() - expected_tail.size(), expected_tail.size(), expected_tail) != 0) {
+    if (topic.size() < expected_tail.size() ||
+        topic.compare(topic.size() - expected_tail.size(), expected_tail.size(), expected_tail) != 0) {
         log()->warn("ignoring alert {}: its user and device do not match the topic {}", alert->id, topic);
         return false;
     }
-    if (alert->state != AlertState::firing || (alert->rule != RuleKind::power_above && alert->rule != RuleKind::spike)) return false;
+    if (alert->state != AlertState::firing || (alert->rule != RuleKind::power_above && alert->rule != RuleKind::spike))
+        return false;
     if (config_.on_demand_per_device_per_day == 0) return false;
     const std::int64_t now = clock_.now_ms();
     if (now - alert->ts_ms > config_.on_demand_max_age.count()) {
@@ -121,10 +133,12 @@ bool InsightScheduler::handle_alert(const std::string& topic, const std::string&
         return false;
     }
     if (!repository_.claim_on_demand(*alert, config_.on_demand_per_device_per_day, now)) {
-        log()->info("alert {} on {}: the device already had its on-demand insight(s) today", alert->id, alert->device_id);
+        log()->info("alert {} on {}: the device already had its on-demand insight(s) today", alert->id,
+                    alert->device_id);
         return false;
     }
-    log()->info("{} alert on {} of {}: making an on-demand insight", rule_name(alert->rule), alert->device_id, alert->user_id);
+    log()->info("{} alert on {} of {}: making an on-demand insight", rule_name(alert->rule), alert->device_id,
+                alert->user_id);
     generator_.retry_model();
     generator_.generate(alert->user_id, &*alert);
     return true;
@@ -145,7 +159,14 @@ void InsightScheduler::run(const std::atomic<bool>& stop) {
         if (now >= retry_at) {
             std::pair<std::string, std::string> item;
             bool holding = false;
+            bool republishing = false;
             try {
+                if (republish_.exchange(false)) {
+                    republishing = true;
+                    const auto n = generator_.republish_latest(stop);
+                    republishing = false;
+                    log()->info("published the newest insight of {} user(s) again", n);
+                }
                 if (!loaded) {
                     if (auto stored = repository_.last_slot(kScheduleName)) {
                         last = *stored;
@@ -157,7 +178,8 @@ void InsightScheduler::run(const std::atomic<bool>& stop) {
                     loaded = true;
                     next = schedule_.next_after(last, zone_).value_or(kNever);
                     if (next <= now / 1000)
-                        log()->info("insight runs were missed since {} (the first at {}): running once now", when(last), when(next));
+                        log()->info("insight runs were missed since {} (the first at {}): running once now", when(last),
+                                    when(next));
                     else if (next != kNever)
                         log()->info("next insight run at {}", when(next));
                 }
@@ -171,8 +193,10 @@ void InsightScheduler::run(const std::atomic<bool>& stop) {
                 if (!stop && now / 1000 >= next) {
                     // Several slots may have passed (the hub was off, or a run took long): run once.
                     const std::int64_t slot = schedule_.latest_in(last, now / 1000, zone_).value_or(next);
-                    if (repository_.claim_slot(kScheduleName, slot)) run_cycle("", stop);
-                    else log()->info("the run of {} was made by another scheduler", when(slot));
+                    if (repository_.claim_slot(kScheduleName, slot))
+                        run_cycle("", stop);
+                    else
+                        log()->info("the run of {} was made by another scheduler", when(slot));
                     last = slot;
                     next = schedule_.next_after(slot, zone_).value_or(kNever);
                     if (next != kNever) log()->info("next insight run at {}", when(next));
@@ -180,6 +204,7 @@ void InsightScheduler::run(const std::atomic<bool>& stop) {
                 retry_delay = kRetryMinMs;
             } catch (const std::exception& e) {
                 if (holding) push_front(std::move(item));
+                if (republishing) republish_ = true;
                 log()->error("insight scheduler: {}; retrying in {} ms", e.what(), retry_delay);
                 if (on_storage_error_) on_storage_error_();
                 retry_at = clock_.now_ms() + retry_delay;
@@ -191,8 +216,9 @@ void InsightScheduler::run(const std::atomic<bool>& stop) {
         if (now < retry_at) wait_ms = std::min(wait_ms, retry_at - now);
         wait_ms = std::max<std::int64_t>(wait_ms, 10);
         std::unique_lock lock(mutex_);
-        wakeup_.wait_for(lock, std::chrono::milliseconds(wait_ms),
-                         [&] { return stop.load() || (!alerts_.empty() && clock_.now_ms() >= retry_at); });
+        wakeup_.wait_for(lock, std::chrono::milliseconds(wait_ms), [&] {
+            return stop.load() || ((!alerts_.empty() || republish_.load()) && clock_.now_ms() >= retry_at);
+        });
     }
 }
 

@@ -59,6 +59,10 @@ public:
     // insight. The daemon's liveness, and so the systemd watchdog, follow it.
     std::int64_t heartbeat_ms() const { return heartbeat_ms_.load(); }
 
+    // From the MQTT thread, after each connection to the broker: the run loop publishes every
+    // user's newest insight again, since a broker that restarted may have lost what it retained.
+    void republish();
+
     // From the MQTT thread: queue an alert event. Never throws, never blocks for long.
     void offer_alert(std::string_view topic, std::string_view payload) noexcept;
 
@@ -82,6 +86,7 @@ private:
     std::deque<std::pair<std::string, std::string>> alerts_;
     std::uint64_t dropped_alerts_ = 0;
     std::atomic<std::int64_t> heartbeat_ms_{0};
+    std::atomic<bool> republish_{false};
 };
 
 }  // namespace energyhub::insights

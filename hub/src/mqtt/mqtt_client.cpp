@@ -64,6 +64,7 @@ MqttClient::MqttClient(const MqttConfig& config, std::string daemon, const std::
         }
         resubscribe();
         publish(status_topic_, "online", 1, true);
+        if (connected_handler_) connected_handler_();
     });
     client_->set_connection_lost_handler([this](const std::string& cause) {
         connected_ = false;

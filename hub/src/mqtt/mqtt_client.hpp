@@ -41,6 +41,9 @@ public:
     // Must be set before connect(). The handler must not throw.
     void on_message(MessageHandler handler) { handler_ = std::move(handler); }
     void subscribe(std::string filter, int qos) { subscriptions_.push_back({std::move(filter), qos, nullptr}); }
+    // Must be set before connect(). Runs on Paho's thread after each connection (the first and every
+    // reconnect) has renewed the subscriptions; must not block or throw.
+    void on_connected(std::function<void()> handler) { connected_handler_ = std::move(handler); }
 
     // One connection with a throwaway clean session, as check-config --connect makes it.
     static Probe probe(const MqttConfig& config);
@@ -79,6 +82,7 @@ private:
     // These outlive client_ too: Paho may still call back while the client is destroyed (a
     // subscription whose answer never came fails then, and its listener must still be there).
     MessageHandler handler_;
+    std::function<void()> connected_handler_;
     std::vector<Subscription> subscriptions_;
     std::unique_ptr<mqtt::async_client> client_;
     std::deque<std::shared_ptr<mqtt::delivery_token>> paced_;  // publish_paced's messages still queued

@@ -131,6 +131,40 @@ void InsightRepository::store(insights::Insight& insight) {
     });
 }
 
+std::vector<insights::Insight> InsightRepository::latest(const std::string& after_user, std::size_t limit) {
+    return session_.run([&](pqxx::connection& conn) {
+        pqxx::read_transaction tx(conn);
+        // One index probe of insights_user_idx per user, however many insights each has.
+        auto rows = tx.exec_params(
+            "SELECT i.id, i.user_id, (extract(epoch FROM i.period_start) * 1000)::bigint, "
+            "       (extract(epoch FROM i.period_end) * 1000)::bigint, i.source, i.format, i.summary, "
+            "       i.recommendations::text, i.facts::text, i.trigger, coalesce(i.device_id, ''), "
+            "       coalesce(i.alert_id, ''), (extract(epoch FROM i.created_at) * 1000)::bigint "
+            "FROM users u CROSS JOIN LATERAL "
+            "     (SELECT * FROM insights WHERE user_id = u.user_id ORDER BY created_at DESC LIMIT 1) i "
+            "WHERE u.user_id > $1 ORDER BY u.user_id LIMIT $2",
+            after_user, static_cast<long long>(limit));
+        std::vector<insights::Insight> out;
+        for (const auto& r : rows) {
+            insights::Insight& i = out.emplace_back();
+            i.id = r[0].as<std::int64_t>();
+            i.user_id = r[1].as<std::string>();
+            i.period_start_ms = r[2].as<std::int64_t>();
+            i.period_end_ms = r[3].as<std::int64_t>();
+            i.advice.source = r[4].as<std::string>();
+            i.advice.format = r[5].as<std::string>();
+            i.advice.summary = r[6].as<std::string>();
+            i.advice.recommendations = insights::recommendations_from_json(nlohmann::json::parse(r[7].c_str()));
+            i.facts = nlohmann::json::parse(r[8].c_str());
+            i.trigger = r[9].as<std::string>();
+            i.device_id = r[10].as<std::string>();
+            i.alert_id = r[11].as<std::string>();
+            i.created_ms = r[12].as<std::int64_t>();
+        }
+        return out;
+    });
+}
+
 bool InsightRepository::claim_on_demand(const Alert& alert, int per_day, std::int64_t now_ms) {
     return session_.run([&](pqxx::connection& conn) {
         for (int n = 1; n <= per_day; ++n) {

@@ -15,6 +15,7 @@ public:
     insights::UsageData usage(const std::string& user_id, std::int64_t now_ms) override;
     std::vector<Alert> alerts(const std::string& user_id, std::int64_t from_ms, std::int64_t to_ms, std::size_t limit) override;
     void store(insights::Insight& insight) override;
+    std::vector<insights::Insight> latest(const std::string& after_user, std::size_t limit) override;
     bool claim_on_demand(const Alert& alert, int per_day, std::int64_t now_ms) override;
     std::optional<std::int64_t> last_slot(const std::string& schedule) override;
     void init_slot(const std::string& schedule, std::int64_t slot) override;

@@ -6,20 +6,20 @@
 
 #include <spdlog/spdlog.h>
 
+#include "http/prometheus.hpp"
 #include "insights/generator.hpp"
 #include "insights/scheduler.hpp"
 #include "mqtt/mqtt_client.hpp"
 #include "ollama/ollama_client.hpp"
 #include "postgres/insight_repository.hpp"
 #include "postgres/session.hpp"
+#include "service/daemon_support.hpp"
 #include "util/clock.hpp"
 #include "util/logging.hpp"
+#include "util/redact.hpp"
 #include "util/signals.hpp"
 #include "util/systemd.hpp"
-#include "http/prometheus.hpp"
-#include "service/daemon_support.hpp"
 #include "util/time_zone.hpp"
-#include "util/redact.hpp"
 
 namespace energyhub {
 
@@ -33,12 +33,15 @@ void check_model(ollama::OllamaClient& client, const OllamaConfig& config) {
     std::string error;
     const auto models = client.list_models(&error);
     if (!models) {
-        log->warn("{} is not reachable now ({}); insights use the built-in rules until it is", redact(config.url), redact(error));
+        log->warn("{} is not reachable now ({}); insights use the built-in rules until it is", redact(config.url),
+                  redact(error));
         return;
     }
-    if (client.has_model(*models)) log->info("{} serves {}", redact(config.url), config.model);
-    else log->warn("{} does not have the model {} (ollama pull {}); insights use the built-in rules", redact(config.url),
-                   config.model, config.model);
+    if (client.has_model(*models))
+        log->info("{} serves {}", redact(config.url), config.model);
+    else
+        log->warn("{} does not have the model {} (ollama pull {}); insights use the built-in rules", redact(config.url),
+                  config.model, config.model);
 }
 
 // The insights daemon's parts; with `once`, one cycle over all users (or one) instead.
@@ -55,9 +58,11 @@ public:
           model_(make_model(config, stop_)),
           generator_(
               config.insights, repository_, model_.get(),
+              // Only the scheduler's thread publishes; paced, since it publishes in bursts (a run,
+              // every user's insight again after a reconnect).
               [this](const std::string& topic, const std::string& payload) {
                   ++published_;
-                  return mqtt_.publish(topic, payload, 1, true);
+                  return mqtt_.publish_paced(topic, payload, 1, true);
               },
               clock_),
           scheduler_(config.insights, repository_, generator_, zone_, clock_, [this] { session_.reset(); }) {}
@@ -85,6 +90,7 @@ public:
         mqtt_.on_message(
             [this](std::string_view topic, std::string_view payload, bool) { scheduler_.offer_alert(topic, payload); });
         mqtt_.subscribe(config_.mqtt.alert_prefix + "/#", 1);
+        mqtt_.on_connected([this] { scheduler_.republish(); });
         health_.add("mqtt", true, [this] { return ComponentHealth{mqtt_.connected(), "{}"}; });
         health_.liveness([this] {
             // The scheduler turns at least every kSchedulerMaxWaitMs and between insights; one insight
@@ -138,7 +144,8 @@ private:
             p.sample("energyhub_insights_fallbacks_total", static_cast<double>(generator_.fallbacks(reason)),
                      std::string("reason=\"") + insights::fallback_reason_name(reason) + "\"");
         }
-        p.counter("energyhub_insights_published_total", "Insights stored and published",
+        p.counter("energyhub_insights_published_total",
+                  "Insight messages published: each new insight, and each user's newest again after a connection",
                   static_cast<double>(published_.load()))
             .counter("energyhub_mqtt_reconnects_total", "Reconnections to the broker",
                      static_cast<double>(mqtt_.reconnects()))
