@@ -2,8 +2,8 @@
 # The insights daemon: a scheduled run missed while it was off is made up once at start (not once
 # per missed slot); a firing power_above or spike alert on alerts/<user>/<device> yields one
 # on-demand insight about that device, and a second alert the same local day does not, also after
-# a restart; resolved, other-rule, stale and malformed alerts make none; SIGTERM ends it cleanly,
-# even while a slow model holds a request.
+# a restart; resolved, other-rule, stale and malformed alerts make none; a restart publishes each
+# user's newest insight again; SIGTERM ends it cleanly, even while a slow model holds a request.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/insights_lib.sh"
 
@@ -51,7 +51,7 @@ stop_daemon() {
     [[ $rc == 0 ]] || fail "the daemon exited with status $rc on SIGTERM"
     (( SECONDS - started <= 5 )) || fail "the daemon took $((SECONDS - started)) s to stop"
 }
-scheduled() { q "SELECT count(*) FROM insights WHERE trigger = 'schedule'"; }
+scheduled() { q "SELECT count(*) FROM insights WHERE trigger = 'schedule' AND user_id IN ('$alice', '$bob')"; }
 on_demand() { q "SELECT count(*) FROM insights WHERE trigger = 'alert' AND device_id = '$1'"; }
 alert() {  # alert USER DEVICE RULE STATE [AGE_SECONDS]
     local ts
@@ -96,9 +96,28 @@ wait_for 15 "bob's on-demand insight" '[[ $(on_demand tv_$$) == 1 ]]'
 [[ $(on_demand "kettle_$$") == 1 && $(on_demand "oven_$$") == 0 ]] || fail "unexpected on-demand insights"
 log "second alert, resolved, other rule, stale, malformed: no insight; bob's spike: one"
 
-# Across a restart: still no second one for the kettle today, and no new scheduled run.
+# Across a restart: still no second one for the kettle today, and no new scheduled run. Its
+# connection publishes each user's newest insight again, page by page (500 users a page): here
+# 1,199 more users with an older and a newer insight each, and 300 without any.
 stop_daemon
+q "INSERT INTO users (user_id, email) SELECT 'page_' || lpad(n::text, 4, '0') || '_$$', 'p@example.com'
+   FROM generate_series(1, 1499) n" >/dev/null
+q "INSERT INTO insights (user_id, period_start, period_end, source, format, summary, facts, trigger, created_at)
+   SELECT 'page_' || lpad(n::text, 4, '0') || '_$$', now() - interval '8 days', now() - interval '1 day', 'rules',
+          'rules', v.summary, '{}', 'schedule', now() - v.age
+   FROM generate_series(1, 1199) n, (VALUES ('older', interval '2 days'), ('newer', interval '1 day')) v(summary, age)" >/dev/null
+with_insight=$(q "SELECT count(DISTINCT user_id) FROM insights")
 start_daemon 2
+wait_for 20 "the newest insights published again" \
+    'grep -q "published the newest insight of $with_insight user(s) again" "$WORK_DIR/hub.log"'
+retained=$(mosquitto_sub -p "$MQTT_PORT" -h 127.0.0.1 -t "insights/#" -v --retained-only -W 3 2>/dev/null |
+    grep -c "^insights/[a-z_0-9]*_$$ " || true)  # this test's users only: the broker is shared
+(( retained == with_insight )) || fail "$retained insights retained, $with_insight users have one"
+for u in 0001 0500 0501 1199; do
+    message=$(mosquitto_sub -p "$MQTT_PORT" -h 127.0.0.1 -t "insights/page_${u}_$$" -C 1 -W 5)
+    [[ $(json_get "$message" 'd["summary"]') == newer ]] || fail "page_${u}'s retained insight is not its newest: $message"
+done
+log "after a restart: the newest insight of each of $with_insight users published again"
 alert "$alice" "kettle_$$" power_above firing
 wait_for 10 "the rate limit after restart" '(( $(grep -c "already had its on-demand" "$WORK_DIR/hub.log") >= 2 ))'
 [[ $(on_demand "kettle_$$") == 1 && $(scheduled) == 2 ]] || fail "after a restart: kettle $(on_demand "kettle_$$"), scheduled $(scheduled)"
