@@ -1,4 +1,5 @@
 #include "house.hpp"
+#include "units.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -7,10 +8,6 @@
 namespace energyhub::sim {
 
 namespace {
-
-constexpr double kMsPerHour = 3'600'000.0;
-constexpr std::int64_t kDayMs = 86'400'000;
-constexpr double kNominalVoltage = 230.0;
 
 // A rooftop system of 4-9 kWp; the sun is up six hours either side of its noon.
 constexpr double kPvPeakMinW = 4'000, kPvPeakMaxW = 9'000;

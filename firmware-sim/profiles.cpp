@@ -1,4 +1,5 @@
 #include "profiles.hpp"
+#include "units.hpp"
 
 #include <algorithm>
 #include <array>
@@ -9,12 +10,6 @@ namespace energyhub::sim {
 
 namespace {
 
-constexpr std::int64_t kMinuteMs = 60'000;
-constexpr std::int64_t kHourMs = 60 * kMinuteMs;
-constexpr std::int64_t kDayMs = 24 * kHourMs;
-constexpr double kMsPerHour = 3'600'000.0;
-
-constexpr double kNominalVoltage = 230.0;
 constexpr double kMinVoltage = 207.0;  // EN 50160: 230 V +-10 %
 constexpr double kMaxVoltage = 253.0;
 constexpr double kMaxInitialEnergyWh = 50'000.0;

@@ -1,4 +1,5 @@
 #include "vendor_payload.hpp"
+#include "units.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -9,9 +10,6 @@
 namespace energyhub::sim {
 
 namespace {
-
-constexpr std::int64_t kMinuteMs = 60'000;
-constexpr std::int64_t kDayMs = 86'400'000;
 
 class Out {
 public:
