@@ -20,6 +20,7 @@
 
 #include "ack_log.hpp"
 #include "device_feed.hpp"
+#include "engine_timing.hpp"
 #include "log.hpp"
 
 namespace energyhub::sim {
@@ -30,12 +31,8 @@ using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
 constexpr std::uint16_t kKeepAliveS = 30;
-constexpr auto kConnectTimeout = 10s;
-constexpr auto kReconnectMin = 1s;
-constexpr auto kReconnectMax = 30s;
-constexpr auto kAckTimeout = 30s;  // as the client-per-thread engine: unconfirmed after this is failed
+constexpr auto kBackoffMax = 30s;  // between connect attempts, doubling from kReconnectMin
 constexpr auto kHousekeeping = 1s;
-constexpr auto kWarnInterval = 5s;
 constexpr auto kMaxWait = 50ms;                // longest sleep between looks at the stop request
 constexpr std::size_t kHeldBytes = 64 * 1024;  // per connection, publishes waiting for it to come up
 constexpr std::size_t kReadChunk = 64 * 1024;
@@ -353,7 +350,7 @@ void ConnectionFleet::Impl::fail(Connection& c, std::string_view why, Clock::tim
         0, std::chrono::duration_cast<std::chrono::milliseconds>(c.backoff).count() / 2);
     const auto wait = c.backoff - std::chrono::milliseconds(spread(jitter_));
     retries_.push(Retry{now + wait, index});
-    c.backoff = std::min<Clock::duration>(c.backoff * 2, kReconnectMax);
+    c.backoff = std::min<Clock::duration>(c.backoff * 2, kBackoffMax);
 }
 
 void ConnectionFleet::Impl::drop_window(Connection& c, const std::string& why) {

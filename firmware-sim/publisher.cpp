@@ -13,6 +13,7 @@
 
 #include "ack_log.hpp"
 #include "device_feed.hpp"
+#include "engine_timing.hpp"
 #include "log.hpp"
 
 namespace energyhub::sim {
@@ -22,17 +23,11 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
-constexpr auto kConnectTimeout = 10s;
 constexpr auto kKeepAlive = 30s;
-constexpr auto kReconnectMin = 1s;
-constexpr auto kReconnectMax = 10s;
+constexpr auto kReconnectMax = 10s;  // Paho's automatic reconnect, from kReconnectMin
 constexpr auto kDisconnectTimeout = 5s;
-// A message still unconfirmed after this long counts as failed, so a connection that lost its
-// in-flight messages cannot hold the window shut for the rest of the run.
-constexpr auto kAckTimeout = 30s;
 // Longest sleep between looks at the stop request and the acknowledgements.
 constexpr auto kPollSlice = 50ms;
-constexpr auto kWarnInterval = 5s;
 
 Clock::duration seconds(double s) {
     return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));

@@ -32,10 +32,12 @@ fi
 
 # 2. The cross build: what the package installs, and the unit tests. The same warnings as errors.
 # The package is made of what is built here: without CMAKE_SKIP_INSTALL_ALL_DEPENDENCY cpack would
-# first build every target (benches, test tools) for arm64.
+# first build every target (benches, test tools) for arm64. A unity build, as the sanitizer trees
+# (scripts/sanitize.sh says why, and what scripts/unity-names.sh checks).
 cmake -S . -B "$DIR" -DCMAKE_TOOLCHAIN_FILE="$PWD/cmake/aarch64-linux-gnu.cmake" -DENERGYHUB_SYSROOT="$SYSROOT" \
-    -DENERGYHUB_WERROR=ON -DCMAKE_INSTALL_PREFIX=/usr -DCMAKE_SKIP_INSTALL_ALL_DEPENDENCY=ON >"$DIR/configure.log" ||
-    fail "configure failed: $(tail -20 "$DIR/configure.log")"
+    -DCMAKE_UNITY_BUILD=ON -DENERGYHUB_WERROR=ON -DCMAKE_INSTALL_PREFIX=/usr -DCMAKE_SKIP_INSTALL_ALL_DEPENDENCY=ON \
+    >"$DIR/configure.log" || fail "configure failed: $(tail -20 "$DIR/configure.log")"
+scripts/unity-names.sh "$DIR"
 cmake --build "$DIR" -j"$(nproc)" --target energyhub firmware-sim energyhub_broker_plugin unit_tests
 machine=$(readelf -h "$DIR/hub/energyhub" | sed -n 's/^ *Machine: *//p')
 [[ $machine == AArch64 ]] || fail "hub/energyhub is built for '$machine', not AArch64"

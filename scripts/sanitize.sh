@@ -7,7 +7,10 @@
 # Usage: scripts/sanitize.sh [--build-only]   (--build-only: compile both trees, run nothing)
 # Both trees build with clang at -O1 with line tables only (-g1): what the sanitizers' reports
 # need, in about half the compile time of GCC at -O2 -g (the main build stays GCC's, so the code is
-# compiled and warned about by both compilers).
+# compiled and warned about by both compilers). They are unity builds (CMAKE_UNITY_BUILD: eight
+# sources compiled as one), about a quarter less time than instantiating the same templates again
+# per source; the main build compiles each source alone, so a missing include still fails
+# there, and scripts/unity-names.sh checks for what the compiler would not report in a unity build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_ONLY=0
@@ -23,8 +26,10 @@ trap 'rm -rf "$reports"' EXIT
 # tier and the integration tests with them; the sanitizer's *_OPTIONS are set by the caller.
 pass() {
     local name=$1 build=$2 option=$3 t
-    CC=clang-14 CXX=clang++-14 cmake -S . -B "$build" "$option" -DENERGYHUB_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-        -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" >/dev/null
+    CC=clang-14 CXX=clang++-14 cmake -S . -B "$build" "$option" -DCMAKE_UNITY_BUILD=ON -DENERGYHUB_WERROR=ON \
+        -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" \
+        -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" >/dev/null
+    scripts/unity-names.sh "$build"
     cmake --build "$build" -j"$(nproc)" --target unit_tests energyhub firmware-sim
     ((BUILD_ONLY == 0)) || return 0
     "$build/tests/unit_tests" --log_level=error

@@ -9,21 +9,24 @@
 
 #include "config/config.hpp"
 #include "domain/ids.hpp"
+#include "near.hpp"
 #include "pipeline/enricher.hpp"
 #include "pipeline/payload_decoder.hpp"
 #include "pipeline/tasmota_adapter.hpp"
+#include "test_time.hpp"
 #include "util/timestamp.hpp"
 #include "vendor_payload.hpp"
 
 using namespace energyhub;
+using energyhub::test::kNow;
+using energyhub::test::kReceived;
+using energyhub::test::near;
 
 namespace {
 
-constexpr std::int64_t kNow = 1'764'324'000'000;  // 2025-11-28T10:00:00Z
-constexpr std::int64_t kReceived = kNow - 1000;
 constexpr std::int64_t kYearMs = 366LL * 86'400'000;
 
-const std::vector<DeviceTopic> kTopics = {
+const std::vector<DeviceTopic> kAdapterTopics = {
     {PayloadFormat::tasmota, "tele/+/+"},
     {PayloadFormat::shelly, "+/status/+"},
     {PayloadFormat::shelly, "+/events/rpc"},
@@ -55,7 +58,7 @@ struct DecoderFixture {
     DecodedMessage out;
 
     explicit DecoderFixture(const UtcOffsets* zone = nullptr, ParserLimits l = ParserLimits{}) : limits(l) {
-        decoder = std::make_unique<PayloadDecoder>("energy/+/reading", kTopics, limits, zone);
+        decoder = std::make_unique<PayloadDecoder>("energy/+/reading", kAdapterTopics, limits, zone);
     }
 
     std::optional<Reject> decode(const std::string& topic, const std::string& payload,
@@ -89,9 +92,7 @@ private:
 
 std::int64_t utc(const std::string& iso) { return *parse_iso8601_ms(iso); }
 
-bool near(double a, double b) { return std::fabs(a - b) < 1e-6; }
-
-struct BadCase {
+struct BadMessage {
     const char* name;
     std::string topic;
     std::string payload;
@@ -413,7 +414,7 @@ BOOST_FIXTURE_TEST_CASE(garbage_in_each_format_is_rejected_with_a_reason, Decode
     std::string many_channels = R"({"ENERGY":{"Power":[)";
     for (int i = 0; i < 17; ++i) many_channels += (i ? ",1" : "1");
     many_channels += "]}}";
-    const std::vector<BadCase> cases = {
+    const std::vector<BadMessage> cases = {
         {"no route", "stat/plug/RESULT", R"({"POWER":"ON"})", RejectReason::bad_topic},
         {"tasmota not json", "tele/plug/SENSOR", "Power 56", RejectReason::malformed_json},
         {"tasmota array root", "tele/plug/SENSOR", "[1,2]", RejectReason::not_an_object},
@@ -496,7 +497,7 @@ BOOST_FIXTURE_TEST_CASE(garbage_in_each_format_is_rejected_with_a_reason, Decode
 }
 
 // A registry in memory: channels are owned by their device, counters come from nowhere.
-class Registry final : public DeviceLookupPort {
+class InMemoryRegistry final : public DeviceLookupPort {
 public:
     std::map<std::string, DeviceRecord, std::less<>> devices;
     std::vector<std::string> asked;
@@ -510,7 +511,7 @@ public:
 };
 
 BOOST_FIXTURE_TEST_CASE(counter_resets_of_each_format_go_through_the_enricher, DecoderFixture) {
-    Registry registry;
+    InMemoryRegistry registry;
     registry.devices["sonoff_desk"] = {"sonoff_desk", "alice", "plug", "Desk"};
     registry.devices["shellyplus2pm-c4d8d5500a10"] = {"shellyplus2pm-c4d8d5500a10", "bob", "meter", "Kitchen"};
     ManualClock clock;

@@ -9,25 +9,19 @@
 #include "pipeline/device_table.hpp"
 #include "pipeline/enricher.hpp"
 #include "pipeline/rule_engine.hpp"
+#include "test_time.hpp"
 #include "util/clock.hpp"
 
 using namespace energyhub;
+using energyhub::test::kNow;
+using energyhub::test::UtcDays;
 
 namespace {
-
-constexpr std::int64_t kT0 = 1'764'324'000'000;
 
 struct EveryDevice final : DeviceLookupPort {
     LookupStatus lookup(std::string_view id, DeviceInfo& out) override {
         out.record = {std::string(parent_device_id(id)), "alice", "plug", ""};
         return LookupStatus::found;
-    }
-};
-
-struct UtcDays final : LocalDayPort {
-    std::pair<std::int64_t, std::int64_t> day_of(std::string_view, std::int64_t ts) override {
-        const auto start = ts / 86'400'000 * 86'400'000;
-        return {start, start + 86'400'000};
     }
 };
 
@@ -68,31 +62,31 @@ struct TableFixture {
 BOOST_FIXTURE_TEST_SUITE(device_table, TableFixture)
 
 BOOST_AUTO_TEST_CASE(a_device_has_one_slot_for_all_three_components) {
-    read("plug", kT0);
+    read("plug", kNow);
     BOOST_TEST(table.size() == 1u);
     const DeviceSlot* slot = table.find("plug");
     BOOST_REQUIRE(slot);
     BOOST_TEST((slot->owner.registry == OwnerState::Registry::known));
     BOOST_TEST(*slot->owner.user_id == "alice");
     BOOST_TEST(slot->rules.rules != nullptr);
-    BOOST_TEST(slot->rules.last_seen_ms == kT0);
+    BOOST_TEST(slot->rules.last_seen_ms == kNow);
     BOOST_TEST(slot->announced.availability == 1);
     BOOST_TEST(sink.sent == 1u);  // the availability, once
 }
 
 BOOST_AUTO_TEST_CASE(the_least_recent_device_goes_with_all_it_held) {
-    for (int i = 0; i < 65; ++i) read("plug-" + std::to_string(i), kT0 + i);
+    for (int i = 0; i < 65; ++i) read("plug-" + std::to_string(i), kNow + i);
     BOOST_TEST(table.size() == 64u);
     BOOST_TEST(rules.devices() == 64u);  // the rules are bounded by the table too
     BOOST_TEST(table.find("plug-0") == nullptr);
     // Met again, it is looked up and announced again as new.
     const auto sent = sink.sent;
-    read("plug-0", kT0 + 100);
+    read("plug-0", kNow + 100);
     BOOST_TEST(sink.sent == sent + 1);
 }
 
 BOOST_AUTO_TEST_CASE(a_removed_device_goes_with_its_channels_only) {
-    for (const char* id : {"meter", "meter:1", "meter:2", "meterx", "other:1"}) read(id, kT0);
+    for (const char* id : {"meter", "meter:1", "meter:2", "meterx", "other:1"}) read(id, kNow);
     table.erase_with_channels("meter");
     BOOST_TEST(table.find("meter") == nullptr);
     BOOST_TEST(table.find("meter:1") == nullptr);
@@ -103,13 +97,13 @@ BOOST_AUTO_TEST_CASE(a_removed_device_goes_with_its_channels_only) {
 }
 
 BOOST_AUTO_TEST_CASE(offline_checks_see_every_device_without_reordering_them) {
-    read("a", kT0);
-    read("b", kT0 + 20 * 60'000);
-    rules.check_offline(kT0 + 25 * 60'000, alerts);
+    read("a", kNow);
+    read("b", kNow + 20 * 60'000);
+    rules.check_offline(kNow + 25 * 60'000, alerts);
     BOOST_REQUIRE(alerts.size() == 1u);
     BOOST_TEST(alerts[0].device_id == "a");
     // "a" is still the least recent: the device that fills the table past its size takes its place.
-    for (int i = 0; i < 63; ++i) read("c-" + std::to_string(i), kT0 + 30 * 60'000);
+    for (int i = 0; i < 63; ++i) read("c-" + std::to_string(i), kNow + 30 * 60'000);
     BOOST_TEST(table.size() == 64u);
     BOOST_TEST(table.find("a") == nullptr);
     BOOST_TEST(table.find("b") != nullptr);

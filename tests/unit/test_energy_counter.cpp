@@ -4,10 +4,12 @@
 
 #include <cmath>
 
+#include "near.hpp"
 #include "pipeline/energy_counter.hpp"
 #include "pipeline/enricher.hpp"
 
 using namespace energyhub;
+using energyhub::test::near;
 
 namespace {
 
@@ -23,8 +25,6 @@ Reading meter(std::int64_t ts, std::optional<double> power, std::optional<double
     r.energy_export_wh = export_wh;
     return r;
 }
-
-bool near(const std::optional<double>& a, double b) { return a && std::fabs(*a - b) < 1e-6; }
 
 }  // namespace
 

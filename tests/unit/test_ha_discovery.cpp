@@ -38,7 +38,7 @@ public:
 const DeviceRecord kPlug{"plug_1", "alice", "plug", "Desk lamp"};
 const DeviceRecord kMeter{"shellyplus2pm-c4d8d5500a10", "bob", "meter", ""};
 
-Reading reading(const std::string& id, bool power, bool energy, bool voltage = false, bool current = false) {
+Reading reading_with(const std::string& id, bool power, bool energy, bool voltage = false, bool current = false) {
     Reading r;
     r.device_id = id;
     r.ts_ms = 1;
@@ -127,7 +127,7 @@ BOOST_AUTO_TEST_CASE(announcer_publishes_once_per_sensor_and_clears_on_removal) 
     DeviceTable devices{100};
     DeviceAnnouncer announcer(settings(), true, sink, devices);
 
-    announcer.on_reading(reading("plug_1", true, true), kPlug);
+    announcer.on_reading(reading_with("plug_1", true, true), kPlug);
     auto first = sink.take();
     BOOST_TEST_REQUIRE(first.size() == 3u);  // availability, power, energy
     BOOST_TEST(first[0].topic == "energy/alice/plug_1/availability");
@@ -140,9 +140,9 @@ BOOST_AUTO_TEST_CASE(announcer_publishes_once_per_sensor_and_clears_on_removal) 
         BOOST_TEST(m.qos == 1);
     }
 
-    announcer.on_reading(reading("plug_1", true, true), kPlug);
+    announcer.on_reading(reading_with("plug_1", true, true), kPlug);
     BOOST_TEST(sink.take().empty());  // first sight only
-    announcer.on_reading(reading("plug_1", true, true, true), kPlug);
+    announcer.on_reading(reading_with("plug_1", true, true, true), kPlug);
     auto more = sink.take();
     BOOST_TEST_REQUIRE(more.size() == 1u);  // a sensor seen for the first time
     BOOST_TEST(more[0].topic == "homeassistant/sensor/energyhub/plug__1_voltage/config");
@@ -153,14 +153,14 @@ BOOST_AUTO_TEST_CASE(announcer_publishes_once_per_sensor_and_clears_on_removal) 
     BOOST_TEST(off[0].payload == "offline");
     announcer.on_presence(kPlug, false);
     BOOST_TEST(sink.take().empty());
-    announcer.on_reading(reading("plug_1", true, false), kPlug);
+    announcer.on_reading(reading_with("plug_1", true, false), kPlug);
     auto back = sink.take();
     BOOST_TEST_REQUIRE(back.size() == 1u);
     BOOST_TEST(back[0].payload == "online");  // a reading says it is online again
 
     // A registry change: announced again on the next reading (the name may have changed).
     announcer.on_changed("plug_1");
-    announcer.on_reading(reading("plug_1", true, false), {"plug_1", "alice", "plug", "Hall lamp"});
+    announcer.on_reading(reading_with("plug_1", true, false), {"plug_1", "alice", "plug", "Hall lamp"});
     auto again = sink.take();
     BOOST_TEST_REQUIRE(again.size() == 2u);
     BOOST_TEST(nlohmann::json::parse(again[1].payload)["device"]["name"] == "Hall lamp");
@@ -183,19 +183,19 @@ BOOST_AUTO_TEST_CASE(channels_share_the_availability_of_their_device) {
     Recorder sink;
     DeviceTable devices{100};
     DeviceAnnouncer announcer(settings(), true, sink, devices);
-    announcer.on_reading(reading("shellyplus2pm-c4d8d5500a10:0", true, true), kMeter);
-    announcer.on_reading(reading("shellyplus2pm-c4d8d5500a10:1", true, true), kMeter);
+    announcer.on_reading(reading_with("shellyplus2pm-c4d8d5500a10:0", true, true), kMeter);
+    announcer.on_reading(reading_with("shellyplus2pm-c4d8d5500a10:1", true, true), kMeter);
     auto msgs = sink.take();
     BOOST_TEST_REQUIRE(msgs.size() == 5u);  // one availability, two sensors per channel
     BOOST_TEST(msgs[0].topic == "energy/bob/shellyplus2pm-c4d8d5500a10/availability");
     BOOST_TEST(msgs[3].topic == "homeassistant/sensor/energyhub/shellyplus2pm-c4d8d5500a10_c1_power/config");
 
-    announcer.on_reading(reading("shellyplus2pm-c4d8d5500a10:40", true, false), kMeter);
+    announcer.on_reading(reading_with("shellyplus2pm-c4d8d5500a10:40", true, false), kMeter);
     sink.take();
 
     // A registry change announces every channel again on its next reading.
     announcer.on_changed("shellyplus2pm-c4d8d5500a10");
-    announcer.on_reading(reading("shellyplus2pm-c4d8d5500a10:1", true, true), kMeter);
+    announcer.on_reading(reading_with("shellyplus2pm-c4d8d5500a10:1", true, true), kMeter);
     BOOST_TEST(sink.take().size() == 3u);  // availability and the channel's two sensors
 
     announcer.on_removed("shellyplus2pm-c4d8d5500a10");
@@ -212,14 +212,14 @@ BOOST_AUTO_TEST_CASE(announcements_wait_while_the_sink_is_congested) {
     DeviceTable devices{100};
     DeviceAnnouncer announcer(settings(), true, sink, devices);
     sink.queued = 1'000'000;
-    announcer.on_reading(reading("plug_1", true, true), kPlug);
+    announcer.on_reading(reading_with("plug_1", true, true), kPlug);
     BOOST_TEST(sink.take().empty());
     announcer.on_presence(kPlug, false);  // what the device says of itself is not held back
     auto offline = sink.take();
     BOOST_TEST_REQUIRE(offline.size() == 1u);
     BOOST_TEST(offline[0].payload == "offline");
     sink.queued = 0;
-    announcer.on_reading(reading("plug_1", true, true), kPlug);
+    announcer.on_reading(reading_with("plug_1", true, true), kPlug);
     auto later = sink.take();
     BOOST_TEST_REQUIRE(later.size() == 3u);  // availability and configs, on the next reading
     BOOST_TEST(later[0].topic == "energy/alice/plug_1/availability");
@@ -231,23 +231,23 @@ BOOST_AUTO_TEST_CASE(after_a_reconnect_each_device_is_announced_again_on_its_nex
     Recorder sink;
     DeviceTable devices{100};
     DeviceAnnouncer announcer(settings(), true, sink, devices);
-    announcer.on_reading(reading("plug_1", true, true), kPlug);
-    announcer.on_reading(reading("shellyplus2pm-c4d8d5500a10:1", true, false), kMeter);
+    announcer.on_reading(reading_with("plug_1", true, true), kPlug);
+    announcer.on_reading(reading_with("shellyplus2pm-c4d8d5500a10:1", true, false), kMeter);
     BOOST_TEST(sink.take().size() == 5u);
 
     sink.reconnected = 1;  // the broker may have come back from an older save
-    announcer.on_reading(reading("plug_1", true, true), kPlug);
+    announcer.on_reading(reading_with("plug_1", true, true), kPlug);
     auto plug = sink.take();
     BOOST_TEST_REQUIRE(plug.size() == 3u);
     BOOST_TEST(plug[0].topic == "energy/alice/plug_1/availability");
     BOOST_TEST(plug[0].payload == "online");
     BOOST_TEST(plug[2].topic == "homeassistant/sensor/energyhub/plug__1_energy/config");
-    announcer.on_reading(reading("shellyplus2pm-c4d8d5500a10:1", true, false), kMeter);
+    announcer.on_reading(reading_with("shellyplus2pm-c4d8d5500a10:1", true, false), kMeter);
     auto channel = sink.take();
     BOOST_TEST_REQUIRE(channel.size() == 2u);  // the device's availability, the channel's sensor
     BOOST_TEST(channel[1].topic == "homeassistant/sensor/energyhub/shellyplus2pm-c4d8d5500a10_c1_power/config");
 
-    announcer.on_reading(reading("plug_1", true, true), kPlug);  // once per connection
+    announcer.on_reading(reading_with("plug_1", true, true), kPlug);  // once per connection
     BOOST_TEST(sink.take().empty());
     announcer.on_presence(kPlug, true);
     BOOST_TEST(sink.take().empty());
@@ -260,7 +260,7 @@ BOOST_AUTO_TEST_CASE(without_discovery_only_availability_is_published) {
     Recorder sink;
     DeviceTable devices{100};
     DeviceAnnouncer announcer(settings(), false, sink, devices);
-    announcer.on_reading(reading("plug_1", true, true), kPlug);
+    announcer.on_reading(reading_with("plug_1", true, true), kPlug);
     auto msgs = sink.take();
     BOOST_TEST_REQUIRE(msgs.size() == 1u);
     BOOST_TEST(msgs[0].topic == "energy/alice/plug_1/availability");

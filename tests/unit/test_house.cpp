@@ -7,26 +7,24 @@
 #include <string>
 
 #include "house.hpp"
+#include "near.hpp"
 #include "pipeline/payload_decoder.hpp"
+#include "units.hpp"
 #include "vendor_payload.hpp"
 
 using namespace energyhub;
+using energyhub::test::near;
 using namespace energyhub::sim;
 
 namespace {
 
 constexpr std::int64_t kMidnightMs = 1'795'046'400'000;  // 2026-11-19T00:00:00Z
-constexpr std::int64_t kHourMs = 3'600'000;
-constexpr std::int64_t kStepMs = 60'000;
+constexpr std::int64_t kHouseStepMs = 60'000;
 
-const std::vector<DeviceTopic> kTopics = {
+const std::vector<DeviceTopic> kHouseTopics = {
     {PayloadFormat::tasmota, "tele/+/+"},
     {PayloadFormat::shelly, "+/events/rpc"},
 };
-
-bool near(const std::optional<double>& v, double expected, double tolerance) {
-    return v && std::fabs(*v - expected) <= tolerance;
-}
 
 }  // namespace
 
@@ -37,7 +35,7 @@ BOOST_AUTO_TEST_CASE(a_day_imports_at_night_and_exports_at_noon) {
     auto first = model.step(kMidnightMs);
     auto previous = first;
     double night_min = 1e9, noon_min = 1e9;
-    for (std::int64_t ts = kMidnightMs + kStepMs; ts < kMidnightMs + 24 * kHourMs; ts += kStepMs) {
+    for (std::int64_t ts = kMidnightMs + kHouseStepMs; ts < kMidnightMs + 24 * kHourMs; ts += kHouseStepMs) {
         const auto s = model.step(ts);
         const auto hour = (ts - kMidnightMs) / kHourMs;
         if (hour < 4) night_min = std::min(night_min, s.power_w);
@@ -73,7 +71,7 @@ BOOST_AUTO_TEST_CASE(payloads_decode_to_the_model_through_the_hub) {
     BOOST_TEST_REQUIRE(s.power_w < 0);
 
     ParserLimits limits;
-    PayloadDecoder decoder("energy/+/reading", kTopics, limits, nullptr);
+    PayloadDecoder decoder("energy/+/reading", kHouseTopics, limits, nullptr);
     DecodedMessage out;
     VendorBuffer buffer{};
     VendorState state{};

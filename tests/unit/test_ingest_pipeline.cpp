@@ -16,8 +16,10 @@
 #include "domain/ids.hpp"
 #include "pipeline/ingest_pipeline.hpp"
 #include "pipeline/spool.hpp"
+#include "test_time.hpp"
 
 using namespace energyhub;
+using energyhub::test::UtcDays;
 
 namespace {
 
@@ -31,14 +33,6 @@ public:
         if (it == devices.end()) return LookupStatus::unknown;
         out.record = it->second;
         return LookupStatus::found;
-    }
-};
-
-class UtcDays final : public LocalDayPort {
-public:
-    std::pair<std::int64_t, std::int64_t> day_of(std::string_view, std::int64_t ts) override {
-        const std::int64_t day = 86'400'000;
-        return {ts / day * day, ts / day * day + day};
     }
 };
 

@@ -9,17 +9,19 @@
 #include <map>
 #include <string>
 
+#include "near.hpp"
 #include "pipeline/enricher.hpp"
 #include "pipeline/payload_decoder.hpp"
+#include "test_time.hpp"
 
 using namespace energyhub;
+using energyhub::test::kNow;
+using energyhub::test::kReceived;
+using energyhub::test::near;
 
 namespace {
 
-constexpr std::int64_t kNow = 1'764'324'000'000;  // 2025-11-28T10:00:00Z
-constexpr std::int64_t kReceived = kNow - 1000;
-
-const std::vector<DeviceTopic> kTopics = {
+const std::vector<DeviceTopic> kMeterTopics = {
     {PayloadFormat::tasmota, "tele/+/+"},
     {PayloadFormat::shelly, "+/status/+"},
     {PayloadFormat::shelly, "+/events/rpc"},
@@ -48,8 +50,6 @@ const std::map<std::string, Fixture>& fixtures() {
     return all;
 }
 
-bool near(const std::optional<double>& v, double expected) { return v && std::fabs(*v - expected) < 1e-6; }
-
 struct MeterFixture {
     std::unique_ptr<PayloadDecoder> decoder;
     DecodedMessage out;
@@ -57,7 +57,7 @@ struct MeterFixture {
     MeterFixture() {
         ParserLimits limits;
         limits.backfill_window_ms = 10 * 366LL * 86'400'000;  // the captures are from past years
-        decoder = std::make_unique<PayloadDecoder>("energy/+/reading", kTopics, limits, nullptr);
+        decoder = std::make_unique<PayloadDecoder>("energy/+/reading", kMeterTopics, limits, nullptr);
     }
 
     void decode(const std::string& name, std::int64_t received = kReceived) {

@@ -12,13 +12,13 @@ using namespace energyhub;
 
 namespace {
 
-struct Recorder {
+struct EventLog {
     std::vector<std::string> events;
 };
 
 class RecordingQueue final : public NotificationQueue {
 public:
-    explicit RecordingQueue(Recorder& r) : r_(r) {}
+    explicit RecordingQueue(EventLog& r) : r_(r) {}
     std::vector<UserQueue> users;
     bool claimable = true;
 
@@ -34,12 +34,12 @@ public:
     }
 
 private:
-    Recorder& r_;
+    EventLog& r_;
 };
 
 class RecordingMailer final : public Mailer {
 public:
-    explicit RecordingMailer(Recorder& r) : r_(r) {}
+    explicit RecordingMailer(EventLog& r) : r_(r) {}
     SendResult::Status answer = SendResult::Status::sent;
     std::vector<Email> emails;
 
@@ -50,7 +50,7 @@ public:
     }
 
 private:
-    Recorder& r_;
+    EventLog& r_;
 };
 
 PendingAlert pending(const std::string& id) {
@@ -67,7 +67,7 @@ PendingAlert pending(const std::string& id) {
 }
 
 struct NotifierFixture {
-    Recorder recorder;
+    EventLog recorder;
     RecordingQueue queue{recorder};
     RecordingMailer mailer{recorder};
     NotifierMetrics metrics;

@@ -10,24 +10,25 @@
 #include "fleet.hpp"
 #include "payload.hpp"
 #include "profiles.hpp"
+#include "units.hpp"
 
 using namespace energyhub::sim;
 
 namespace {
 
 constexpr std::int64_t kStartMs = 1'795'000'000'000;  // a fixed instant: runs must not depend on today
-constexpr std::int64_t kStepMs = 10'000;
-constexpr std::int64_t kHourMs = 3'600'000;
+constexpr std::int64_t kProfileStepMs = 10'000;
 constexpr std::uint64_t kSeed = 42;
 
 const std::vector<Profile> kAllProfiles{Profile::fridge, Profile::heatpump, Profile::kettle, Profile::standby,
                                         Profile::tv};
 
-// Steps one model every kStepMs for `hours` and returns the samples.
+// Steps one model every kProfileStepMs for `hours` and returns the samples.
 std::vector<Sample> run(Profile profile, std::uint64_t seed, std::uint64_t index, int hours) {
     DeviceModel model(profile, seed, index);
     std::vector<Sample> out;
-    for (std::int64_t ts = kStartMs; ts < kStartMs + hours * kHourMs; ts += kStepMs) out.push_back(model.step(ts));
+    for (std::int64_t ts = kStartMs; ts < kStartMs + hours * kHourMs; ts += kProfileStepMs)
+        out.push_back(model.step(ts));
     return out;
 }
 
@@ -137,7 +138,7 @@ BOOST_AUTO_TEST_CASE(tv_draws_power_only_in_the_evening) {
     for (std::size_t i = 0; i < samples.size(); ++i) {
         if (samples[i].power_w < 60.0) continue;
         ++on;
-        const auto ts = kStartMs + static_cast<std::int64_t>(i) * kStepMs;
+        const auto ts = kStartMs + static_cast<std::int64_t>(i) * kProfileStepMs;
         const auto hour = (ts % (24 * kHourMs)) / kHourMs;
         BOOST_TEST_REQUIRE((hour >= 17 && hour < 23), "on at hour " << hour);
     }
@@ -185,7 +186,7 @@ BOOST_AUTO_TEST_CASE(payload_matches_the_model) {
     for (const auto profile : kAllProfiles) {
         DeviceModel model(profile, kSeed, 4);
         PayloadBuffer buffer;
-        for (std::int64_t ts = kStartMs; ts < kStartMs + 2 * kHourMs; ts += kStepMs) {
+        for (std::int64_t ts = kStartMs; ts < kStartMs + 2 * kHourMs; ts += kProfileStepMs) {
             const auto s = model.step(ts);
             const auto json = format_native(buffer, ts, s);
             BOOST_TEST_REQUIRE(json.front() == '{');

@@ -3,13 +3,13 @@
 #include <string>
 
 #include "pipeline/reading_parser.hpp"
+#include "test_time.hpp"
 #include "util/timestamp.hpp"
 
 using namespace energyhub;
+using energyhub::test::kNow;
 
 namespace {
-
-constexpr std::int64_t kNow = 1'764'324'000'000;  // 2025-11-28T10:00:00Z
 
 struct ParserFixture {
     ReadingParser parser{TopicPattern("energy/+/reading"), ParserLimits{}};
@@ -66,7 +66,7 @@ BOOST_AUTO_TEST_CASE(state_from_a_previous_message_does_not_leak) {
     BOOST_TEST(!out.voltage_v.has_value());
 }
 
-struct BadCase {
+struct BadPayload {
     const char* name;
     std::string topic;
     std::string payload;
@@ -75,7 +75,7 @@ struct BadCase {
 
 BOOST_AUTO_TEST_CASE(bad_payloads_are_rejected_with_their_reason) {
     const std::string t = "energy/plug-1/reading";
-    const std::vector<BadCase> cases = {
+    const std::vector<BadPayload> cases = {
         {"empty", t, "", RejectReason::malformed_json},
         {"truncated", t, R"({"power_w":1)", RejectReason::malformed_json},
         {"trailing garbage", t, R"({"power_w":1}x)", RejectReason::malformed_json},
@@ -102,14 +102,16 @@ BOOST_AUTO_TEST_CASE(bad_payloads_are_rejected_with_their_reason) {
         {"ts far past", t, R"({"ts":"2001-01-01T00:00:00Z","power_w":1})", RejectReason::timestamp_out_of_window},
         {"ts 6 min ahead", t, R"({"ts":1764324360000,"power_w":1})", RejectReason::timestamp_out_of_window},
         {"ts epoch seconds", t, R"({"ts":1764324000,"power_w":1})", RejectReason::timestamp_out_of_window},
-        {"deep nesting", t, R"({"power_w":1,"x":)" + std::string(40, '[') + std::string(40, ']') + "}", RejectReason::malformed_json},
+        {"deep nesting", t, R"({"power_w":1,"x":)" + std::string(40, '[') + std::string(40, ']') + "}",
+         RejectReason::malformed_json},
         {"too large", t, R"({"power_w":1,"pad":")" + std::string(20'000, 'a') + "\"}", RejectReason::payload_too_large},
         {"invalid utf8", t, "{\"power_w\":1,\"n\":\"\xff\xfe\"}", RejectReason::malformed_json},
         {"wrong topic", "energy/plug-1/other", R"({"power_w":1})", RejectReason::bad_topic},
         {"extra level", "energy/a/b/reading", R"({"power_w":1})", RejectReason::bad_topic},
         {"sql in id", "energy/x';DROP TABLE readings;--/reading", R"({"power_w":1})", RejectReason::invalid_device_id},
         {"shell in id", "energy/$(reboot)/reading", R"({"power_w":1})", RejectReason::invalid_device_id},
-        {"id too long", "energy/" + std::string(65, 'a') + "/reading", R"({"power_w":1})", RejectReason::invalid_device_id},
+        {"id too long", "energy/" + std::string(65, 'a') + "/reading", R"({"power_w":1})",
+         RejectReason::invalid_device_id},
     };
     BOOST_TEST(cases.size() >= 20u);
     for (const auto& c : cases) {

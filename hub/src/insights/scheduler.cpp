@@ -16,7 +16,7 @@ namespace {
 constexpr std::int64_t kRetryMinMs = 1'000;
 constexpr std::int64_t kRetryMaxMs = 60'000;
 
-std::shared_ptr<spdlog::logger> log() { return spdlog::get("insights"); }
+std::shared_ptr<spdlog::logger> scheduler_log() { return spdlog::get("insights"); }
 
 std::string when(std::int64_t seconds) { return format_iso8601(seconds * 1000); }
 
@@ -46,8 +46,8 @@ CycleResult InsightScheduler::run_cycle(const std::string& only_user, const std:
     for (const auto& user : users) {
         heartbeat_ms_ = clock_.steady_ms();
         if (stop) {
-            log()->warn("stopping: {} of {} users got no insight in this run",
-                        users.size() - static_cast<std::size_t>(result.users), users.size());
+            scheduler_log()->warn("stopping: {} of {} users got no insight in this run",
+                                  users.size() - static_cast<std::size_t>(result.users), users.size());
             break;
         }
         ++result.users;
@@ -59,13 +59,14 @@ CycleResult InsightScheduler::run_cycle(const std::string& only_user, const std:
                 ++result.from_model;
         } catch (const std::exception& e) {
             ++result.failed;
-            log()->error("no insight for {}: {}", user, e.what());
+            scheduler_log()->error("no insight for {}: {}", user, e.what());
             if (on_storage_error_) on_storage_error_();
         }
     }
     repository_.prune(clock_.now_ms());
-    log()->info("insight run done: {} users, {} from the model, {} from the rules, {} failed, in {} ms", result.users,
-                result.from_model, result.from_rules, result.failed, clock_.steady_ms() - started);
+    scheduler_log()->info("insight run done: {} users, {} from the model, {} from the rules, {} failed, in {} ms",
+                          result.users, result.from_model, result.from_rules, result.failed,
+                          clock_.steady_ms() - started);
     return result;
 }
 
@@ -74,7 +75,7 @@ void InsightScheduler::offer_alert(std::string_view topic, std::string_view payl
         std::lock_guard lock(mutex_);
         if (alerts_.size() >= kMaxQueuedAlerts) {
             if (dropped_alerts_++ % 100 == 0)
-                log()->warn(
+                scheduler_log()->warn(
                     "alert queue full: dropped {} alert(s); they stay in the alerts table but make no on-demand "
                     "insight",
                     dropped_alerts_);
@@ -113,14 +114,14 @@ void InsightScheduler::wake() {
 bool InsightScheduler::handle_alert(const std::string& topic, const std::string& payload) {
     const auto alert = alert_from_json(payload);
     if (!alert) {
-        log()->warn("ignoring a malformed alert event on {}", topic);
+        scheduler_log()->warn("ignoring a malformed alert event on {}", topic);
         return false;
     }
     // The topic is alerts/<user_id>/<device_id>, as the broker's ACL sees it; the payload must agree.
     const std::string expected_tail = "/" + alert->user_id + "/" + alert->device_id;
     if (topic.size() < expected_tail.size() ||
         topic.compare(topic.size() - expected_tail.size(), expected_tail.size(), expected_tail) != 0) {
-        log()->warn("ignoring alert {}: its user and device do not match the topic {}", alert->id, topic);
+        scheduler_log()->warn("ignoring alert {}: its user and device do not match the topic {}", alert->id, topic);
         return false;
     }
     if (alert->state != AlertState::firing || (alert->rule != RuleKind::power_above && alert->rule != RuleKind::spike))
@@ -128,17 +129,17 @@ bool InsightScheduler::handle_alert(const std::string& topic, const std::string&
     if (config_.on_demand_per_device_per_day == 0) return false;
     const std::int64_t now = clock_.now_ms();
     if (now - alert->ts_ms > config_.on_demand_max_age.count()) {
-        log()->info("alert {} on {} is from {}, older than on_demand_max_age: no on-demand insight", alert->id,
-                    alert->device_id, format_iso8601(alert->ts_ms));
+        scheduler_log()->info("alert {} on {} is from {}, older than on_demand_max_age: no on-demand insight",
+                              alert->id, alert->device_id, format_iso8601(alert->ts_ms));
         return false;
     }
     if (!repository_.claim_on_demand(*alert, config_.on_demand_per_device_per_day, now)) {
-        log()->info("alert {} on {}: the device already had its on-demand insight(s) today", alert->id,
-                    alert->device_id);
+        scheduler_log()->info("alert {} on {}: the device already had its on-demand insight(s) today", alert->id,
+                              alert->device_id);
         return false;
     }
-    log()->info("{} alert on {} of {}: making an on-demand insight", rule_name(alert->rule), alert->device_id,
-                alert->user_id);
+    scheduler_log()->info("{} alert on {} of {}: making an on-demand insight", rule_name(alert->rule), alert->device_id,
+                          alert->user_id);
     generator_.retry_model();
     generator_.generate(alert->user_id, &*alert);
     return true;
@@ -151,7 +152,7 @@ void InsightScheduler::run(const std::atomic<bool>& stop) {
     std::int64_t next = kNever;  // the next slot
     std::int64_t retry_at = 0;
     std::int64_t retry_delay = kRetryMinMs;
-    log()->info("insight schedule '{}' in {}", schedule_.text(), config_.timezone);
+    scheduler_log()->info("insight schedule '{}' in {}", schedule_.text(), config_.timezone);
 
     while (!stop) {
         heartbeat_ms_ = clock_.steady_ms();
@@ -165,7 +166,7 @@ void InsightScheduler::run(const std::atomic<bool>& stop) {
                     republishing = true;
                     const auto n = generator_.republish_latest(stop);
                     republishing = false;
-                    log()->info("published the newest insight of {} user(s) again", n);
+                    scheduler_log()->info("published the newest insight of {} user(s) again", n);
                 }
                 if (!loaded) {
                     if (auto stored = repository_.last_slot(kScheduleName)) {
@@ -178,10 +179,10 @@ void InsightScheduler::run(const std::atomic<bool>& stop) {
                     loaded = true;
                     next = schedule_.next_after(last, zone_).value_or(kNever);
                     if (next <= now / 1000)
-                        log()->info("insight runs were missed since {} (the first at {}): running once now", when(last),
-                                    when(next));
+                        scheduler_log()->info("insight runs were missed since {} (the first at {}): running once now",
+                                              when(last), when(next));
                     else if (next != kNever)
-                        log()->info("next insight run at {}", when(next));
+                        scheduler_log()->info("next insight run at {}", when(next));
                 }
                 while (!stop && pop_alert(item)) {
                     heartbeat_ms_ = clock_.steady_ms();
@@ -196,16 +197,16 @@ void InsightScheduler::run(const std::atomic<bool>& stop) {
                     if (repository_.claim_slot(kScheduleName, slot))
                         run_cycle("", stop);
                     else
-                        log()->info("the run of {} was made by another scheduler", when(slot));
+                        scheduler_log()->info("the run of {} was made by another scheduler", when(slot));
                     last = slot;
                     next = schedule_.next_after(slot, zone_).value_or(kNever);
-                    if (next != kNever) log()->info("next insight run at {}", when(next));
+                    if (next != kNever) scheduler_log()->info("next insight run at {}", when(next));
                 }
                 retry_delay = kRetryMinMs;
             } catch (const std::exception& e) {
                 if (holding) push_front(std::move(item));
                 if (republishing) republish_ = true;
-                log()->error("insight scheduler: {}; retrying in {} ms", e.what(), retry_delay);
+                scheduler_log()->error("insight scheduler: {}; retrying in {} ms", e.what(), retry_delay);
                 if (on_storage_error_) on_storage_error_();
                 retry_at = clock_.now_ms() + retry_delay;
                 retry_delay = std::min(retry_delay * 2, kRetryMaxMs);

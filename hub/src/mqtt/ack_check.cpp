@@ -21,7 +21,7 @@ namespace energyhub {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 constexpr std::uint16_t kPacketId = 7;
 constexpr std::size_t kMaxPacket = 64 * 1024;  // a CONNECT or SUBSCRIBE of ours is far smaller
@@ -49,9 +49,10 @@ struct Packet {
 };
 
 // Reads exactly n bytes before the deadline; false on timeout, close or error.
-bool read_exact(int fd, std::uint8_t* out, std::size_t n, Clock::time_point deadline, const std::atomic<bool>& stop) {
+bool read_exact(int fd, std::uint8_t* out, std::size_t n, SteadyClock::time_point deadline,
+                const std::atomic<bool>& stop) {
     while (n > 0) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now()).count();
         if (left <= 0 || stop) return false;
         pollfd p{fd, POLLIN, 0};
         const int ready = ::poll(&p, 1, static_cast<int>(std::min<long long>(left, 50)));
@@ -65,7 +66,7 @@ bool read_exact(int fd, std::uint8_t* out, std::size_t n, Clock::time_point dead
     return true;
 }
 
-bool read_packet(int fd, Packet& packet, Clock::time_point deadline, const std::atomic<bool>& stop) {
+bool read_packet(int fd, Packet& packet, SteadyClock::time_point deadline, const std::atomic<bool>& stop) {
     std::uint8_t first = 0;
     if (!read_exact(fd, &first, 1, deadline, stop)) return false;
     std::size_t length = 0;
@@ -152,8 +153,8 @@ AckProbeServer::~AckProbeServer() {
 }
 
 AckCheckResult AckProbeServer::wait(std::chrono::milliseconds timeout) {
-    const auto deadline = Clock::now() + timeout;
-    while (!done_ && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    const auto deadline = SteadyClock::now() + timeout;
+    while (!done_ && SteadyClock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     stop_ = true;
     if (thread_.joinable()) thread_.join();
     if (!result_.ack_seen && result_.detail.empty())
@@ -163,7 +164,7 @@ AckCheckResult AckProbeServer::wait(std::chrono::milliseconds timeout) {
 
 // One client, one message: answer what it sends until it acknowledges ours (or leaves).
 void AckProbeServer::serve() {
-    const auto deadline = Clock::now() + std::chrono::seconds(30);
+    const auto deadline = SteadyClock::now() + std::chrono::seconds(30);
     pollfd p{listen_fd_, POLLIN, 0};
     while (!stop_ && ::poll(&p, 1, 50) == 0) {}
     if (stop_) return;

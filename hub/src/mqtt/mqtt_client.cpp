@@ -13,7 +13,7 @@ namespace energyhub {
 
 namespace {
 
-std::shared_ptr<spdlog::logger> log() { return spdlog::get("hub.mqtt"); }
+std::shared_ptr<spdlog::logger> mqtt_log() { return spdlog::get("hub.mqtt"); }
 
 // Outgoing messages queued in the client, and in flight to the broker: a batch publishes one state
 // message per device at once.
@@ -39,10 +39,12 @@ public:
     void on_success(const mqtt::token& tok) override {
         auto codes = tok.get_subscribe_response().get_reason_codes();
         bool granted = codes.empty() || codes.front() < 0x80;
-        if (granted) log()->info("subscribed to {}", filter_);
-        else log()->error("broker refused subscription to {}", filter_);
+        if (granted)
+            mqtt_log()->info("subscribed to {}", filter_);
+        else
+            mqtt_log()->error("broker refused subscription to {}", filter_);
     }
-    void on_failure(const mqtt::token&) override { log()->error("subscription to {} failed", filter_); }
+    void on_failure(const mqtt::token&) override { mqtt_log()->error("subscription to {} failed", filter_); }
 
 private:
     std::string filter_;
@@ -60,7 +62,7 @@ MqttClient::MqttClient(const MqttConfig& config, std::string daemon, const std::
         connected_ = true;
         if (ever_connected_.exchange(true)) {
             ++reconnects_;
-            log()->info("reconnected to {}", redact(config_.uri));
+            mqtt_log()->info("reconnected to {}", redact(config_.uri));
         }
         resubscribe();
         publish(status_topic_, "online", 1, true);
@@ -68,14 +70,15 @@ MqttClient::MqttClient(const MqttConfig& config, std::string daemon, const std::
     });
     client_->set_connection_lost_handler([this](const std::string& cause) {
         connected_ = false;
-        log()->warn("connection to {} lost{}{}; reconnecting", redact(config_.uri), cause.empty() ? "" : ": ", cause);
+        mqtt_log()->warn("connection to {} lost{}{}; reconnecting", redact(config_.uri), cause.empty() ? "" : ": ",
+                         cause);
     });
     client_->set_message_callback([this](mqtt::const_message_ptr msg) {
         // Runs on Paho's thread: nothing may escape into the C library.
         try {
             if (handler_) handler_(msg->get_topic(), msg->get_payload_str(), msg->is_retained());
         } catch (const std::exception& e) {
-            log()->error("message handler failed: {}", e.what());
+            mqtt_log()->error("message handler failed: {}", e.what());
         }
     });
 }
@@ -88,7 +91,7 @@ void MqttClient::resubscribe() {
             if (!s.listener) s.listener = std::make_shared<SubscribeListener>(s.filter);
             client_->subscribe(s.filter, s.qos, nullptr, *s.listener);
         } catch (const mqtt::exception& e) {
-            log()->error("subscribe to {} failed: {}", s.filter, e.what());
+            mqtt_log()->error("subscribe to {} failed: {}", s.filter, e.what());
         }
     }
 }
@@ -133,7 +136,7 @@ bool MqttClient::connect(const std::function<bool()>& give_up) {
         options.set_properties({mqtt::property(mqtt::property::SESSION_EXPIRY_INTERVAL, kSessionExpirySeconds),
                                 mqtt::property(mqtt::property::RECEIVE_MAXIMUM, config_.receive_maximum)});
     }
-    set_broker_options(options, config_, [](const std::string& what) { log()->error("{}", what); });
+    set_broker_options(options, config_, [](const std::string& what) { mqtt_log()->error("{}", what); });
     // Of a cluster's nodes, the log names the one that answered (in Paho's spelling).
     const bool cluster = broker_uris(config_.uri).size() > 1;
     auto delay = std::chrono::milliseconds(250);
@@ -141,12 +144,13 @@ bool MqttClient::connect(const std::function<bool()>& give_up) {
         try {
             auto token = client_->connect(options);
             token->wait();
-            log()->info("connected to {} as {}",
-                        redact(cluster ? token->get_connect_response().get_server_uri() : config_.uri),
-                        config_.client_id);
+            mqtt_log()->info("connected to {} as {}",
+                             redact(cluster ? token->get_connect_response().get_server_uri() : config_.uri),
+                             config_.client_id);
             return true;
         } catch (const mqtt::exception& e) {
-            log()->warn("cannot connect to {}: {}; retrying in {} ms", redact(config_.uri), redact(e.what()), delay.count());
+            mqtt_log()->warn("cannot connect to {}: {}; retrying in {} ms", redact(config_.uri), redact(e.what()),
+                             delay.count());
         }
         for (auto waited = std::chrono::milliseconds(0); waited < delay; waited += std::chrono::milliseconds(50)) {
             if (give_up()) return false;
@@ -161,7 +165,7 @@ std::shared_ptr<mqtt::delivery_token> MqttClient::send(const std::string& topic,
     try {
         return client_->publish(topic, payload.data(), payload.size(), qos, retained);
     } catch (const mqtt::exception& e) {
-        if (publish_failures_.fetch_add(1) % 1000 == 0) log()->warn("publish to {} failed: {}", topic, e.what());
+        if (publish_failures_.fetch_add(1) % 1000 == 0) mqtt_log()->warn("publish to {} failed: {}", topic, e.what());
         return nullptr;
     }
 }
@@ -194,7 +198,7 @@ void MqttClient::disconnect(std::chrono::milliseconds timeout) {
             client_->disconnect(static_cast<int>(timeout.count()))->wait_for(timeout);
         }
     } catch (const mqtt::exception& e) {
-        log()->warn("disconnect: {}", e.what());
+        mqtt_log()->warn("disconnect: {}", e.what());
     }
 }
 

@@ -5,7 +5,7 @@
 namespace energyhub {
 
 namespace {
-std::shared_ptr<spdlog::logger> log() { return spdlog::get("notifier"); }
+std::shared_ptr<spdlog::logger> notifier_log() { return spdlog::get("notifier"); }
 }  // namespace
 
 void Notifier::run_once() {
@@ -31,15 +31,15 @@ void Notifier::deliver(const std::vector<PendingAlert>& alerts, const Email& ema
         queue_.sent(email.message_id);
         ++metrics_.emails_sent;
         metrics_.alerts_notified += alerts.size();
-        log()->info("emailed {} alert(s) to {} ({})", alerts.size(), email.to, email.message_id);
+        notifier_log()->info("emailed {} alert(s) to {} ({})", alerts.size(), email.to, email.message_id);
         return;
     }
     ++metrics_.emails_failed;
     if (queue_.failed(result.error, result.status == SendResult::Status::retry)) {
         metrics_.alerts_given_up += alerts.size();
-        log()->error("email to {} not sent, giving up: {}", email.to, result.error);
+        notifier_log()->error("email to {} not sent, giving up: {}", email.to, result.error);
     } else {
-        log()->warn("email to {} not sent, will retry: {}", email.to, result.error);
+        notifier_log()->warn("email to {} not sent, will retry: {}", email.to, result.error);
     }
 }
 

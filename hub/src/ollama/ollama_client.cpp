@@ -21,7 +21,7 @@ using insights::strip_think;
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
 // Every curl resource is owned with its own free function.
@@ -43,7 +43,7 @@ void append_header(CurlList& list, const char* line) {
     }
 }
 
-std::shared_ptr<spdlog::logger> log() { return spdlog::get("insights.ollama"); }
+std::shared_ptr<spdlog::logger> ollama_log() { return spdlog::get("insights.ollama"); }
 
 // What the callbacks see of one transfer. They are called from inside curl's C code, so they
 // catch everything and report failures through these fields.
@@ -118,9 +118,9 @@ Attempt perform(CURL* easy, const std::string& url, const std::string* post, mil
     curl_easy_setopt(easy, CURLOPT_USERAGENT, "energyhub-insights");
     curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, error_buffer);
 
-    const auto started = Clock::now();
+    const auto started = SteadyClock::now();
     a.code = curl_easy_perform(easy);
-    a.elapsed_ms = std::chrono::duration_cast<milliseconds>(Clock::now() - started).count();
+    a.elapsed_ms = std::chrono::duration_cast<milliseconds>(SteadyClock::now() - started).count();
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &a.http);
     a.curl_error = error_buffer[0] ? error_buffer : curl_easy_strerror(a.code);
     // The handle outlives this call's header list and error buffer: let go of them.
@@ -147,10 +147,10 @@ bool retryable(CURLcode code) {
 }
 
 bool sleep_unless_stopped(milliseconds duration, const std::atomic<bool>* stop) {
-    const auto until = Clock::now() + duration;
-    while (Clock::now() < until) {
+    const auto until = SteadyClock::now() + duration;
+    while (SteadyClock::now() < until) {
         if (stop && stop->load()) return false;
-        std::this_thread::sleep_for(std::min<Clock::duration>(milliseconds(50), until - Clock::now()));
+        std::this_thread::sleep_for(std::min<SteadyClock::duration>(milliseconds(50), until - SteadyClock::now()));
     }
     return !(stop && stop->load());
 }
@@ -186,7 +186,7 @@ std::string OllamaClient::request_body(const ChatRequest& request) const {
 
 ChatResult OllamaClient::chat(const ChatRequest& request) {
     ChatResult result;
-    const auto started = Clock::now();
+    const auto started = SteadyClock::now();
     const auto deadline = started + config_.timeout;
     const std::string body = request_body(request);
     const std::string url = config_.url + "/api/chat";
@@ -194,12 +194,12 @@ ChatResult OllamaClient::chat(const ChatRequest& request) {
     auto finish = [&](ChatStatus status, std::string error) {
         result.status = status;
         result.error = std::move(error);
-        result.elapsed_ms = std::chrono::duration_cast<milliseconds>(Clock::now() - started).count();
+        result.elapsed_ms = std::chrono::duration_cast<milliseconds>(SteadyClock::now() - started).count();
         return result;
     };
 
     for (int attempt = 1;; ++attempt) {
-        const auto remaining = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
+        const auto remaining = std::chrono::duration_cast<milliseconds>(deadline - SteadyClock::now());
         if (remaining.count() <= 0) return finish(ChatStatus::timeout, "no answer within " + std::to_string(config_.timeout.count()) + " ms");
         const auto connect_timeout = std::min(config_.connect_timeout, remaining);
         Attempt a = perform(handle_->easy.get(), url, &body, connect_timeout, remaining, stop_, config_.max_answer_bytes);
@@ -243,9 +243,9 @@ ChatResult OllamaClient::chat(const ChatRequest& request) {
         }
 
         if (!retry || attempt > config_.retries) return finish(ChatStatus::error, error);
-        const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
+        const auto left = std::chrono::duration_cast<milliseconds>(deadline - SteadyClock::now());
         if (backoff >= left) return finish(ChatStatus::error, error + " (no time left to retry)");
-        log()->warn("{}; retry {} of {} in {} ms", error, attempt, config_.retries, backoff.count());
+        ollama_log()->warn("{}; retry {} of {} in {} ms", error, attempt, config_.retries, backoff.count());
         if (!sleep_unless_stopped(backoff, stop_)) return finish(ChatStatus::stopped, "stopped");
         backoff *= 2;
     }

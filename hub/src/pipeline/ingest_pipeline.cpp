@@ -21,7 +21,7 @@ constexpr std::size_t kDeadletterPayloadBytes = 1024;
 // in memory faster than the broker takes them.
 constexpr std::size_t kStateBacklog = 20'000;
 
-std::shared_ptr<spdlog::logger> log() { return spdlog::get("hub.ingest"); }
+std::shared_ptr<spdlog::logger> pipeline_log() { return spdlog::get("hub.ingest"); }
 
 ParserLimits parser_limits(const HubConfig& hub) {
     ParserLimits limits;
@@ -144,12 +144,12 @@ IngestPipeline::Store IngestPipeline::store() {
     if (!outcome.stored) {
         ++metrics_.store_failures;
         if (!store_failing_)
-            log()->warn("storing {} readings failed ({}), will retry: {}", batch_.size(), to_string(outcome.failure),
-                        outcome.error);
+            pipeline_log()->warn("storing {} readings failed ({}), will retry: {}", batch_.size(),
+                                 to_string(outcome.failure), outcome.error);
         store_failing_ = true;
         return Store::unavailable;
     }
-    if (store_failing_) log()->info("storing works again");
+    if (store_failing_) pipeline_log()->info("storing works again");
     store_failing_ = false;
     metrics_.flush_seconds.observe(static_cast<double>(ports_.clock.steady_ms() - started) / 1000.0);
     if (!batch_.empty()) {
@@ -236,7 +236,7 @@ void IngestPipeline::announce_new_alerts(std::size_t from, bool replayed) {
 void IngestPipeline::announce(const Alert& a) {
     ++(a.state == AlertState::firing ? metrics_.alerts_fired : metrics_.alerts_resolved);
     ports_.sink.publish_event(config_.mqtt.alert_prefix + "/" + a.user_id + "/" + a.device_id, alert_to_json(a));
-    log()->info("alert {} {} on {}: {}", rule_name(a.rule), alert_state_name(a.state), a.device_id, a.message);
+    pipeline_log()->info("alert {} {} on {}: {}", rule_name(a.rule), alert_state_name(a.state), a.device_id, a.message);
 }
 
 void IngestPipeline::upcoming(std::size_t max, std::vector<std::string>& device_ids) {
@@ -273,7 +273,7 @@ void IngestPipeline::reject(std::string_view topic, std::string_view payload, st
     };
     ports_.sink.publish(config_.mqtt.deadletter_topic,
                         letter.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), 0, false);
-    log()->debug("rejected {} ({}): {}", topic, reject_reason_name(why.reason), why.detail);
+    pipeline_log()->debug("rejected {} ({}): {}", topic, reject_reason_name(why.reason), why.detail);
 }
 
 void IngestPipeline::device_changed(const std::string& device_id, bool removed) {

@@ -7,7 +7,8 @@ namespace energyhub {
 
 namespace {
 
-std::string_view trim(std::string_view s) {
+// JSON's whitespace (RFC 8259), around a document.
+std::string_view trim_json_space(std::string_view s) {
     constexpr std::string_view kSpace = " \t\r\n";
     auto first = s.find_first_not_of(kSpace);
     if (first == std::string_view::npos) return {};
@@ -79,7 +80,7 @@ std::optional<Reject> check_time_window(std::int64_t ts_ms, std::int64_t now_ms,
 }
 
 std::optional<Reject> read_plain_number(std::string_view text, double& out) {
-    text = trim(text);
+    text = trim_json_space(text);
     if (!text.empty() && text.front() == '+') return Reject{RejectReason::wrong_type, "payload is not a number"};
     double d = 0;
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), d);
@@ -92,7 +93,7 @@ std::optional<Reject> read_plain_number(std::string_view text, double& out) {
 }
 
 std::optional<bool> read_plain_flag(std::string_view text, std::string_view yes, std::string_view no) {
-    text = trim(text);
+    text = trim_json_space(text);
     if (equal_ignoring_case(text, yes)) return true;
     if (equal_ignoring_case(text, no)) return false;
     return std::nullopt;

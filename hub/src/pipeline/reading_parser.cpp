@@ -7,7 +7,15 @@ namespace energyhub {
 
 namespace {
 
-enum Field : unsigned { kTs = 1, kPower = 2, kEnergy = 4, kVoltage = 8, kCurrent = 16, kExport = 32 };
+// The members of a reading seen so far, as bits.
+enum Seen : unsigned {
+    kSeenTs = 1,
+    kSeenPower = 2,
+    kSeenEnergy = 4,
+    kSeenVoltage = 8,
+    kSeenCurrent = 16,
+    kSeenExport = 32
+};
 
 std::optional<Reject> read_timestamp(simdjson::dom::element value, std::int64_t& out) {
     switch (value.type()) {
@@ -61,22 +69,22 @@ std::optional<Reject> ReadingParser::parse(std::string_view topic, std::string_v
         unsigned bit = 0;
         std::optional<Reject> problem;
         if (key == "ts") {
-            bit = kTs;
+            bit = kSeenTs;
             problem = read_timestamp(field.value, out.ts_ms);
         } else if (key == "power_w") {
-            bit = kPower;
+            bit = kSeenPower;
             problem = read_number(field.value, out.power_w);
         } else if (key == "energy_wh") {
-            bit = kEnergy;
+            bit = kSeenEnergy;
             problem = read_number(field.value, out.energy_wh);
         } else if (key == "energy_export_wh") {
-            bit = kExport;
+            bit = kSeenExport;
             problem = read_number(field.value, out.energy_export_wh);
         } else if (key == "voltage_v") {
-            bit = kVoltage;
+            bit = kSeenVoltage;
             problem = read_number(field.value, out.voltage_v);
         } else if (key == "current_a") {
-            bit = kCurrent;
+            bit = kSeenCurrent;
             problem = read_number(field.value, out.current_a);
         } else if (deeper_than(field.value, limits_.max_depth)) {
             return Reject{RejectReason::malformed_json, "payload nests too deeply"};
@@ -86,7 +94,7 @@ std::optional<Reject> ReadingParser::parse(std::string_view topic, std::string_v
         if (problem) return problem;
     }
 
-    if (!(seen & (kPower | kEnergy | kExport)))
+    if (!(seen & (kSeenPower | kSeenEnergy | kSeenExport)))
         return Reject{RejectReason::no_measurement, "need power_w, energy_wh or energy_export_wh"};
     if (out.energy_wh && *out.energy_wh < 0) return Reject{RejectReason::negative_energy, "energy_wh counter is negative"};
     if (out.energy_export_wh && *out.energy_export_wh < 0)

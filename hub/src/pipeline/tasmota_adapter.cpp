@@ -63,8 +63,6 @@ std::optional<double> kwh_to_wh(std::optional<double> kwh) {
     return kwh ? std::optional<double>(*kwh * 1000.0) : std::nullopt;
 }
 
-std::int64_t floor_div(std::int64_t a, std::int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
-
 }  // namespace
 
 std::int64_t resolve_local_time(std::int64_t local_ms, const UtcOffsets& zone, std::int64_t near_ms) {

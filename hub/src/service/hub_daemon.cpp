@@ -26,7 +26,7 @@ namespace energyhub {
 
 namespace {
 
-constexpr auto kDisconnectTimeout = std::chrono::milliseconds(2000);
+constexpr auto kHubDisconnectTimeout = std::chrono::milliseconds(2000);
 constexpr auto kDrainDeadline = std::chrono::milliseconds(15000);
 constexpr std::size_t kOutboxCapacity = 100'000;
 
@@ -129,12 +129,12 @@ private:
         auto left = std::make_shared<std::promise<void>>();
         auto leaving = left->get_future();
         std::thread([this, left] {
-            outbox_.close(kDisconnectTimeout);
-            mqtt_.disconnect(kDisconnectTimeout);
+            outbox_.close(kHubDisconnectTimeout);
+            mqtt_.disconnect(kHubDisconnectTimeout);
             left->set_value();
         }).detach();
         const bool clean =
-            leaving.wait_for(kDisconnectTimeout + std::chrono::milliseconds(500)) == std::future_status::ready;
+            leaving.wait_for(kHubDisconnectTimeout + std::chrono::milliseconds(500)) == std::future_status::ready;
         if (!clean)
             log_->warn("left the broker without a clean disconnect (a message was arriving as the spool closed)");
         return clean && spool_.parked_appenders() == 0;

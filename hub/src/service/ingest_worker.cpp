@@ -17,7 +17,7 @@ constexpr std::int64_t kIdleWaitMs = 100;  // how often an idle worker looks up 
 constexpr int kSeenDeviceDays = 30;        // devices silent for longer are not watched after a restart
 constexpr std::int64_t kBackoffMaxMs = 2'000;
 
-std::shared_ptr<spdlog::logger> log() { return spdlog::get("hub.ingest"); }
+std::shared_ptr<spdlog::logger> worker_log() { return spdlog::get("hub.ingest"); }
 
 }  // namespace
 
@@ -60,9 +60,9 @@ bool IngestWorker::load_rule_state() {
         for (const auto& a : store_.firing_alerts())
             if (partition.owns(a.device_id)) rules.restore_firing(a);
         rules_loaded_ = true;
-        log()->info("rule state loaded: {} devices watched", rules.devices());
+        worker_log()->info("rule state loaded: {} devices watched", rules.devices());
     } catch (const StoreError& e) {
-        if (backoff_ms_ == 0) log()->warn("cannot load rule state yet, will retry: {}", e.what());
+        if (backoff_ms_ == 0) worker_log()->warn("cannot load rule state yet, will retry: {}", e.what());
     }
     return rules_loaded_;
 }
@@ -81,7 +81,8 @@ void IngestWorker::run() {
                 // handled_ lies past the batch's records: committed only once they are stored.
                 if (handled_ && !pipeline_.has_batch()) spool_.commit(*handled_);
                 pipeline_.publish_held_states(true);
-                if (!finished) log()->warn("stopping with unstored readings; they stay spooled for the next start");
+                if (!finished)
+                    worker_log()->warn("stopping with unstored readings; they stay spooled for the next start");
                 return;
             }
         }
@@ -176,12 +177,12 @@ void IngestWorker::housekeeping() {
         if (partition_upkeep_.due(now)) partition_keeper_.maintain();
     } catch (const StoreError& e) {
         metrics_.postgres_up = false;
-        if (backoff_ms_ == 0) log()->warn("registry maintenance failed, will retry: {}", e.what());
+        if (backoff_ms_ == 0) worker_log()->warn("registry maintenance failed, will retry: {}", e.what());
     }
     if (reload_pending_.exchange(false)) {
         std::lock_guard lock(reload_mutex_);
         pipeline_.rules().set_thresholds(std::move(reloaded_));
-        log()->info("thresholds reloaded");
+        worker_log()->info("thresholds reloaded");
     }
     pipeline_.publish_held_states();
     // A burst (a fleet met at once, its announcements) frees memory between what stays, where
@@ -194,7 +195,7 @@ void IngestWorker::housekeeping() {
     if (const bool first = stats_.next_ms == 0; stats_.due(now)) {
         if (!first) {
             auto spool = spool_.stats();
-            log()->info(
+            worker_log()->info(
                 "received={} stored={} duplicates={} rejected={} batches={} store_failures={} spool_bytes={} "
                 "cached_devices={}",
                 metrics_.received.load(), metrics_.stored.load(), metrics_.duplicates.load(), metrics_.rejected_total(),

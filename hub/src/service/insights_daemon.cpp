@@ -25,7 +25,7 @@ namespace energyhub {
 
 namespace {
 
-constexpr auto kDisconnectTimeout = std::chrono::milliseconds(5000);
+constexpr auto kInsightsDisconnectTimeout = std::chrono::milliseconds(5000);
 
 // Says at start whether the model can be used; insights fall back to the rules either way.
 void check_model(ollama::OllamaClient& client, const OllamaConfig& config) {
@@ -78,7 +78,7 @@ public:
             return 1;
         }
         const auto result = scheduler_.run_cycle(user, stop_);
-        mqtt_.disconnect(kDisconnectTimeout);
+        mqtt_.disconnect(kInsightsDisconnectTimeout);
         if (result.unknown_user) {
             log_->error("unknown user {}", user);
             return 2;
@@ -119,7 +119,7 @@ public:
     int stop() {
         if (work_.joinable()) work_.join();
         if (http_) http_->stop();
-        mqtt_.disconnect(kDisconnectTimeout);
+        mqtt_.disconnect(kInsightsDisconnectTimeout);
         log_->info("insights stopped");
         return failed_ ? 1 : 0;
     }

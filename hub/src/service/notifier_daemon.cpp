@@ -23,7 +23,7 @@ namespace energyhub {
 
 namespace {
 
-constexpr auto kDisconnectTimeout = std::chrono::milliseconds(2000);
+constexpr auto kNotifierDisconnectTimeout = std::chrono::milliseconds(2000);
 // The hub announces an alert once decided, before its batch is stored (within its flush interval):
 // after an event the table is looked at again 250 ms later, then 500 ms, 1 s and 2 s, for a row
 // that was not there yet.
@@ -74,7 +74,7 @@ public:
     int stop() {
         worker_.join();
         if (http_) http_->stop();
-        mqtt_.disconnect(kDisconnectTimeout);
+        mqtt_.disconnect(kNotifierDisconnectTimeout);
         log_->info("notifier stopped: emails_sent={} emails_failed={} alerts_notified={} alerts_given_up={}",
                    metrics_.emails_sent.load(), metrics_.emails_failed.load(), metrics_.alerts_notified.load(),
                    metrics_.alerts_given_up.load());

@@ -37,12 +37,6 @@ constexpr FieldSpec kDayOfMonth{"day of month", 1, 31, nullptr, 0, 0};
 constexpr FieldSpec kMonth{"month", 1, 12, kMonthNames.data(), 12, 1};
 constexpr FieldSpec kDayOfWeek{"day of week", 0, 7, kWeekdayNames.data(), 7, 0};
 
-std::int64_t floor_div(std::int64_t a, std::int64_t b) {
-    std::int64_t q = a / b;
-    if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
-    return q;
-}
-
 bool iequals(std::string_view a, const char* b) {
     std::size_t i = 0;
     for (; i < a.size() && b[i]; ++i)

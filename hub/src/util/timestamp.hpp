@@ -10,6 +10,11 @@ namespace energyhub {
 
 constexpr std::int64_t kMsPerDay = 86'400'000;
 
+// a / b rounded towards negative infinity, as times before 1970 need (C++ rounds towards zero).
+constexpr std::int64_t floor_div(std::int64_t a, std::int64_t b) {
+    return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
+}
+
 // Days since 1970-01-01 for a proleptic Gregorian date.
 constexpr std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
     y -= m <= 2;
