@@ -31,7 +31,7 @@ HOST_PACKAGES=(
     clang-14 libclang-rt-14-dev
     # scripts/lint.sh: the format and bug checks of a change
     clang-format-14 clang-tidy-14
-    # scripts/unity-names.sh: the file-local functions of the unity builds
+    # scripts/unity-names.sh: the file-local names of the unity builds
     universal-ctags
 )
 # scripts/arm64.sh: the cross linker (clang compiles), an arm64 sysroot and root, qemu-user to run

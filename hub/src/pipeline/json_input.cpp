@@ -7,7 +7,7 @@ namespace energyhub {
 
 namespace {
 
-// JSON's whitespace (RFC 8259), around a document.
+// Strips JSON's whitespace (RFC 8259: space, tab, CR, LF) from both ends of a plain payload.
 std::string_view trim_json_space(std::string_view s) {
     constexpr std::string_view kSpace = " \t\r\n";
     auto first = s.find_first_not_of(kSpace);
