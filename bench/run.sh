@@ -156,6 +156,12 @@ end_session() { timeout 5 mosquitto_sub -p "${ENERGYHUB_MQTT_URI##*:}" -h 127.0.
 # (printf: mawk prints a number past 2^31 as 4.46987e+09, which shell arithmetic refuses)
 write_bytes() { awk '$1 == "write_bytes:" { w = $2 } $1 == "cancelled_write_bytes:" { c = $2 } END { printf "%.0f\n", w - c }' "/proc/$1/io"; }
 wal_since() { psql "$1" -tAc "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '$2')"; }  # wal_since DSN LSN: bytes of WAL
+# retained_count FILTER PREFIX: retained messages the broker holds under FILTER for the devices
+# <PREFIX>-<index> (each case's simulator names its devices after the case)
+retained_count() {
+    timeout 10 mosquitto_sub -p "${ENERGYHUB_MQTT_URI##*:}" -h 127.0.0.1 -t "$1" --retained-only -W 3 -F '%t' 2>/dev/null |
+        grep -c "/$2-[0-9]" || true
+}
 metric() {  # metric NAME LOG: a counter from the hub's /metrics
     local port
     port=$(sed -n 's/.*http listening on [^:]*:\([0-9]*\).*/\1/p' "$2" | tail -1)
@@ -300,6 +306,9 @@ hub_case() {
         record "${name}${suffix}_hub_bytes" "$(per_reading "$done_n" $(($(write_bytes "$HUB_PID") - hub_w0)))"
         record "${name}${suffix}_wal_bytes" "$(per_reading "$done_n" "$(wal_since "$dsn" "$wal0")")"
         record "${name}${suffix}_db_bytes" "$(per_reading "$done_n" $(($(psql "$dsn" -tAc "SELECT pg_database_size(current_database())") - db0)))"
+        # Home Assistant configs retained once the pass's work is done: the devices it announced
+        # (up to 10k devices: the broker sends 40,000 retained messages well inside the 3 s).
+        ((devices <= 10000)) && record "${name}${suffix}_configs" "$(retained_count "$TP-ha/#" "$name")"
         say "$name pass $pass: $((devices * per)) readings in $(((t1 - t0) / 1000000)) ms, hub cpu $((cpu1 - cpu0)) ms"
     done
     # REST_S: seconds at rest first, so the RSS is the hub's at rest (it hands the memory a burst
@@ -708,6 +717,8 @@ row() { printf '| %-52s | %9s | %7s | %7s | %9s |\n' "$@"; }
     for k in hub1k_pass1:"met for the first time" hub1k_pass2:"steady state"; do
         [[ -n $(get "${k%%:*}_rate") ]] && echo "hub as installed (1k devices, ${k#*:}) ÷ broker QoS-1 limit: $(ratio "$(get "${k%%:*}_rate")" "$L1"); CPU per reading ÷ the no-op QoS-1 subscriber's: $(ratio "$(get "${k%%:*}_cpu")" "$(get limit_q1_cpu)")"
     done
+    [[ -n $(get hub10k_pass2_configs) ]] &&
+        echo "hub as installed, 10k devices: Home Assistant configs retained after the pass meeting them $(get hub10k_pass1_configs), after the next $(get hub10k_pass2_configs) (4 a device: power, energy, voltage, current)"
     # The hub unit's memory limit against the peak RSS measured here (the Pi profile's spool, in RAM,
     # counts against it too: docs/raspberry-pi.md).
     max=$(sed -n 's/^MemoryMax=//p' systemd/energyhub-hub.service.in)
