@@ -8,31 +8,19 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <ctime>
 #include <string>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 
+#include "clocks.hpp"
 #include "domain/reading.hpp"
 #include "postgres/reading_store.hpp"
 #include "postgres/session.hpp"
 #include "util/logging.hpp"
 
-namespace {
-
-double process_cpu_ms() {
-    timespec t{};
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-    return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_nsec) / 1e6;
-}
-
-std::int64_t wall_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
-}  // namespace
+using energyhub::bench::process_cpu_ms;
+using energyhub::bench::wall_ms;
 
 int main(int argc, char** argv) {
     std::string dsn;

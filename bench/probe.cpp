@@ -14,7 +14,6 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <ctime>
 #include <deque>
 #include <fstream>
 #include <mutex>
@@ -27,21 +26,14 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "clocks.hpp"
 #include "mqtt/paho_settings.hpp"
 #include "util/timestamp.hpp"
 
 namespace {
 
-std::int64_t wall_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
-double process_cpu_ms() {
-    timespec t{};
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-    return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_nsec) / 1e6;
-}
+using energyhub::bench::process_cpu_ms;
+using energyhub::bench::wall_ms;
 
 double percentile(std::vector<double> v, double p) {
     if (v.empty()) return 0;
