@@ -13,14 +13,14 @@
 
 #include <CLI/CLI.hpp>
 
-#include "clocks.hpp"
 #include "domain/reading.hpp"
 #include "postgres/reading_store.hpp"
 #include "postgres/session.hpp"
+#include "process_cpu.hpp"
+#include "util/clock.hpp"
 #include "util/logging.hpp"
 
 using energyhub::bench::process_cpu_ms;
-using energyhub::bench::wall_ms;
 
 int main(int argc, char** argv) {
     std::string dsn;
@@ -46,7 +46,8 @@ int main(int argc, char** argv) {
             e.user_id = "copy-user-" + std::to_string(i % devices / 5);
             e.device_type = "plug";
         }
-        const std::int64_t base_ms = wall_ms() - 3'600'000;  // inside today's or yesterday's partition
+        const std::int64_t base_ms =
+            energyhub::SystemClock::instance().now_ms() - 3'600'000;  // inside today's or yesterday's partition
         std::int64_t ts = base_ms;
 
         // One warm-up batch (connection, partitions), not timed.

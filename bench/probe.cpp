@@ -26,14 +26,15 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
-#include "clocks.hpp"
 #include "mqtt/paho_settings.hpp"
+#include "process_cpu.hpp"
+#include "util/clock.hpp"
 #include "util/timestamp.hpp"
 
 namespace {
 
 using energyhub::bench::process_cpu_ms;
-using energyhub::bench::wall_ms;
+const energyhub::Clock& wall = energyhub::SystemClock::instance();
 
 double percentile(std::vector<double> v, double p) {
     if (v.empty()) return 0;
@@ -112,7 +113,7 @@ int run_alerts(const Common& c, const std::string& devices_csv, double rate, dou
     std::uint64_t foreign = 0;
     mqtt::async_client client(c.uri, c.client_id.empty() ? "bench-probe-alerts" : c.client_id);
     client.set_message_callback([&](mqtt::const_message_ptr msg) {
-        const auto now = wall_ms();
+        const auto now = wall.now_ms();
         try {
             auto j = nlohmann::json::parse(msg->get_payload_str(), nullptr, false);
             if (!j.is_object() || !j.contains("ts") || !j["ts"].is_string()) return;
@@ -145,7 +146,7 @@ int run_alerts(const Common& c, const std::string& devices_csv, double rate, dou
         if (due - start > std::chrono::duration<double>(duration_s)) break;
         std::this_thread::sleep_until(due);
         const auto i = static_cast<std::size_t>(m % devices.size());
-        const auto ts = std::max(wall_ms(), last_ts[i] + 1);
+        const auto ts = std::max(wall.now_ms(), last_ts[i] + 1);
         last_ts[i] = ts;
         high[i] = !high[i];
         char payload[128];
@@ -173,10 +174,10 @@ int run_alerts(const Common& c, const std::string& devices_csv, double rate, dou
 int run_clear(const Common& c, const std::string& filter) {
     std::mutex mutex;
     std::vector<std::string> topics;
-    std::atomic<std::int64_t> last_ms{wall_ms()};
+    std::atomic<std::int64_t> last_ms{wall.now_ms()};
     mqtt::async_client client(c.uri, c.client_id.empty() ? "bench-probe-clear" : c.client_id);
     client.set_message_callback([&](mqtt::const_message_ptr msg) {
-        last_ms = wall_ms();
+        last_ms = wall.now_ms();
         if (!msg->is_retained() || msg->get_payload().empty()) return;
         std::lock_guard lock(mutex);
         topics.push_back(msg->get_topic());
@@ -184,9 +185,9 @@ int run_clear(const Common& c, const std::string& filter) {
     client.connect(mqtt::connect_options_builder().clean_session(true).finalize())->wait();
     std::size_t cleared = 0;
     for (int round = 0; round < 100; ++round) {
-        last_ms = wall_ms();
+        last_ms = wall.now_ms();
         client.subscribe(filter, 0)->wait();
-        while (wall_ms() - last_ms.load() < 1500) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        while (wall.now_ms() - last_ms.load() < 1500) std::this_thread::sleep_for(std::chrono::milliseconds(100));
         client.unsubscribe(filter)->wait();
         std::vector<std::string> found;
         {
