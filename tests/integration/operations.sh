@@ -18,6 +18,8 @@ create_database
 start_hub
 port=$(http_port hub)
 [[ -n "$port" ]] || fail "the hub did not say where it listens"
+# "subscribed" comes before the worker's first PostgreSQL connection: wait for UP, then look at it.
+wait_for 20 "hub /health UP" '[[ $(http_get hub /health) == 200 ]]' 'curl -s "http://127.0.0.1:$port/health"'
 health=$(curl -s "http://127.0.0.1:$port/health")
 /usr/bin/python3 -c '
 import json, sys
@@ -65,7 +67,7 @@ print(" ".join(sorted(want - have)))
 PY
 )
 [[ -z "$missing" ]] || fail "the dashboard queries series no daemon exports: $missing"
-[[ $(http_get notifier /health) == 200 ]] || fail "notifier /health is not 200"
+wait_for 20 "notifier /health UP" '[[ $(http_get notifier /health) == 200 ]]' 'curl -s "http://127.0.0.1:$(http_port notifier)/health"'
 log "the Grafana dashboard's series all exist; notifier /health is UP"
 
 # PostgreSQL stopped: 503 with postgres DOWN; started again: 200.
