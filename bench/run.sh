@@ -2,10 +2,12 @@
 # The energyhub benchmark: the limits of this machine and the hub against them, in one run,
 # printed as one table. Results and how to read them: bench/README.md.
 #
-# Usage: bench/run.sh [--quick] [--only NAME,NAME...] [--keep]
+# Usage: bench/run.sh [--quick] [--only NAME,NAME...] [--keep] [--sd-seconds N]
 #   --quick   smaller counts (a smoke run, about 2 minutes)
 #   --only    run only these cases: limits, copy, hub, naive, latency, scale, tuned, sd, fleet
 #   --keep    keep the work folder (configs, logs, raw results)
+#   --sd-seconds  the window of each SD case (default 60, --quick 20): a longer one spreads a
+#             checkpoint's page writes over more readings, as a server running for hours does
 # Environment: ENERGYHUB_BUILD_DIR (default build). Starts the private servers of
 # scripts/stack.sh if they are not running, and leaves them running.
 #
@@ -25,13 +27,15 @@ PROBE="$BUILD/bench/bench_probe"
 
 QUICK=0
 KEEP=0
+SD_SECONDS=""
 ONLY="limits,copy,hub,naive,latency,scale,tuned,sd,fleet"
 while (($#)); do
     case $1 in
         --quick) QUICK=1 ;;
         --keep) KEEP=1 ;;
         --only) ONLY=$2; shift ;;
-        -h | --help) sed -n '2,15p' "$0"; exit 0 ;;
+        --sd-seconds) SD_SECONDS=$2; shift ;;
+        -h | --help) sed -n '2,17p' "$0"; exit 0 ;;
         *) echo "bench: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -52,10 +56,12 @@ WORK=$(mktemp -d /tmp/energyhub-bench.XXXXXX)
 RESULTS="$WORK/results.txt"
 : >"$RESULTS"
 PIDS=()
-PI_PG=0  # 1 while the shared PostgreSQL has the Pi profile's settings (sd_case)
+PG_CLUSTERS=()  # run folders of the private PostgreSQL clusters (private_postgres)
 cleanup() {
-    ((PI_PG)) && pi_pg_profile RESET
     for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+    for dir in "${PG_CLUSTERS[@]}"; do ENERGYHUB_RUN_DIR=$dir scripts/stack.sh clean >/dev/null 2>&1 || true; done
+    for dir in "${SD_DISKS[@]}"; do umount "$dir" 2>/dev/null || umount -l "$dir" || true; done  # -l: a killed broker may not be gone yet
+    [[ -z $SD_MNT ]] || rm -rf "$SD_MNT"
     [[ -z ${NATS_DIR:-} ]] || scripts/nats-cluster.sh stop
     wait 2>/dev/null || true
     # The hubs' retained states, statuses and discovery configs: the broker is shared, leave
@@ -76,6 +82,7 @@ if ((QUICK)); then
 else
     HUB_N=50000 NAIVE_N=20000 LAT_S=30 SCALE_DEVICES=100000 COPY_N=300000 SD_S=60 FLEET_N=30000
 fi
+[[ -n $SD_SECONDS ]] && SD_S=$SD_SECONDS
 
 say() { printf 'bench: %s\n' "$*" >&2; }
 record() { printf '%s=%s\n' "$1" "$2" >>"$RESULTS"; }  # key=value, read back by the table
@@ -410,49 +417,82 @@ $devices_yaml"
 #    second each, for SD_S seconds), with the shipped defaults and with the Pi profile (config/pi:
 #    the hub's drop-in and PostgreSQL's conf.d file, read from there): bytes written to storage by
 #    the hub, by PostgreSQL (WAL and data pages: a checkpoint before and after the window, so it
-#    holds one checkpoint's writes) and by the broker. sd_case NAME PI(0|1)
-declare -A IO0=()
-# io_snapshot PID...: remembers each process's write_bytes; io_since PID...: bytes since (a new
-# process counts from zero; one that ended is gone with its count, so short-lived ones are missed).
-io_snapshot() { IO0=(); local p; for p in "$@"; do IO0[$p]=$(write_bytes "$p" 2>/dev/null || echo 0); done; }
-io_since() {
-    local p b sum=0
-    for p in "$@"; do b=$(write_bytes "$p" 2>/dev/null) || continue; sum=$((sum + b - ${IO0[$p]:-0})); done
-    echo "$sum"
+#    holds one checkpoint's writes) and by the broker. Each of the three has a broker or a
+#    PostgreSQL cluster of its own and writes to a file system of its own (sd_disk), so that what
+#    each device is sent is its alone. sd_case NAME PI(0|1) OFFSET (of the servers' ports)
+#
+# sd_disk NAME: an ext4 file system on a loop device (a sparse file in the work folder), mounted
+# noatime as Raspberry Pi OS mounts its root; sets DISK (its mount point). What its device is sent
+# (disk_written) is what an SD card would be sent: after the page cache merged what it merges, with
+# the journal and metadata. /proc/<pid>/io cannot tell that: on kernels with large folios its
+# write_bytes charges a whole folio each time a write dirties one that fdatasync left clean (here,
+# 16 kB writes each followed by fdatasync: 125 times the bytes the device was sent).
+SD_MNT="" DISK=""
+SD_DISKS=()
+sd_disk() {
+    if [[ -z $SD_MNT ]]; then
+        SD_MNT=$(mktemp -d /tmp/energyhub-sd.XXXXXX)
+        chmod 755 "$SD_MNT"  # PostgreSQL's account must reach its cluster
+    fi
+    DISK=$SD_MNT/$1
+    truncate -s 2G "$WORK/$1.img"
+    mkfs.ext4 -q -F "$WORK/$1.img"
+    mkdir "$DISK"
+    mount -o loop,noatime "$WORK/$1.img" "$DISK"
+    SD_DISKS+=("$DISK")
+    chmod 755 "$DISK"
 }
-checkpointer_pid() { psql "$ENERGYHUB_PG_DSN" -tAc "SELECT pid FROM pg_stat_activity WHERE backend_type = 'checkpointer'"; }
-pg_pids() {  # the postmaster (the checkpointer's parent) and its children
-    local pm
-    pm=$(ps -o ppid= -p "$(checkpointer_pid)")
-    pm=${pm//[[:space:]]/}  # ps pads a pid shorter than its column, and pgrep -P takes no blanks
-    echo "$pm" $(pgrep -P "$pm")
+# disk_written DIR: bytes the device of the file system at DIR has been sent, once the page cache
+# has written back what it held for it (a sync rather than waiting for the kernel's own writeback:
+# that wait would hold more of the broker's periodic saves, not fewer of anyone's writes)
+disk_written() {
+    sync -f "$1"
+    awk '{ printf "%.0f\n", $7 * 512 }' "/sys/block/$(basename "$(findmnt -no SOURCE "$1")")/stat"
 }
 # shellcheck source=scripts/pi-profile.sh
 . scripts/pi-profile.sh
-# pi_pg_profile SET|RESET: the Pi profile's PostgreSQL settings on the shared server, or back off
-pi_pg_profile() {
-    pi_postgres "$ENERGYHUB_PG_DSN" "$1"
-    PI_PG=$([[ $1 == SET ]] && echo 1 || echo 0)
+# private_postgres RUN_DIR OFFSET: a PostgreSQL cluster of its own (scripts/stack.sh's, with its
+# run folder RUN_DIR) on the shared server's port + OFFSET; sets PG_URI (its energyhub database).
+# Removed by cleanup.
+PG_URI=""
+private_postgres() {
+    local port=$((ENERGYHUB_PG_PORT + $2))
+    PG_CLUSTERS+=("$1")
+    ENERGYHUB_RUN_DIR=$1 ENERGYHUB_PG_PORT=$port scripts/stack.sh start-one postgres >/dev/null
+    PG_URI="postgresql://energyhub@127.0.0.1:$port/energyhub"
 }
 sd_case() {
-    local name=$1 pi=$2 dsn flush=200ms state extra="" n pids hub_w0 broker wal0
+    local name=$1 pi=$2 offset=$3 dsn flush=200ms state extra="" n hub_disk="" pg_disk broker_disk w0=() wal0 conf_d=""
+    if ((pi)); then
+        conf_d=$WORK/$name.conf.d
+        mkdir -p "$conf_d"
+        pi_mosquitto_conf_d "$conf_d"
+    fi
+    sd_disk "$name-broker" && broker_disk=$DISK
+    BROKER_DIR=$broker_disk CONF_D=$conf_d private_broker "$name" "$offset"
+    sd_disk "$name-pg" && pg_disk=$DISK
+    private_postgres "$pg_disk/stack" "$offset"
+    local ENERGYHUB_MQTT_URI=$BROKER_URI ENERGYHUB_PG_DSN=$PG_URI
     dsn=$(new_db "$name")
     register "$dsn" "$name" 100
     if ((pi)); then
+        # the profile's state folder is in RAM (/run): no disk of its own
         flush=$(pi_env ENERGYHUB_FLUSH_INTERVAL)
         state=$(mktemp -d /dev/shm/energyhub-bench.XXXXXX)
         extra="hub: {state_dir: $state, spool_max: $(pi_env ENERGYHUB_SPOOL_MAX), batch_size: 5000, flush_interval: $flush, cache_size: 200000}"
-        pi_pg_profile SET
+        pi_postgres "$ENERGYHUB_PG_DSN" SET
+    else
+        sd_disk "$name-hub" && hub_disk=$DISK
     fi
     hub_config "$name" "$dsn" default "$flush"
-    # the Pi profile's hub section replaces the bench's
-    [[ -n $extra ]] && sed -i "s|^hub: .*|$extra|" "$WORK/$name.yaml"
+    if ((pi)); then
+        sed -i "s|^hub: .*|$extra|" "$WORK/$name.yaml"  # the Pi profile's hub section replaces the bench's
+    else
+        sed -i "s|state_dir: [^,]*|state_dir: $hub_disk/state|" "$WORK/$name.yaml"
+    fi
     start_hub "$name"
-    broker=$BROKER_PID
     psql "$dsn" -qc CHECKPOINT
-    pids="$(pg_pids) $broker"
-    io_snapshot $pids
-    hub_w0=$(write_bytes "$HUB_PID")
+    for d in "$pg_disk" "$broker_disk" $hub_disk; do w0+=("$(disk_written "$d")"); done
     wal0=$(psql "$dsn" -tAc "SELECT pg_current_wal_lsn()")
     "$SIM" --uri "$ENERGYHUB_MQTT_URI" --devices 100 --device-prefix "$name" --rate 1 --duration "$SD_S" \
         --qos 1 "${SIM_TOPIC[@]}" >"$WORK/$name-sim.out" 2>&1 || say "$name: firmware-sim: $(tail -1 "$WORK/$name-sim.out")"
@@ -460,22 +500,18 @@ sd_case() {
     n=$(metric energyhub_readings_stored_total "$WORK/$name.log")
     psql "$dsn" -qc CHECKPOINT
     record "${name}_n" "$n"
-    record "${name}_hub" "$(per_reading "$n" $(($(write_bytes "$HUB_PID") - hub_w0)))"
-    record "${name}_pg" "$(per_reading "$n" "$(io_since $(pg_pids))")"
-    record "${name}_broker" "$(per_reading "$n" "$(io_since "$broker")")"
-    # of PostgreSQL's: the WAL it generated, and the checkpointer's page writes
+    record "${name}_pg" "$(per_reading "$n" $(($(disk_written "$pg_disk") - w0[0])))"
+    record "${name}_broker" "$(per_reading "$n" $(($(disk_written "$broker_disk") - w0[1])))"
+    record "${name}_hub" "$([[ -n $hub_disk ]] && per_reading "$n" $(($(disk_written "$hub_disk") - w0[2])) || echo 0)"
+    # of PostgreSQL's: the WAL it generated
     record "${name}_wal" "$(per_reading "$n" "$(wal_since "$dsn" "$wal0")")"
-    record "${name}_pages" "$(per_reading "$n" "$(io_since "$(checkpointer_pid)")")"
     # the stored row: its data (pg_column_size of the row) and what the table and its indexes hold per row
     record "${name}_row" "$(psql "$dsn" -tAc "SELECT round(avg(pg_column_size(r.*))) FROM readings r")"
     record "${name}_stored" "$(psql "$dsn" -tAc "SELECT round(sum(pg_total_relation_size(c.oid)) / $n) FROM pg_inherits i
         JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'readings'::regclass")"
     stop_hub "$name"
-    if ((pi)); then
-        pi_pg_profile RESET
-        rm -rf "$state"
-    fi
-    say "$name: $n readings; bytes per reading: hub $(get "${name}_hub"), PostgreSQL $(get "${name}_pg") (WAL generated $(get "${name}_wal"), checkpoint $(get "${name}_pages")), broker $(get "${name}_broker")"
+    ((pi)) && rm -rf "$state"
+    say "$name: $n readings; bytes per reading sent to each disk: hub $(get "${name}_hub"), PostgreSQL $(get "${name}_pg") (WAL generated $(get "${name}_wal")), broker $(get "${name}_broker")"
 }
 
 say "work folder $WORK"
@@ -508,22 +544,23 @@ wants scale && REST_S=11 hub_case hub100k default "$SCALE_DEVICES" 1 2
 
 # private_broker NAME OFFSET [SED_EXPR]: a Mosquitto of its own from config/mosquitto.conf (edited
 # by SED_EXPR; with CONF_D set, then the drop-ins of that folder), on the shared broker's port +
-# OFFSET, with its own persistence; sets BROKER_URI and BROKER_PID.
+# OFFSET, with its own persistence, log and pid file (in BROKER_DIR, by default the work folder's
+# NAME); sets BROKER_URI and BROKER_PID.
 BROKER_URI="" BROKER_PID=""
 private_broker() {
-    local name=$1 port=$((${ENERGYHUB_MQTT_URI##*:} + $2)) edit=${3:-}
+    local name=$1 port=$((${ENERGYHUB_MQTT_URI##*:} + $2)) edit=${3:-} dir=${BROKER_DIR:-$WORK/$1}
     sed -e "s|@PORT@|$port|" -e "s|@TLS_PORT@|$((port + 1))|" -e "s|@CERT_PORT@|$((port + 2))|" \
-        -e "s|@TLS_DIR@|$ENERGYHUB_TLS_DIR|g" -e "s|@USER@|$(id -un)|" -e "s|@RUN_DIR@|$WORK/$name|g" \
+        -e "s|@TLS_DIR@|$ENERGYHUB_TLS_DIR|g" -e "s|@USER@|$(id -un)|" -e "s|@RUN_DIR@|$dir|g" \
         ${edit:+-e "$edit"} config/mosquitto.conf >"$WORK/$name.conf"
     [[ -n ${CONF_D:-} ]] && echo "include_dir $CONF_D" >>"$WORK/$name.conf"
-    mkdir -p "$WORK/$name/mosquitto"
+    mkdir -p "$dir/mosquitto"
     mosquitto -c "$WORK/$name.conf" -d >"$WORK/$name.out" 2>&1
     local deadline=$((SECONDS + 10))
-    until [[ -s "$WORK/$name/mosquitto.pid" ]]; do
+    until [[ -s "$dir/mosquitto.pid" ]]; do
         ((SECONDS < deadline)) || { say "broker $name did not start: $(tail -3 "$WORK/$name.out")"; return 1; }
         sleep 0.1
     done
-    BROKER_PID=$(cat "$WORK/$name/mosquitto.pid")
+    BROKER_PID=$(cat "$dir/mosquitto.pid")
     PIDS+=("$BROKER_PID")
     BROKER_URI="tcp://127.0.0.1:$port"
 }
@@ -535,15 +572,15 @@ if wants tuned; then
     ENERGYHUB_MQTT_URI=$BROKER_URI hub_case hub1kt default 1000 $((HUB_N / 1000))
 fi
 wants naive && naive_case
-# The SD cases each on a broker of its own, so that its writes are theirs alone: the shipped
-# settings, and with the Pi profile's drop-in.
+# The SD cases each on a broker and a PostgreSQL of their own, so that their writes are theirs
+# alone: the shipped settings, and with the Pi profile's drop-ins.
 if wants sd; then
-    private_broker sd_default 88
-    ENERGYHUB_MQTT_URI=$BROKER_URI sd_case sd_default 0
-    mkdir -p "$WORK/sd_pi.conf.d"
-    pi_mosquitto_conf_d "$WORK/sd_pi.conf.d"
-    CONF_D=$WORK/sd_pi.conf.d private_broker sd_pi 91
-    ENERGYHUB_MQTT_URI=$BROKER_URI sd_case sd_pi 1
+    if ((EUID == 0)); then
+        sd_case sd_default 0 88
+        sd_case sd_pi 1 91
+    else
+        say "sd: skipped: its file systems are loop-mounted, which takes root"
+    fi
 fi
 # A fleet on a NATS cluster (docs/scale-out.md): n hubs as installed, each on its partition of the
 # cluster's device mapping (mqtt.broker nats, hub.partition i/n, all three nodes, each preferring
@@ -702,8 +739,8 @@ row() { printf '| %-52s | %9s | %7s | %7s | %9s |\n' "$@"; }
         [[ -n $(get "${k}_n") ]] || continue
         how="shipped defaults"
         [[ $k == sd_pi ]] && how="Pi profile (config/pi)"
-        echo "SD writes per reading at a home's pace (100 devices × 1/s, $(get "${k}_n") readings), $how: hub $(get "${k}_hub"), PostgreSQL $(get "${k}_pg")" \
-            "(WAL generated $(get "${k}_wal"), one checkpoint's pages $(get "${k}_pages")), broker $(get "${k}_broker") bytes; total $(($(get "${k}_hub") + $(get "${k}_pg"))) = $(ratio $(($(get "${k}_hub") + $(get "${k}_pg"))) "$(get "${k}_stored")")×" \
+        echo "SD writes per reading at a home's pace (100 devices × 1/s, $(get "${k}_n") readings), $how, bytes sent to each one's disk: hub $(get "${k}_hub"), PostgreSQL $(get "${k}_pg")" \
+            "(WAL generated $(get "${k}_wal")), broker $(get "${k}_broker"); hub + PostgreSQL $(($(get "${k}_hub") + $(get "${k}_pg"))) = $(ratio $(($(get "${k}_hub") + $(get "${k}_pg"))) "$(get "${k}_stored")")×" \
             "the stored row ($(get "${k}_stored") bytes with its index entries; $(get "${k}_row") bytes of row data)"
     done
     for n in 1 2 3; do
