@@ -57,6 +57,8 @@ RESULTS="$WORK/results.txt"
 : >"$RESULTS"
 PIDS=()
 PG_CLUSTERS=()  # run folders of the private PostgreSQL clusters (private_postgres)
+SD_MNT="" DISK=""  # where sd_disk mounts its file systems; the last one
+SD_DISKS=()
 cleanup() {
     for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
     for dir in "${PG_CLUSTERS[@]}"; do ENERGYHUB_RUN_DIR=$dir scripts/stack.sh clean >/dev/null 2>&1 || true; done
@@ -158,10 +160,32 @@ stop_hub() {
 # end_session CLIENT_ID: a clean-session connect deletes the hub's persistent session, so the shared
 # broker does not queue messages for it after the bench.
 end_session() { timeout 5 mosquitto_sub -p "${ENERGYHUB_MQTT_URI##*:}" -h 127.0.0.1 -i "$1" -t "$TP/none" -E >/dev/null 2>&1 || true; }
-# Bytes a process sent towards storage: written, less what it truncated away before the kernel
-# wrote it back (PostgreSQL's staging table, emptied at each commit, never reaches the disk).
-# (printf: mawk prints a number past 2^31 as 4.46987e+09, which shell arithmetic refuses)
-write_bytes() { awk '$1 == "write_bytes:" { w = $2 } $1 == "cancelled_write_bytes:" { c = $2 } END { printf "%.0f\n", w - c }' "/proc/$1/io"; }
+# sd_disk NAME: an ext4 file system on a loop device (a sparse file in the work folder), mounted
+# noatime as Raspberry Pi OS mounts its root; sets DISK (its mount point). What its device is sent
+# (disk_written) is what an SD card would be sent: after the page cache merged what it merges, with
+# the journal and metadata. /proc/<pid>/io cannot tell that: on kernels with large folios its
+# write_bytes charges a whole folio each time a write dirties one that fdatasync left clean (here,
+# 16 kB writes each followed by fdatasync: 126 times the bytes the device was sent).
+sd_disk() {
+    if [[ -z $SD_MNT ]]; then
+        SD_MNT=$(mktemp -d /tmp/energyhub-sd.XXXXXX)
+        chmod 755 "$SD_MNT"  # PostgreSQL's account must reach its cluster
+    fi
+    DISK=$SD_MNT/$1
+    truncate -s 2G "$WORK/$1.img"
+    mkfs.ext4 -q -F "$WORK/$1.img"
+    mkdir "$DISK"
+    mount -o loop,noatime "$WORK/$1.img" "$DISK"
+    SD_DISKS+=("$DISK")
+    chmod 755 "$DISK"
+}
+# disk_written DIR: bytes the device of the file system at DIR has been sent, once the page cache
+# has written back what it held for it (a sync rather than waiting for the kernel's own writeback:
+# that wait would hold more of the broker's periodic saves, not fewer of anyone's writes)
+disk_written() {
+    sync -f "$1"
+    awk '{ printf "%.0f\n", $7 * 512 }' "/sys/block/$(basename "$(findmnt -no SOURCE "$1")")/stat"
+}
 wal_since() { psql "$1" -tAc "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '$2')"; }  # wal_since DSN LSN: bytes of WAL
 # retained_count FILTER PREFIX: retained messages the broker holds under FILTER for the devices
 # <PREFIX>-<index> (each case's simulator names its devices after the case)
@@ -283,6 +307,11 @@ hub_case() {
     dsn=$(new_db "$name")
     register "$dsn" "$name" "$devices"
     hub_config "$name" "$dsn" "$qos" 200ms
+    local state_disk=""
+    if ((EUID == 0)); then  # the state folder on a disk of its own, for the bytes the hub writes
+        sd_disk "$name-state" && state_disk=$DISK
+        sed -i "s|state_dir: [^,]*|state_dir: $state_disk/state|" "$WORK/$name.yaml"
+    fi
     start_hub "$name"
     total=0
     for ((pass = 1; pass <= passes; pass++)); do
@@ -290,7 +319,7 @@ hub_case() {
         cpu0=$(cpu_ms "$HUB_PID")
         base=$(metric energyhub_readings_stored_total "$WORK/$name.log")
         local hub_w0 wal0 db0
-        hub_w0=$(write_bytes "$HUB_PID")
+        [[ -n $state_disk ]] && hub_w0=$(disk_written "$state_disk")
         wal0=$(psql "$dsn" -tAc "SELECT pg_current_wal_lsn()")
         db0=$(psql "$dsn" -tAc "SELECT pg_database_size(current_database())")
         t0=$(now_ns)
@@ -310,7 +339,7 @@ hub_case() {
         record "${name}${suffix}_cpu" "$(awk -v n="$done_n" -v c=$((cpu1 - cpu0)) 'BEGIN { printf "%.1f", c * 1000 / n }')"
         # Bytes written per reading: by the hub (spool, session store), as PostgreSQL WAL, and the
         # database's growth (heap, indexes, rollup). The SD card's view of a reading.
-        record "${name}${suffix}_hub_bytes" "$(per_reading "$done_n" $(($(write_bytes "$HUB_PID") - hub_w0)))"
+        [[ -n $state_disk ]] && record "${name}${suffix}_hub_bytes" "$(per_reading "$done_n" $(($(disk_written "$state_disk") - hub_w0)))"
         record "${name}${suffix}_wal_bytes" "$(per_reading "$done_n" "$(wal_since "$dsn" "$wal0")")"
         record "${name}${suffix}_db_bytes" "$(per_reading "$done_n" $(($(psql "$dsn" -tAc "SELECT pg_database_size(current_database())") - db0)))"
         # Home Assistant configs retained once the pass's work is done: the devices it announced
@@ -420,35 +449,6 @@ $devices_yaml"
 #    holds one checkpoint's writes) and by the broker. Each of the three has a broker or a
 #    PostgreSQL cluster of its own and writes to a file system of its own (sd_disk), so that what
 #    each device is sent is its alone. sd_case NAME PI(0|1) OFFSET (of the servers' ports)
-#
-# sd_disk NAME: an ext4 file system on a loop device (a sparse file in the work folder), mounted
-# noatime as Raspberry Pi OS mounts its root; sets DISK (its mount point). What its device is sent
-# (disk_written) is what an SD card would be sent: after the page cache merged what it merges, with
-# the journal and metadata. /proc/<pid>/io cannot tell that: on kernels with large folios its
-# write_bytes charges a whole folio each time a write dirties one that fdatasync left clean (here,
-# 16 kB writes each followed by fdatasync: 125 times the bytes the device was sent).
-SD_MNT="" DISK=""
-SD_DISKS=()
-sd_disk() {
-    if [[ -z $SD_MNT ]]; then
-        SD_MNT=$(mktemp -d /tmp/energyhub-sd.XXXXXX)
-        chmod 755 "$SD_MNT"  # PostgreSQL's account must reach its cluster
-    fi
-    DISK=$SD_MNT/$1
-    truncate -s 2G "$WORK/$1.img"
-    mkfs.ext4 -q -F "$WORK/$1.img"
-    mkdir "$DISK"
-    mount -o loop,noatime "$WORK/$1.img" "$DISK"
-    SD_DISKS+=("$DISK")
-    chmod 755 "$DISK"
-}
-# disk_written DIR: bytes the device of the file system at DIR has been sent, once the page cache
-# has written back what it held for it (a sync rather than waiting for the kernel's own writeback:
-# that wait would hold more of the broker's periodic saves, not fewer of anyone's writes)
-disk_written() {
-    sync -f "$1"
-    awk '{ printf "%.0f\n", $7 * 512 }' "/sys/block/$(basename "$(findmnt -no SOURCE "$1")")/stat"
-}
 # shellcheck source=scripts/pi-profile.sh
 . scripts/pi-profile.sh
 # private_postgres RUN_DIR OFFSET: a PostgreSQL cluster of its own (scripts/stack.sh's, with its
@@ -733,8 +733,8 @@ row() { printf '| %-52s | %9s | %7s | %7s | %9s |\n' "$@"; }
         echo "1,000 publisher connections: the broker's QoS-1 limit is $(ratio "$(get limit_q1conns)" "$L1")× that with 4; the hub reaches $(ratio "$(get hub1kconns_pass1_rate)" "$(get limit_q1conns)")× of it meeting the devices, $(ratio "$(get hub1kconns_pass2_rate)" "$(get limit_q1conns)")× in the steady state; unconfirmed publishes: $(get limit_q1conns_unconfirmed) and $(get hub1kconns_unconfirmed) (the hub's last pass)"
     [[ -n $(get limit_q1conns10k) && -n $(get hub10kconns_pass2_rate) ]] &&
         echo "10,000 publisher connections: the broker's QoS-1 limit is $(ratio "$(get limit_q1conns10k)" "$L1")× that with 4; the hub reaches $(ratio "$(get hub10kconns_pass1_rate)" "$(get limit_q1conns10k)")× of it meeting the devices, $(ratio "$(get hub10kconns_pass2_rate)" "$(get limit_q1conns10k)")× in the steady state; unconfirmed publishes: $(get limit_q1conns10k_unconfirmed) and $(get hub10kconns_unconfirmed) (the hub's last pass)"
-    [[ -n $(get hub1k_pass2_hub_bytes) ]] &&
-        echo "bytes written per reading, hub as installed (1k devices, steady state): hub $(get hub1k_pass2_hub_bytes), PostgreSQL WAL $(get hub1k_pass2_wal_bytes), database growth $(get hub1k_pass2_db_bytes); at QoS 2: hub $(get hub1kq2_hub_bytes), WAL $(get hub1kq2_wal_bytes)"
+    [[ -n $(get hub1k_pass2_wal_bytes) ]] &&
+        echo "bytes written per reading, hub as installed (1k devices, steady state): hub $(get hub1k_pass2_hub_bytes) (sent to its state folder's disk; none without root), PostgreSQL WAL $(get hub1k_pass2_wal_bytes), database growth $(get hub1k_pass2_db_bytes); at QoS 2: hub $(get hub1kq2_hub_bytes), WAL $(get hub1kq2_wal_bytes)"
     for k in sd_default sd_pi; do
         [[ -n $(get "${k}_n") ]] || continue
         how="shipped defaults"
