@@ -57,7 +57,7 @@ RESULTS="$WORK/results.txt"
 : >"$RESULTS"
 PIDS=()
 PG_CLUSTERS=()  # run folders of the private PostgreSQL clusters (private_postgres)
-SD_MNT="" DISK=""  # where sd_disk mounts its file systems; the last one
+SD_MNT="" DISK=""  # the folder sd_disk mounts its file systems in; the last one it mounted
 SD_DISKS=()
 cleanup() {
     for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
@@ -124,7 +124,8 @@ SQL
 }
 
 # hub_config NAME DSN QOS FLUSH [EXTRA YAML]: writes $WORK/NAME.yaml. QOS "default" leaves the
-# subscription QoS to the hub as installed (QoS 1 after its start-up check of Paho).
+# subscription QoS to the hub as installed (QoS 1 after its start-up check of Paho). The hub's state
+# folder is STATE_DIR when set, else one in the work folder.
 hub_config() {
     local name=$1 dsn=$2 qos=$3 flush=$4 extra=${5:-}
     local qos_key="qos: $qos, "
@@ -133,7 +134,7 @@ hub_config() {
 mqtt: {uri: $ENERGYHUB_MQTT_URI, client_id: bench-$name-$RUN_ID, ${qos_key}receive_maximum: ${RMAX:-0}, topics: {reading: "$TP/+/reading", state_prefix: "$TP-state", alert_prefix: "$TP-alerts", deadletter: "$TP-deadletter", status_prefix: "$TP-status", discovery_prefix: "$TP-ha"}}
 postgres: {dsn: "$dsn"}
 http: {listen: "127.0.0.1:0", notifier_listen: "", insights_listen: ""}
-hub: {state_dir: $WORK/state-$name, batch_size: 5000, flush_interval: $flush, cache_size: 200000}
+hub: {state_dir: ${STATE_DIR:-$WORK/state-$name}, batch_size: 5000, flush_interval: $flush, cache_size: 200000}
 log: {level: info}
 $extra
 YAML
@@ -306,12 +307,9 @@ hub_case() {
     local name=$1 qos=$2 devices=$3 per=$4 passes=${5:-1} dsn total cpu0 cpu1 t0 t1 pass base
     dsn=$(new_db "$name")
     register "$dsn" "$name" "$devices"
-    hub_config "$name" "$dsn" "$qos" 200ms
-    local state_disk=""
-    if ((EUID == 0)); then  # the state folder on a disk of its own, for the bytes the hub writes
-        sd_disk "$name-state" && state_disk=$DISK
-        sed -i "s|state_dir: [^,]*|state_dir: $state_disk/state|" "$WORK/$name.yaml"
-    fi
+    local state_disk=""  # the state folder on a disk of its own, for the bytes the hub writes
+    ((EUID == 0)) && sd_disk "$name-state" && state_disk=$DISK
+    STATE_DIR=${state_disk:+$state_disk/state} hub_config "$name" "$dsn" "$qos" 200ms
     start_hub "$name"
     total=0
     for ((pass = 1; pass <= passes; pass++)); do
@@ -482,14 +480,11 @@ sd_case() {
         extra="hub: {state_dir: $state, spool_max: $(pi_env ENERGYHUB_SPOOL_MAX), batch_size: 5000, flush_interval: $flush, cache_size: 200000}"
         pi_postgres "$ENERGYHUB_PG_DSN" SET
     else
-        sd_disk "$name-hub" && hub_disk=$DISK
+        sd_disk "$name-state" && hub_disk=$DISK
     fi
-    hub_config "$name" "$dsn" default "$flush"
-    if ((pi)); then
-        sed -i "s|^hub: .*|$extra|" "$WORK/$name.yaml"  # the Pi profile's hub section replaces the bench's
-    else
-        sed -i "s|state_dir: [^,]*|state_dir: $hub_disk/state|" "$WORK/$name.yaml"
-    fi
+    STATE_DIR=${hub_disk:+$hub_disk/state} hub_config "$name" "$dsn" default "$flush"
+    # the Pi profile's hub section replaces the bench's
+    ((pi)) && sed -i "s|^hub: .*|$extra|" "$WORK/$name.yaml"
     start_hub "$name"
     psql "$dsn" -qc CHECKPOINT
     for d in "$pg_disk" "$broker_disk" $hub_disk; do w0+=("$(disk_written "$d")"); done
