@@ -79,10 +79,14 @@ cleanup() {
 trap cleanup EXIT
 
 TICKS=$(getconf CLK_TCK)
+# HUB_N: readings per pass of the throughput cases. A full pass lasts seconds at the broker's rate,
+# so the last batch's wait (flush_interval, 200 ms) and commit are a few percent of it, not a fifth
+# as with 50,000 (under a second on a quiet machine). Q2_N: the QoS-2 cases (a thousand a second)
+# and QoS 0.
 if ((QUICK)); then
-    HUB_N=40000 NAIVE_N=5000 LAT_S=12 SCALE_DEVICES=20000 COPY_N=60000 SD_S=20 FLEET_N=10000
+    HUB_N=40000 Q2_N=40000 NAIVE_N=5000 LAT_S=12 SCALE_DEVICES=20000 COPY_N=60000 SD_S=20 FLEET_N=10000
 else
-    HUB_N=50000 NAIVE_N=20000 LAT_S=30 SCALE_DEVICES=100000 COPY_N=300000 SD_S=60 FLEET_N=30000
+    HUB_N=200000 Q2_N=50000 NAIVE_N=20000 LAT_S=30 SCALE_DEVICES=100000 COPY_N=300000 SD_S=60 FLEET_N=30000
 fi
 [[ -n $SD_SECONDS ]] && SD_S=$SD_SECONDS
 
@@ -194,27 +198,17 @@ retained_count() {
     timeout 10 mosquitto_sub -p "${ENERGYHUB_MQTT_URI##*:}" -h 127.0.0.1 -t "$1" --retained-only -W 3 -F '%t' 2>/dev/null |
         grep -c "/$2-[0-9]" || true
 }
+metrics_url() { sed -n 's|.*http listening on [^:]*:\([0-9]*\).*|http://127.0.0.1:\1/metrics|p' "$1" | tail -1; }  # metrics_url LOG
 metric() {  # metric NAME LOG: a counter from the hub's /metrics
-    local port
-    port=$(sed -n 's/.*http listening on [^:]*:\([0-9]*\).*/\1/p' "$2" | tail -1)
-    curl -s "http://127.0.0.1:$port/metrics" | awk -v m="$1" '$1 == m { printf "%.0f", $2 }'
+    curl -s "$(metrics_url "$2")" | awk -v m="$1" '$1 == m { printf "%.0f", $2 }'
 }
-# wait_stored LOG N: until the hub reports N stored readings (its /metrics; no load on PostgreSQL)
+# wait_stored LOG N: until the hub reports N stored readings (its /metrics; no load on PostgreSQL),
+# or 10 s without one more. One poller on one connection: a curl, awk and sed forked every 25 ms
+# took about a tenth of the machine from the hub it was timing.
 wait_stored() {
-    local log=$1 n=$2 last=-1 stalls=0 stored
-    for ((;;)); do
-        stored=$(metric energyhub_readings_stored_total "$log")
-        stored=${stored:-0}
-        ((stored >= n)) && return 0
-        if ((stored == last)); then
-            stalls=$((stalls + 1))
-            ((stalls < 400)) || { say "stored stalls at $stored of $n"; return 1; }
-        else
-            stalls=0
-        fi
-        last=$stored
-        sleep 0.025
-    done
+    local out
+    out=$("$PROBE" wait-metric --url "$(metrics_url "$1")" --name energyhub_readings_stored_total --at-least "$2" --stall 10) ||
+        { say "stored stalls at $(field value "$out") of $2"; return 1; }
 }
 # idle_cpu_ms PID: waits until the hub has been idle for 1.4 s (at most one 10 ms tick of CPU per
 # 200 ms: the pass's held states and announcements sent), at most 30 s, and prints its CPU time
@@ -521,10 +515,10 @@ sd_case() {
 
 say "work folder $WORK"
 if wants limits; then
-    limit_case limit_q0 0 0 0
+    limit_case limit_q0 0 0 0 "$Q2_N"  # of 200,000 at once, the broker dropped a third
     limit_case limit_q1 1 1 0
-    limit_case limit_q2 2 1 0
-    limit_case limit_q2v5 2 1 256
+    limit_case limit_q2 2 1 0 "$Q2_N"
+    limit_case limit_q2v5 2 1 256 "$Q2_N"
     # 1,000 and 10,000 publisher connections (one simulator, one event loop), a device each.
     SIM_EXTRA="--connections 1000" limit_case limit_q1conns 1 1 0
     LIMIT_DEVICES=10000 SIM_EXTRA="--connections 10000 --connect-rate 5000" limit_case limit_q1conns10k 1 1 0
@@ -534,11 +528,11 @@ if wants hub; then
     # Two passes, as with 10k and 100k devices: the first meets each device (a lookup, its
     # availability and discovery configs), the second is what every later reading costs.
     hub_case hub1k default 1000 $((HUB_N / 1000)) 2
-    hub_case hub1kq2 2 1000 $((HUB_N / 1000))
+    hub_case hub1kq2 2 1000 $((Q2_N / 1000))
     # 10k devices: the first pass meets each device for the first time (lookups, announcements),
     # the second is the steady state.
     hub_case hub10k default 10000 $((HUB_N / 10000)) 2
-    RMAX=256 hub_case hub1kv5 2 1000 $((HUB_N / 1000))
+    RMAX=256 hub_case hub1kv5 2 1000 $((Q2_N / 1000))
     # Many publisher connections: every simulated device its own MQTT client; two passes again
     # (a new simulator, so new connections, in each).
     SIM_EXTRA="--connections 1000" hub_case hub1kconns default 1000 $((HUB_N / 1000)) 2
@@ -689,7 +683,7 @@ C1=$(get limit_q1_cpu)
 row() { printf '| %-52s | %9s | %7s | %7s | %9s |\n' "$@"; }
 {
     echo
-    echo "limits (same run, $HUB_N readings from 1,000 devices at --rate 0 unless noted): broker QoS 0 $(get limit_q0) msg/s,"
+    echo "limits (same run, $HUB_N readings from 1,000 devices at --rate 0 unless noted, $Q2_N at QoS 2): broker QoS 0 $(get limit_q0) msg/s,"
     echo "QoS 1 ${L1:-?} msg/s, QoS 2 (as the hub) ${L2:-?} msg/s; PostgreSQL COPY path ${LC:-?} rows/s."
     echo
     row "case" "rdg/s" "÷QoS1" "÷COPY" "CPU ms/1k"  # CPU of the consumer process
