@@ -95,6 +95,15 @@ record() { printf '%s=%s\n' "$1" "$2" >>"$RESULTS"; }  # key=value, read back by
 get() { sed -n "s/^$1=//p" "$RESULTS" | tail -1; }
 field() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$2" | tail -1; }  # key=value out of a line
 cpu_ms() { awk -v t="$TICKS" '{ printf "%.0f", ($14 + $15) * 1000 / t }' "/proc/$1/stat"; }
+# pg_cpu_ms: the CPU time of every process of the shared PostgreSQL: the postmaster with the
+# children it has reaped (ended backends, autovacuum workers), and its live children
+pg_cpu_ms() {
+    local pm
+    pm=$(head -1 "${ENERGYHUB_RUN_DIR:-$REPO/.run}/postgres/data/postmaster.pid")
+    # shellcheck disable=SC2046
+    cat "/proc/$pm/stat" $(pgrep -P "$pm" | sed 's|.*|/proc/&/stat|') 2>/dev/null |
+        awk -v t="$TICKS" 'NR == 1 { s = $16 + $17 } { s += $14 + $15 } END { printf "%.0f", s * 1000 / t }'
+}
 rss_mb() { awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 peak_mb() { awk '/^VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 per_reading() { awk -v n="$1" -v b="$2" 'BEGIN { printf "%.0f", b / n }'; }  # per_reading READINGS BYTES
@@ -287,11 +296,13 @@ limit_case() {
 # copy_case NAME DEVICES: with 10,000 devices nearly every reading of a batch updates a row of the
 # hourly rollup of its own (1,000: one in five).
 copy_case() {
-    local name=$1 dsn out
+    local name=$1 dsn out pg0
     dsn=$(new_db "$name")
+    pg0=$(pg_cpu_ms)
     out=$("$COPY" --dsn "$dsn" --readings "$COPY_N" --batch-size 5000 --devices "$2")
     record "${name}_rate" "$(field copy_rows_per_s "$out")"
     record "${name}_cpu" "$(field cpu_ms_per_1000 "$out")"
+    record "${name}_pg_cpu" "$(awk -v n="$COPY_N" -v c=$(($(pg_cpu_ms) - pg0)) 'BEGIN { printf "%.1f", c * 1000 / n }')"
     say "$name: $out"
 }
 
@@ -310,10 +321,11 @@ hub_case() {
         total=$((total + devices * per))
         cpu0=$(cpu_ms "$HUB_PID")
         base=$(metric energyhub_readings_stored_total "$WORK/$name.log")
-        local hub_w0 wal0 db0
+        local hub_w0 wal0 db0 pg0
         [[ -n $state_disk ]] && hub_w0=$(disk_written "$state_disk")
         wal0=$(psql "$dsn" -tAc "SELECT pg_current_wal_lsn()")
         db0=$(psql "$dsn" -tAc "SELECT pg_database_size(current_database())")
+        pg0=$(pg_cpu_ms)
         t0=$(now_ns)
         publish "$name" "$devices" "$per" "$WORK/$name-sim$pass"
         local stalled=0 done_n
@@ -329,6 +341,7 @@ hub_case() {
         ((stalled)) && record "${name}${suffix}_stalled" "$done_n of $((devices * per))"
         record "${name}${suffix}_rate" "$(awk -v n="$done_n" -v ns=$((t1 - t0)) 'BEGIN { printf "%.0f", n / (ns / 1e9) }')"
         record "${name}${suffix}_cpu" "$(awk -v n="$done_n" -v c=$((cpu1 - cpu0)) 'BEGIN { printf "%.1f", c * 1000 / n }')"
+        record "${name}${suffix}_pg_cpu" "$(awk -v n="$done_n" -v c=$(($(pg_cpu_ms) - pg0)) 'BEGIN { printf "%.1f", c * 1000 / n }')"
         # Bytes written per reading: by the hub (spool, session store), as PostgreSQL WAL, and the
         # database's growth (heap, indexes, rollup). The SD card's view of a reading.
         [[ -n $state_disk ]] && record "${name}${suffix}_hub_bytes" "$(per_reading "$done_n" $(($(disk_written "$state_disk") - hub_w0)))"
@@ -753,6 +766,8 @@ row() { printf '| %-52s | %9s | %7s | %7s | %9s |\n' "$@"; }
     for k in hub1k_pass1:"met for the first time" hub1k_pass2:"steady state"; do
         [[ -n $(get "${k%%:*}_rate") ]] && echo "hub as installed (1k devices, ${k#*:}) ÷ broker QoS-1 limit: $(ratio "$(get "${k%%:*}_rate")" "$L1"); CPU per reading ÷ the no-op QoS-1 subscriber's: $(ratio "$(get "${k%%:*}_cpu")" "$(get limit_q1_cpu)")"
     done
+    [[ -n $(get hub1k_pass2_pg_cpu) ]] &&
+        echo "PostgreSQL's CPU (all its processes) ms per 1,000 readings: hub as installed, 1k devices steady $(get hub1k_pass2_pg_cpu) (the hub's own $(get hub1k_pass2_cpu)), 10k warm $(get hub10k_pass2_pg_cpu)${LC:+; COPY path $(get copy_pg_cpu), 10k devices $(get copy10k_pg_cpu)}"
     [[ -n $(get hub10k_pass2_configs) ]] &&
         echo "hub as installed, 10k devices: Home Assistant configs retained after the pass meeting them $(get hub10k_pass1_configs), after the next $(get hub10k_pass2_configs) (4 a device: power, energy, voltage, current)"
     # The hub unit's memory limit against the peak RSS measured here (the Pi profile's spool, in RAM,

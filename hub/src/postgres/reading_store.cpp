@@ -6,7 +6,6 @@
 #include <fmt/format.h>
 
 #include "postgres/alert_store.hpp"
-#include "postgres/array_literal.hpp"
 #include "util/timestamp.hpp"
 
 namespace energyhub::postgres {
@@ -62,23 +61,27 @@ const std::string kMergeSql = fmt::format(
 
 }  // namespace
 
-// The batch as one array literal per column, in the order of kBatch's parameters.
-void ReadingStore::encode(std::span<const EnrichedReading> batch) {
-    for (auto& c : columns_) c.assign("{");
-    char ts[kTimestampBufferSize];
+// The batch as one binary array per column, in the order of kBatch's parameters.
+std::vector<pqxx::binarystring> ReadingStore::encode(std::span<const EnrichedReading> batch) {
+    using enum ElementType;
+    constexpr std::array<ElementType, 10> types = {text,   timestamptz, text,   float8, float8,
+                                                   float8, float8,      float8, float8, float8};
+    for (std::size_t i = 0; i < columns_.size(); ++i) columns_[i].start(types[i]);
     for (const auto& e : batch) {
-        append_array_element(columns_[0], e.reading.device_id);
-        append_array_element(columns_[1], std::string_view(ts, format_timestamp(e.reading.ts_ms, ts)));
-        append_array_element(columns_[2], e.user_id);
-        append_array_element(columns_[3], e.reading.power_w);
-        append_array_element(columns_[4], e.reading.energy_wh);
-        append_array_element(columns_[5], e.reading.voltage_v);
-        append_array_element(columns_[6], e.reading.current_a);
-        append_array_element(columns_[7], e.energy_delta_wh);
-        append_array_element(columns_[8], e.reading.energy_export_wh);
-        append_array_element(columns_[9], e.export_delta_wh);
+        columns_[0].add(e.reading.device_id);
+        columns_[1].add_timestamp_ms(e.reading.ts_ms);
+        columns_[2].add(e.user_id);
+        columns_[3].add(e.reading.power_w);
+        columns_[4].add(e.reading.energy_wh);
+        columns_[5].add(e.reading.voltage_v);
+        columns_[6].add(e.reading.current_a);
+        columns_[7].add(e.energy_delta_wh);
+        columns_[8].add(e.reading.energy_export_wh);
+        columns_[9].add(e.export_delta_wh);
     }
-    for (auto& c : columns_) c += '}';
+    std::vector<pqxx::binarystring> params;
+    for (auto& column : columns_) params.emplace_back(column.bytes().data(), column.bytes().size());
+    return params;
 }
 
 StoreOutcome ReadingStore::write(std::span<const EnrichedReading> batch, std::span<const Alert> alerts) {
@@ -111,8 +114,7 @@ StoreResult ReadingStore::write_or_throw(std::span<const EnrichedReading> batch,
         for (const auto& e : batch) days.insert(day_start_ms(e.reading.ts_ms));
         partitions_.ensure(conn, days);
 
-        encode(batch);
-        const auto& c = columns_;
+        const auto c = encode(batch);
         // A batch with a reading stored already is rare (a redelivery, the spool replayed after a
         // restart): the plain insert is tried first, and the merge after it met one, for a while, so
         // a source of duplicates does not cost every batch a failed insert.

@@ -1,20 +1,23 @@
 #pragma once
 // Writes batches of enriched readings: one INSERT into the partitioned table from the batch's
-// columns as arrays (unnest) and the hourly rollup updated with them, in one statement and one
-// transaction. A batch holding a reading stored already (redelivered, replayed) fails that insert
-// and is merged instead: INSERT ... ON CONFLICT DO NOTHING, the rollup from the rows that were
-// really new. A reading is therefore stored once and counted once. No staging table: its pages,
-// written afresh at every batch, were a third of what a reading cost an SD card.
+// columns, each a binary array parameter (unnest), and the hourly rollup updated with them, in one
+// statement and one transaction. A batch holding a reading stored already (redelivered, replayed)
+// fails that insert and is merged instead: INSERT ... ON CONFLICT DO NOTHING, the rollup from the
+// rows that were really new. A reading is therefore stored once and counted once. No staging table:
+// its pages, written afresh at every batch, were a third of what a reading cost an SD card.
 #include <array>
 #include <cstdint>
 #include <span>
 #include <string>
 #include <vector>
 
+#include <pqxx/binarystring>
+
 #include "domain/alert.hpp"
 #include "domain/reading.hpp"
 #include "pipeline/reading_store_port.hpp"
 #include "postgres/alert_store.hpp"
+#include "postgres/binary_array.hpp"
 #include "postgres/partitions.hpp"
 #include "postgres/session.hpp"
 
@@ -38,12 +41,12 @@ public:
     std::vector<std::string> maintain_partitions(std::int64_t now_ms, int ahead, int retention_days);
 
 private:
-    void encode(std::span<const EnrichedReading> batch);
+    std::vector<pqxx::binarystring> encode(std::span<const EnrichedReading> batch);
 
     Session& session_;
     PartitionManager partitions_;
     std::uint64_t known_generation_ = 0;   // the connection partitions_ knows about
-    std::array<std::string, 10> columns_;  // reused array literals, one per column
+    std::array<BinaryArray, 10> columns_;  // reused, one per column
     std::uint32_t merges_left_ = 0;        // batches to merge before the plain insert is tried again
 };
 
