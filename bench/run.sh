@@ -107,6 +107,7 @@ pg_cpu_ms() {
 rss_mb() { awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 peak_mb() { awk '/^VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 per_reading() { awk -v n="$1" -v b="$2" 'BEGIN { printf "%.0f", b / n }'; }  # per_reading READINGS BYTES
+per_1000() { awk -v n="$1" -v c="$2" 'BEGIN { printf "%.1f", c * 1000 / n }'; }  # per_1000 READINGS CPU_MS
 now_ns() { date +%s%N; }
 
 # new_db NAME: an empty, migrated database; prints its DSN.
@@ -302,7 +303,7 @@ copy_case() {
     out=$("$COPY" --dsn "$dsn" --readings "$COPY_N" --batch-size 5000 --devices "$2")
     record "${name}_rate" "$(field copy_rows_per_s "$out")"
     record "${name}_cpu" "$(field cpu_ms_per_1000 "$out")"
-    record "${name}_pg_cpu" "$(awk -v n="$COPY_N" -v c=$(($(pg_cpu_ms) - pg0)) 'BEGIN { printf "%.1f", c * 1000 / n }')"
+    record "${name}_pg_cpu" "$(per_1000 "$COPY_N" $(($(pg_cpu_ms) - pg0)))"
     say "$name: $out"
 }
 
@@ -340,8 +341,8 @@ hub_case() {
         ((passes > 1)) && suffix="_pass$pass"
         ((stalled)) && record "${name}${suffix}_stalled" "$done_n of $((devices * per))"
         record "${name}${suffix}_rate" "$(awk -v n="$done_n" -v ns=$((t1 - t0)) 'BEGIN { printf "%.0f", n / (ns / 1e9) }')"
-        record "${name}${suffix}_cpu" "$(awk -v n="$done_n" -v c=$((cpu1 - cpu0)) 'BEGIN { printf "%.1f", c * 1000 / n }')"
-        record "${name}${suffix}_pg_cpu" "$(awk -v n="$done_n" -v c=$(($(pg_cpu_ms) - pg0)) 'BEGIN { printf "%.1f", c * 1000 / n }')"
+        record "${name}${suffix}_cpu" "$(per_1000 "$done_n" $((cpu1 - cpu0)))"
+        record "${name}${suffix}_pg_cpu" "$(per_1000 "$done_n" $(($(pg_cpu_ms) - pg0)))"
         # Bytes written per reading: by the hub (spool, session store), as PostgreSQL WAL, and the
         # database's growth (heap, indexes, rollup). The SD card's view of a reading.
         [[ -n $state_disk ]] && record "${name}${suffix}_hub_bytes" "$(per_reading "$done_n" $(($(disk_written "$state_disk") - hub_w0)))"
@@ -386,7 +387,7 @@ naive_case() {
     t1=$(now_ns)
     out=$(tail -1 "$WORK/naive.out")
     record naive_rate "$(awk -v n="$NAIVE_N" -v ns=$((t1 - t0)) 'BEGIN { printf "%.0f", n / (ns / 1e9) }')"
-    record naive_cpu "$(awk -v n="$NAIVE_N" -v c="$cpu" 'BEGIN { printf "%.1f", c * 1000 / n }')"
+    record naive_cpu "$(per_1000 "$NAIVE_N" "$cpu")"
     record naive_stored "$(psql "$dsn" -tAc "SELECT count(*) FROM readings")"
     say "naive: $out"
 }
@@ -671,7 +672,7 @@ fleet_case() {
         stored=$((stored - base))
         ((stored >= per * 999)) || record "fleet${n}_stalled" "$stored of $((per * 999))"
         record "fleet${n}_rate" "$(awk -v n="$stored" -v ns=$((t1 - t0)) 'BEGIN { printf "%.0f", n / (ns / 1e9) }')"
-        record "fleet${n}_cpu" "$(awk -v n="$stored" -v c=$((cpu1 - cpu0)) 'BEGIN { printf "%.1f", c * 1000 / n }')"
+        record "fleet${n}_cpu" "$(per_1000 "$stored" $((cpu1 - cpu0)))"
         say "fleet of $n hubs: $stored readings in $(((t1 - t0) / 1000000)) ms, hubs' cpu $((cpu1 - cpu0)) ms"
         for i in "${pids[@]}"; do kill -TERM "$i" 2>/dev/null || true; done
         for i in "${pids[@]}"; do wait "$i" 2>/dev/null || true; done

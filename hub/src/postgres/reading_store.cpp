@@ -80,7 +80,10 @@ std::vector<pqxx::binarystring> ReadingStore::encode(std::span<const EnrichedRea
         columns_[9].add(e.export_delta_wh);
     }
     std::vector<pqxx::binarystring> params;
-    for (auto& column : columns_) params.emplace_back(column.bytes().data(), column.bytes().size());
+    for (auto& column : columns_) {
+        const auto& bytes = column.bytes();
+        params.emplace_back(bytes.data(), bytes.size());
+    }
     return params;
 }
 
