@@ -59,7 +59,9 @@ PIDS=()
 PG_CLUSTERS=()  # run folders of the private PostgreSQL clusters (private_postgres)
 SD_MNT="" DISK=""  # the folder sd_disk mounts its file systems in; the last one it mounted
 SD_DISKS=()
+SYSCTL_SAVED=()  # the kernel settings as they were before the Pi profile's (pi_sysctl)
 cleanup() {
+    ((${#SYSCTL_SAVED[@]})) && pi_sysctl_restore "${SYSCTL_SAVED[@]}"
     for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
     for dir in "${PG_CLUSTERS[@]}"; do ENERGYHUB_RUN_DIR=$dir scripts/stack.sh clean >/dev/null 2>&1 || true; done
     for dir in "${SD_DISKS[@]}"; do umount "$dir" 2>/dev/null || umount -l "$dir" || true; done  # -l: a killed broker may not be gone yet
@@ -496,6 +498,7 @@ sd_case() {
         state=$(mktemp -d /dev/shm/energyhub-bench.XXXXXX)
         extra="hub: {state_dir: $state, spool_max: $(pi_env ENERGYHUB_SPOOL_MAX), batch_size: 5000, flush_interval: $flush, cache_size: 200000}"
         pi_postgres "$ENERGYHUB_PG_DSN" SET
+        mapfile -t SYSCTL_SAVED < <(pi_sysctl)  # the kernel's writeback: the whole machine, for the window
     else
         sd_disk "$name-state" && hub_disk=$DISK
     fi
@@ -523,7 +526,11 @@ sd_case() {
     record "${name}_stored" "$(psql "$dsn" -tAc "SELECT round(sum(pg_total_relation_size(c.oid)) / $n) FROM pg_inherits i
         JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'readings'::regclass")"
     stop_hub "$name"
-    ((pi)) && rm -rf "$state"
+    if ((pi)); then
+        rm -rf "$state"
+        pi_sysctl_restore "${SYSCTL_SAVED[@]}"
+        SYSCTL_SAVED=()
+    fi
     say "$name: $n readings; bytes per reading sent to each disk: hub $(get "${name}_hub"), PostgreSQL $(get "${name}_pg") (WAL generated $(get "${name}_wal")), broker $(get "${name}_broker")"
 }
 
@@ -693,7 +700,6 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) pri
 L1=$(get limit_q1)
 L2=$(get limit_q2)
 LC=$(get copy_rate)
-C1=$(get limit_q1_cpu)
 row() { printf '| %-52s | %9s | %7s | %7s | %9s |\n' "$@"; }
 {
     echo
@@ -761,7 +767,7 @@ row() { printf '| %-52s | %9s | %7s | %7s | %9s |\n' "$@"; }
         echo "fleet on a 3-node NATS cluster, $n hub(s) as installed, one per partition (~$FLEET_N readings from 999 devices, a third into each node):" \
             "$(get "fleet${n}_rate") readings/s = $(ratio "$(get "fleet${n}_rate")" "$(get "fleet${n}_limit")")× the cluster's limit" \
             "($(get "fleet${n}_limit") msg/s to one no-op QoS-1 subscriber of every partition), $(ratio "$(get "fleet${n}_rate")" "$(get fleet1_rate)")× one hub's;" \
-            "hubs' CPU $(get "fleet${n}_cpu") ms per 1,000${L1:+; the cluster's limit is $(ratio "$(get "fleet${n}_limit")" "$L1")× Mosquitto's QoS-1 limit}"
+            "hubs' CPU $(get "fleet${n}_cpu") ms per 1,000${L1:+; that limit is $(ratio "$(get "fleet${n}_limit")" "$L1")× the broker QoS-1 limit}"
         [[ -n $(get "fleet${n}_stalled") ]] && echo "  ↳ stalled: stored only $(get "fleet${n}_stalled")"
     done
     for k in hub1k_pass1:"met for the first time" hub1k_pass2:"steady state"; do

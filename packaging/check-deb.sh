@@ -17,7 +17,8 @@ for path in ./usr/bin/energyhub ./usr/bin/firmware-sim ./usr/lib/energyhub/energ
     ./etc/energyhub/energyhub.yaml ./usr/share/energyhub/schema/001_registry.sql \
     ./usr/lib/systemd/system/energyhub-hub.service ./usr/lib/systemd/system/energyhub-migrate.service \
     ./usr/share/doc/energyhub/README.md ./usr/share/energyhub/pi/energyhub-hub.conf \
-    ./usr/share/energyhub/pi/postgresql.conf; do
+    ./usr/share/energyhub/pi/postgresql.conf ./usr/share/energyhub/pi/mosquitto.conf \
+    ./usr/share/energyhub/pi/sysctl.conf; do
     grep -q " $path\$" <<<"$contents" || fail "$path is not in the package"
 done
 depends=$(dpkg-deb --field "$deb" Depends)

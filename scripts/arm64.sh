@@ -79,10 +79,11 @@ fi
 root="$DIR/root"
 rm -rf "$root"
 export PI_PROFILE='set -e
-mkdir -p /etc/systemd/system/energyhub-hub.service.d /etc/postgresql/15/main/conf.d /etc/mosquitto/conf.d
+mkdir -p /etc/systemd/system/energyhub-hub.service.d /etc/postgresql/15/main/conf.d /etc/mosquitto/conf.d /etc/sysctl.d
 cp /usr/share/energyhub/pi/energyhub-hub.conf /etc/systemd/system/energyhub-hub.service.d/pi.conf
 cp /usr/share/energyhub/pi/postgresql.conf /etc/postgresql/15/main/conf.d/energyhub-pi.conf
 cp /usr/share/energyhub/pi/mosquitto.conf /etc/mosquitto/conf.d/zz-energyhub-pi.conf
+cp /usr/share/energyhub/pi/sysctl.conf /etc/sysctl.d/90-energyhub-pi.conf
 env $(sed -n "s/^Environment=//p" /etc/systemd/system/energyhub-hub.service.d/pi.conf) energyhub check-config /etc/energyhub/energyhub.yaml'
 
 mmdebstrap --quiet --variant=apt --architectures=arm64 \
@@ -102,6 +103,13 @@ cp -r "$root"/usr/lib/systemd/system/energyhub-*.service "$root"/etc/systemd/sys
 sed -i "s|^ExecStart=/usr/bin/energyhub |ExecStart=$root/usr/bin/energyhub |" "$units"/*.service
 out=$(systemd-analyze verify "$units"/*.service 2>&1) || fail "systemd-analyze verify of the installed units failed: $out"
 [[ -z $out ]] || fail "systemd-analyze verify complained about the installed units: $out"
-log "installed with apt into an arm64 root (and its debug symbols): energyhub --help and check-config (also with the Pi profile) ran under qemu, the units verify"
+# The profile's kernel settings name settings the kernel has (sysctl has no dry run; the Pi's
+# kernel has the /proc/sys/vm of this one).
+keys=$(sed -n 's/^\([a-z_.]*\) = .*/\1/p' "$root/etc/sysctl.d/90-energyhub-pi.conf")
+[[ -n $keys ]] || fail "the Pi profile's sysctl.conf was not installed or sets nothing"
+for key in $keys; do
+    [[ -e /proc/sys/${key//.//} ]] || fail "the Pi profile's sysctl.conf sets $key, which this kernel does not have"
+done
+log "installed with apt into an arm64 root (and its debug symbols): energyhub --help and check-config (also with the Pi profile) ran under qemu, the units verify, the profile's sysctl keys exist"
 rm -rf "$root" "$units"
 log "ok"

@@ -23,3 +23,19 @@ pi_postgres() {
 # pi_mosquitto_conf_d DIR: the profile's Mosquitto drop-in in conf.d folder DIR, under the name
 # docs/raspberry-pi.md installs it as (the name decides the order Mosquitto reads it in).
 pi_mosquitto_conf_d() { cp "$PI_PROFILE_DIR/mosquitto.conf" "$1/zz-energyhub-pi.conf"; }
+
+# pi_sysctl: the profile's kernel settings (each `key = value` of its sysctl.d file) applied with
+# `sysctl -w` (root); prints each `key=value` as it was, for pi_sysctl_restore.
+pi_sysctl() {
+    local key value
+    while read -r key value; do
+        printf '%s=%s\n' "$key" "$(sysctl -n "$key")"
+        sysctl -qw "$key=$value"
+    done < <(sed -n 's/^\([a-z_.]*\) = \([^ #]*\).*/\1 \2/p' "$PI_PROFILE_DIR/sysctl.conf")
+}
+
+# pi_sysctl_restore KEY=VALUE...: what pi_sysctl printed, set back.
+pi_sysctl_restore() {
+    local kv
+    for kv in "$@"; do sysctl -qw "$kv"; done
+}
