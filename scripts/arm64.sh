@@ -13,6 +13,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/packages.sh
 . scripts/packages.sh
+# shellcheck source=scripts/pi-profile.sh
+. scripts/pi-profile.sh
 DIR=$(realpath -m "${ENERGYHUB_ARM64_DIR:-build-arm64}")
 SYSROOT="$DIR/sysroot"
 MIRROR=${ENERGYHUB_DEBIAN_MIRROR:-http://deb.debian.org/debian}
@@ -105,7 +107,7 @@ out=$(systemd-analyze verify "$units"/*.service 2>&1) || fail "systemd-analyze v
 [[ -z $out ]] || fail "systemd-analyze verify complained about the installed units: $out"
 # The profile's kernel settings name settings the kernel has (sysctl has no dry run; the Pi's
 # kernel has the /proc/sys/vm of this one).
-keys=$(sed -n 's/^\([a-z_.]*\) = .*/\1/p' "$root/etc/sysctl.d/90-energyhub-pi.conf")
+keys=$(pi_settings "$root/etc/sysctl.d/90-energyhub-pi.conf" | cut -d' ' -f1)
 [[ -n $keys ]] || fail "the Pi profile's sysctl.conf was not installed or sets nothing"
 for key in $keys; do
     [[ -e /proc/sys/${key//.//} ]] || fail "the Pi profile's sysctl.conf sets $key, which this kernel does not have"

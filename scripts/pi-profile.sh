@@ -1,10 +1,14 @@
 # shellcheck shell=bash
-# The Raspberry Pi profile (config/pi) as the bench and the tests apply it to their own servers:
-# sourced, never run. One reader of the two files, so both use exactly what the package ships.
+# The Raspberry Pi profile (config/pi) as the bench, the tests and scripts/arm64.sh read and apply
+# it: sourced, never run. One reader of its files, so all use exactly what the package ships.
 PI_PROFILE_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/../config/pi" && pwd)"
 
 # pi_env NAME: the value the hub's drop-in gives environment variable NAME.
 pi_env() { sed -n "s/^Environment=$1=//p" "$PI_PROFILE_DIR/energyhub-hub.conf"; }
+
+# pi_settings FILE: each `key = value` line of one of the profile's files (PostgreSQL's conf.d,
+# sysctl.d) as "key value".
+pi_settings() { sed -n 's/^\([a-z_.]*\) = \([^ #]*\).*/\1 \2/p' "$1"; }
 
 # pi_postgres DSN SET|RESET: the profile's PostgreSQL settings (each `key = value` of its conf.d
 # file) set on the server of DSN with ALTER SYSTEM, or reset; then the server reloads.
@@ -16,7 +20,7 @@ pi_postgres() {
         else
             psql "$dsn" -qc "ALTER SYSTEM RESET $key"
         fi
-    done < <(sed -n 's/^\([a-z_]*\) = \([^ #]*\).*/\1 \2/p' "$PI_PROFILE_DIR/postgresql.conf")
+    done < <(pi_settings "$PI_PROFILE_DIR/postgresql.conf")
     psql "$dsn" -qc "SELECT pg_reload_conf()" >/dev/null
 }
 
@@ -31,7 +35,7 @@ pi_sysctl() {
     while read -r key value; do
         printf '%s=%s\n' "$key" "$(sysctl -n "$key")"
         sysctl -qw "$key=$value"
-    done < <(sed -n 's/^\([a-z_.]*\) = \([^ #]*\).*/\1 \2/p' "$PI_PROFILE_DIR/sysctl.conf")
+    done < <(pi_settings "$PI_PROFILE_DIR/sysctl.conf")
 }
 
 # pi_sysctl_restore KEY=VALUE...: what pi_sysctl printed, set back.
