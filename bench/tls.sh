@@ -61,7 +61,7 @@ total=$((per_device * DEVICES))
 run() {  # run NAME URI [sim tls flags]
     local name=$1 uri=$2
     shift 2
-    psql "$PLAIN_DSN" -qc "TRUNCATE readings, readings_hourly" >/dev/null
+    psql "$PLAIN_DSN" -qc "TRUNCATE readings, readings_hourly_folded" >/dev/null
     "$EH" hub --config "$WORK/$name.yaml" >"$WORK/$name.log" 2>&1 &
     HUB_PID=$!
     for _ in $(seq 1 100); do grep -q "subscribed to" "$WORK/$name.log" 2>/dev/null && break; sleep 0.1; done

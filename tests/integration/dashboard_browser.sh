@@ -28,7 +28,7 @@ user="$prefix-user-0" first="$prefix-00000"
 
 # History for the charts and the panels: a week of past hours of rollup, an open alert (on a device that
 # does not report, so that no reading resolves it), an insight.
-q "INSERT INTO readings_hourly (device_id, hour, user_id, samples, power_samples, power_sum, power_max, power_min, energy_wh)
+q "INSERT INTO readings_hourly_folded (device_id, hour, user_id, samples, power_samples, power_sum, power_max, power_min, energy_wh)
    SELECT '$first', date_trunc('hour', now()) - h * interval '1 hour', '$user', 60, 60, 60 * (80 + 60 * sin(h / 3.0)),
           150, 20, 80 + 60 * sin(h / 3.0)
    FROM generate_series(1, 7 * 24) AS h" >/dev/null

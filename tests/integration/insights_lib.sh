@@ -26,7 +26,7 @@ seed_device() {
     local user=$1 device=$2 base=$3 spread=$4 evening=$5 trend=$6 kind=${7:-meter}
     local energy="w" samples=60 psamples=60 psum="60 * w"
     if [[ "$kind" == power ]]; then energy="0"; samples=4; psamples=4; psum="4 * w"; fi
-    q "INSERT INTO readings_hourly (device_id, hour, user_id, samples, power_samples, power_sum, power_max, power_min, energy_wh)
+    q "INSERT INTO readings_hourly_folded (device_id, hour, user_id, samples, power_samples, power_sum, power_max, power_min, energy_wh)
        SELECT '$device', h, '$user', $samples, $psamples, $psum, w * 1.5, w * 0.5, $energy
        FROM generate_series(date_trunc('hour', now()) - interval '16 days', date_trunc('hour', now()) - interval '1 hour',
                             interval '1 hour') h,

@@ -177,6 +177,8 @@ BOOST_AUTO_TEST_CASE(errors_name_file_line_and_key) {
          "test.yaml:2: hub.flush_interval: must be a duration such as 500ms, 30s, 10m, 2h or 1d"},
         {"hub:\n  batch_size: 0\n", "test.yaml:2: hub.batch_size: must be between 1 and 1000000"},
         {"hub:\n  batch_size: -5\n", "test.yaml:2: hub.batch_size: must be between 1 and 1000000"},
+        {"hub:\n  rollup_interval: 500ms\n", "test.yaml:2: hub.rollup_interval: must be between 1s and 1h"},
+        {"hub:\n  rollup_interval: 2h\n", "test.yaml:2: hub.rollup_interval: must be between 1s and 1h"},
         {"hub:\n  spool_max: lots\n", "test.yaml:2: hub.spool_max: must be a size such as 64KB, 256MB or 1GB"},
         {"redis:\n  uri: localhost:6379\n", "test.yaml:2: redis.uri: must start with redis:// or unix://"},
         {"log:\n  level: loud\n",

@@ -140,6 +140,9 @@ void read_hub(Section s, HubConfig& c) {
     s.integer("max_payload_bytes", c.max_payload_bytes, 64, 1 << 20);
     s.integer("retention_days", c.retention_days, 1, 100'000);
     s.integer("partitions_ahead", c.partitions_ahead, 1, 365);
+    s.duration("rollup_interval", c.rollup_interval);
+    if (c.rollup_interval < std::chrono::seconds(1) || c.rollup_interval > std::chrono::hours(1))
+        s.fail(s.child("rollup_interval"), "hub.rollup_interval", "must be between 1s and 1h");
     s.string("partition", c.partition);
     if (!c.partition.empty() && !DevicePartition::parse(c.partition))
         s.fail(s.child("partition"), "hub.partition", "must be i/n with 0 <= i < n <= 1024, as in 0/2");

@@ -105,6 +105,7 @@ struct HubConfig {
     std::size_t max_payload_bytes = 16 * 1024;
     int retention_days = 400;
     int partitions_ahead = 3;
+    std::chrono::milliseconds rollup_interval{60'000};  // readings this old are folded into the hourly rollup
     std::string partition;  // "i/n": handle only the devices of partition i of n (domain/device_partition.hpp)
 };
 

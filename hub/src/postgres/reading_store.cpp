@@ -30,7 +30,7 @@ constexpr std::string_view kColumns =
 
 // The rows of `{}` added to their hours of the rollup.
 constexpr std::string_view kRollup = R"SQL(
-    INSERT INTO readings_hourly AS h
+    INSERT INTO readings_hourly_folded AS h
         (device_id, hour, user_id, samples, power_samples, power_sum, power_max, power_min, energy_wh, export_wh)
     SELECT device_id, date_trunc('hour', ts, 'UTC'), max(user_id), count(*), count(power_w),
            coalesce(sum(power_w), 0), max(power_w), min(power_w), coalesce(sum(energy_delta_wh), 0),
@@ -46,18 +46,37 @@ constexpr std::string_view kRollup = R"SQL(
         energy_wh = h.energy_wh + EXCLUDED.energy_wh,
         export_wh = h.export_wh + EXCLUDED.export_wh)SQL";
 
+// Readings older than this are in the stored rows of the rollup (schema/009_rollup_fold.sql).
+constexpr std::string_view kFolded = "(SELECT folded_before FROM rollup_fold)";
+
+// Every batch holds the rollup's lock shared, the fold alone: no batch commits readings into the
+// range a fold is passing over. Any number, the same in every writer.
+constexpr std::int64_t kRollupLock = 8'260'417'001;
+const std::string kShareRollupSql = fmt::format("SELECT pg_advisory_xact_lock_shared({})", kRollupLock);
+const std::string kHoldRollupSql = fmt::format("SELECT pg_advisory_xact_lock({})", kRollupLock);
+
 // Every row of the batch is new: a plain INSERT (no speculative insertion, no confirmation record
-// per row in the WAL), the rollup from the batch itself. A row already stored fails it whole.
+// per row in the WAL); the rows already folded over (late ones) go into the rollup, the rest are
+// summed from the readings until the next fold.
 const std::string kInsertSql = fmt::format("{}, rollup AS ({}) INSERT INTO {} SELECT * FROM batch", kBatch,
-                                           fmt::format(kRollup, "batch"), kColumns);
+                                           fmt::format(kRollup, fmt::format("batch WHERE ts < {}", kFolded)), kColumns);
 
 // After a redelivery or a replay: what is stored already is skipped, and only the rows that were
-// really new go into the rollup.
+// really new (and late) go into the rollup.
 const std::string kMergeSql = fmt::format(
     "{}, ins AS (INSERT INTO {} SELECT * FROM batch ON CONFLICT (device_id, ts) DO NOTHING "
     "RETURNING device_id, ts, user_id, power_w, energy_delta_wh, export_delta_wh), rollup AS ({}) SELECT count(*) FROM "
     "ins",
-    kBatch, kColumns, fmt::format(kRollup, "ins"));
+    kBatch, kColumns, fmt::format(kRollup, fmt::format("ins WHERE ts < {}", kFolded)));
+
+// The fold: from where the last one stopped to `age` before now, whole seconds.
+constexpr std::string_view kFoldRangeSql =
+    "SELECT folded_before::text, greatest(folded_before, date_trunc('second', now()) - $1 * interval '1 "
+    "millisecond')::text "
+    "FROM rollup_fold";
+const std::string kFoldSql =
+    fmt::format("WITH moved AS (UPDATE rollup_fold SET folded_before = $2::timestamptz) {}",
+                fmt::format(kRollup, "readings WHERE ts >= $1::timestamptz AND ts < $2::timestamptz"));
 
 }  // namespace
 
@@ -126,6 +145,7 @@ StoreResult ReadingStore::write_or_throw(std::span<const EnrichedReading> batch,
         } else {
             try {
                 pqxx::work tx(conn);
+                tx.exec(kShareRollupSql);
                 result.inserted = tx.exec_params(kInsertSql, c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9])
                                       .affected_rows();
                 result.new_alerts = insert_alerts(tx, alerts);
@@ -136,6 +156,7 @@ StoreResult ReadingStore::write_or_throw(std::span<const EnrichedReading> batch,
             }
         }
         pqxx::work tx(conn);
+        tx.exec(kShareRollupSql);
         result.inserted = tx.exec_params(kMergeSql, c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9])[0][0]
                               .as<std::size_t>();
         result.duplicates = batch.size() - result.inserted;
@@ -156,6 +177,19 @@ std::vector<Alert> ReadingStore::firing_alerts() {
 std::vector<std::string> ReadingStore::maintain_partitions(std::int64_t now_ms, int ahead, int retention_days) {
     return session_.run(
         [&](pqxx::connection& conn) { return partitions_.maintain(conn, now_ms, ahead, retention_days); });
+}
+
+std::size_t ReadingStore::fold_rollup(std::chrono::milliseconds age) {
+    return session_.run([&](pqxx::connection& conn) -> std::size_t {
+        pqxx::work tx(conn);
+        tx.exec(kHoldRollupSql);
+        const auto range = tx.exec_params1(std::string(kFoldRangeSql), static_cast<long long>(age.count()));
+        const auto from = range[0].as<std::string>(), to = range[1].as<std::string>();
+        if (from == to) return 0;
+        const auto rows = tx.exec_params(kFoldSql, from, to).affected_rows();
+        tx.commit();
+        return rows;
+    });
 }
 
 }  // namespace energyhub::postgres

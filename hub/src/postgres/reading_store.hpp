@@ -1,11 +1,14 @@
 #pragma once
 // Writes batches of enriched readings: one INSERT into the partitioned table from the batch's
-// columns, each a binary array parameter (unnest), and the hourly rollup updated with them, in one
-// statement and one transaction. A batch holding a reading stored already (redelivered, replayed)
-// fails that insert and is merged instead: INSERT ... ON CONFLICT DO NOTHING, the rollup from the
-// rows that were really new. A reading is therefore stored once and counted once. No staging table:
-// its pages, written afresh at every batch, were a third of what a reading cost an SD card.
+// columns, each a binary array parameter (unnest), in one statement and one transaction. A batch
+// holding a reading stored already (redelivered, replayed) fails that insert and is merged
+// instead: INSERT ... ON CONFLICT DO NOTHING. The hourly rollup is folded in behind the readings
+// (fold_rollup, schema/009_rollup_fold.sql); a batch adds to it only its readings older than the
+// last fold, and only those really new. A reading is therefore stored once and counted once. No
+// staging table: its pages, written afresh at every batch, were a third of what a reading cost an
+// SD card.
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -36,6 +39,10 @@ public:
     // What the rules knew before a restart. Throw StoreError, as does the rest.
     std::vector<SeenDevice> recently_seen_devices(int days);
     std::vector<Alert> firing_alerts();
+
+    // Adds the readings between the last fold and `age` before now to the stored rows of the hourly
+    // rollup, in one transaction; returns the device-hours it added to.
+    std::size_t fold_rollup(std::chrono::milliseconds age);
 
     // Creates the daily partitions `ahead` and drops those past retention; returns the dropped.
     std::vector<std::string> maintain_partitions(std::int64_t now_ms, int ahead, int retention_days);

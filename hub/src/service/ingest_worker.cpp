@@ -36,7 +36,9 @@ IngestWorker::IngestWorker(const Config& config, Spool& spool, MessageSink& sink
       pipeline_(config, IngestPorts{lookup_, local_days_, store_, sink, clock, tasmota_zone_.get(), &spool}, metrics),
       registry_watcher_(directory_, redis_.get(), pipeline_),
       partition_keeper_(store_, config.hub, clock),
-      started_ms_(clock.now_ms()) {}
+      started_ms_(clock.now_ms()),
+      rollup_fold_{config.hub.rollup_interval.count()},
+      rollup_interval_(config.hub.rollup_interval) {}
 
 void IngestWorker::stop(std::chrono::milliseconds drain_deadline) {
     drain_until_ms_ = clock_.steady_ms() + drain_deadline.count();
@@ -175,9 +177,14 @@ void IngestWorker::housekeeping() {
             metrics_.postgres_up = true;
         }
         if (partition_upkeep_.due(now)) partition_keeper_.maintain();
+        if (rollup_fold_.due(now)) {
+            const auto rows = store_.fold_rollup(rollup_interval_);
+            worker_log()->debug("rollup: {} device-hours folded", rows);
+        }
     } catch (const StoreError& e) {
         metrics_.postgres_up = false;
-        if (backoff_ms_ == 0) worker_log()->warn("registry maintenance failed, will retry: {}", e.what());
+        if (backoff_ms_ == 0)
+            worker_log()->warn("maintenance (registry, partitions, rollup) failed, will retry: {}", e.what());
     }
     if (reload_pending_.exchange(false)) {
         std::lock_guard lock(reload_mutex_);
