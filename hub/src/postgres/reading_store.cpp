@@ -28,11 +28,12 @@ constexpr std::string_view kColumns =
     "readings (device_id, ts, user_id, power_w, energy_wh, voltage_v, current_a, energy_delta_wh, "
     "energy_export_wh, export_delta_wh)";
 
-// The rows of `{}` added to their hours of the rollup.
+// The rows of `{}` added to their hours of the rollup. The UTC hour by date_bin: date_trunc with a
+// time zone looked the zone up for every row, about a microsecond each.
 constexpr std::string_view kRollup = R"SQL(
     INSERT INTO readings_hourly_folded AS h
         (device_id, hour, user_id, samples, power_samples, power_sum, power_max, power_min, energy_wh, export_wh)
-    SELECT device_id, date_trunc('hour', ts, 'UTC'), max(user_id), count(*), count(power_w),
+    SELECT device_id, date_bin('1 hour', ts, timestamptz 'epoch'), max(user_id), count(*), count(power_w),
            coalesce(sum(power_w), 0), max(power_w), min(power_w), coalesce(sum(energy_delta_wh), 0),
            coalesce(sum(export_delta_wh), 0)
     FROM {} GROUP BY 1, 2
