@@ -86,7 +86,7 @@ int main(int argc, char** argv) {
         while (energyhub::SystemClock::instance().now_ms() / 1000 <= ts / 1000)
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
         const auto f0 = std::chrono::steady_clock::now();
-        if (store.fold_rollup(std::chrono::milliseconds(0)) == 0) {
+        if (store.fold_rollup(std::chrono::milliseconds(0), std::chrono::hours(24)).device_hours == 0) {
             std::fprintf(stderr, "bench_copy_rate: the fold added nothing\n");
             return 1;
         }

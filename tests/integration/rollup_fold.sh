@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The hourly rollup is folded in behind the readings (schema/009_rollup_fold.sql), here once a
-# second. Devices publish their last hours first (late readings, added to the stored rollup by
-# their batch) and then live ones (summed from the readings until a fold passes over them), one
-# late reading is redelivered, and the hub is killed with SIGKILL twice. Afterwards every reading
-# is folded, and each device's hours in the stored rows equal the readings summed again.
+# second, starting three hours behind (caught up in steps). Devices publish their last hours first
+# (late readings: added to the stored rollup by their batch where a fold passed over their time
+# already) and then live ones (summed from the readings until a fold passes over them), one late
+# reading is redelivered, and the hub is killed with SIGKILL twice. Afterwards every reading is
+# folded, and each device's hours in the stored rows equal the readings summed again.
 source "$(dirname "$0")/lib.sh"
 
 DEVICES=20
@@ -12,6 +13,8 @@ write_config "  rollup_interval: 1s"
 create_database
 "$FIRMWARE_SIM_BIN" --register-only --config "$CONFIG" --devices "$DEVICES" --device-prefix "rf-$$" --users 4 >/dev/null
 
+# As after three hours without a hub: it folds them in steps of ten intervals, storing between them.
+q "UPDATE rollup_fold SET folded_before = now() - interval '3 hours'"
 start_hub
 "$FIRMWARE_SIM_BIN" --uri "$ENERGYHUB_MQTT_URI" --devices "$DEVICES" --device-prefix "rf-$$" --users 4 \
     --history 3h --history-step 10m --count "$PER_DEVICE" --rate 20 --qos 1 \

@@ -70,11 +70,13 @@ const std::string kMergeSql = fmt::format(
     "ins",
     kBatch, kColumns, fmt::format(kRollup, fmt::format("ins WHERE ts < {}", kFolded)));
 
-// The fold: from where the last one stopped to `age` before now, whole seconds.
-constexpr std::string_view kFoldRangeSql =
-    "SELECT folded_before::text, greatest(folded_before, date_trunc('second', now()) - $1 * interval '1 "
-    "millisecond')::text "
-    "FROM rollup_fold";
+// The fold: from where the last one stopped to `age` before now (whole seconds), at most `span`
+// of readings at once; and whether that reached it.
+constexpr std::string_view kFoldRangeSql = R"SQL(
+SELECT folded_before::text, least(target, folded_before + $2 * interval '1 millisecond')::text,
+       target <= folded_before + $2 * interval '1 millisecond'
+FROM (SELECT folded_before, greatest(folded_before, date_trunc('second', now()) - $1 * interval '1 millisecond') AS target
+      FROM rollup_fold) f)SQL";
 const std::string kFoldSql =
     fmt::format("WITH moved AS (UPDATE rollup_fold SET folded_before = $2::timestamptz) {}",
                 fmt::format(kRollup, "readings WHERE ts >= $1::timestamptz AND ts < $2::timestamptz"));
@@ -180,16 +182,18 @@ std::vector<std::string> ReadingStore::maintain_partitions(std::int64_t now_ms, 
         [&](pqxx::connection& conn) { return partitions_.maintain(conn, now_ms, ahead, retention_days); });
 }
 
-std::size_t ReadingStore::fold_rollup(std::chrono::milliseconds age) {
-    return session_.run([&](pqxx::connection& conn) -> std::size_t {
+FoldResult ReadingStore::fold_rollup(std::chrono::milliseconds age, std::chrono::milliseconds span) {
+    return session_.run([&](pqxx::connection& conn) {
         pqxx::work tx(conn);
         tx.exec(kHoldRollupSql);
-        const auto range = tx.exec_params1(std::string(kFoldRangeSql), static_cast<long long>(age.count()));
+        const auto range = tx.exec_params1(std::string(kFoldRangeSql), static_cast<long long>(age.count()),
+                                           static_cast<long long>(span.count()));
+        FoldResult result{0, range[2].as<bool>()};
         const auto from = range[0].as<std::string>(), to = range[1].as<std::string>();
-        if (from == to) return 0;
-        const auto rows = tx.exec_params(kFoldSql, from, to).affected_rows();
+        if (from == to) return result;
+        result.device_hours = tx.exec_params(kFoldSql, from, to).affected_rows();
         tx.commit();
-        return rows;
+        return result;
     });
 }
 

@@ -26,6 +26,11 @@
 
 namespace energyhub::postgres {
 
+struct FoldResult {
+    std::size_t device_hours = 0;  // stored rows added to
+    bool caught_up = true;         // false: more than `span` was left; fold again
+};
+
 class ReadingStore final : public ReadingStorePort {
 public:
     explicit ReadingStore(Session& session) : session_(session) {}
@@ -40,9 +45,9 @@ public:
     std::vector<SeenDevice> recently_seen_devices(int days);
     std::vector<Alert> firing_alerts();
 
-    // Adds the readings between the last fold and `age` before now to the stored rows of the hourly
-    // rollup, in one transaction; returns the device-hours it added to.
-    std::size_t fold_rollup(std::chrono::milliseconds age);
+    // Adds the readings between the last fold and `age` before now, at most `span` of them (a fold
+    // after an outage comes in steps), to the stored rows of the hourly rollup, in one transaction.
+    FoldResult fold_rollup(std::chrono::milliseconds age, std::chrono::milliseconds span);
 
     // Creates the daily partitions `ahead` and drops those past retention; returns the dropped.
     std::vector<std::string> maintain_partitions(std::int64_t now_ms, int ahead, int retention_days);

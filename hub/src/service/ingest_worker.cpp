@@ -178,8 +178,12 @@ void IngestWorker::housekeeping() {
         }
         if (partition_upkeep_.due(now)) partition_keeper_.maintain();
         if (rollup_fold_.due(now)) {
-            const auto rows = store_.fold_rollup(rollup_interval_);
-            worker_log()->debug("rollup: {} device-hours folded", rows);
+            // Ten intervals at most per fold: after an outage the hub catches up in steps, storing
+            // batches between them, rather than in one transaction longer than the watchdog allows.
+            const auto fold = store_.fold_rollup(rollup_interval_, 10 * rollup_interval_);
+            if (!fold.caught_up) rollup_fold_.next_ms = now;
+            worker_log()->debug("rollup: {} device-hours folded{}", fold.device_hours,
+                                fold.caught_up ? "" : ", more to fold");
         }
     } catch (const StoreError& e) {
         metrics_.postgres_up = false;
