@@ -65,6 +65,13 @@ wrong=$(q "WITH again AS (
                FROM readings_hourly_folded)
            SELECT count(*) FROM ((TABLE again EXCEPT TABLE kept) UNION ALL (TABLE kept EXCEPT TABLE again)) d")
 [[ "$wrong" == 0 ]] || fail "$wrong device-hours of the stored rollup differ from their readings"
+# What an operator watches: the folds, and how far behind now the stored rows are.
+metrics=$(curl -s "http://127.0.0.1:$(http_port hub)/metrics")
+folds=$(sed -n 's/^energyhub_rollup_folds_total \([0-9]*\).*/\1/p' <<<"$metrics")
+folded_s=$(sed -n 's/^energyhub_rollup_folded_before_seconds \(.*\)/\1/p' <<<"$metrics")
+awk -v f="$folded_s" -v now="$(date +%s)" 'BEGIN { exit !(f > now - 10 && f <= now) }' ||
+    fail "energyhub_rollup_folded_before_seconds is $folded_s, not within 10 s before now"
+((folds > 0)) || fail "energyhub_rollup_folds_total is '$folds'"
 hours=$(q "SELECT count(*) FROM readings_hourly_folded")
 log "$hours device-hours stored, each equal to its readings summed again"
 stop_hub

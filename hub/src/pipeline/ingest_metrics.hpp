@@ -30,6 +30,8 @@ struct IngestMetrics {
     std::atomic<std::uint64_t> lookup_batches{0};     // round trips for the misses, each for many devices
     std::atomic<std::uint64_t> local_day_queries{0};  // a time zone's day asked of PostgreSQL
     std::atomic<std::uint64_t> cached_devices{0};
+    std::atomic<std::uint64_t> rollup_folds{0};     // folds of readings into the stored hourly rollup
+    std::atomic<std::int64_t> rollup_folded_ms{0};  // every reading older than this is in the stored rows
 
     // Health, as last seen by the worker (which owns the connections).
     std::atomic<bool> postgres_up{false};

@@ -74,7 +74,8 @@ const std::string kMergeSql = fmt::format(
 // of readings at once; and whether that reached it.
 constexpr std::string_view kFoldRangeSql = R"SQL(
 SELECT folded_before::text, least(target, folded_before + $2 * interval '1 millisecond')::text,
-       target <= folded_before + $2 * interval '1 millisecond'
+       target <= folded_before + $2 * interval '1 millisecond',
+       (extract(epoch FROM least(target, folded_before + $2 * interval '1 millisecond')) * 1000)::bigint
 FROM (SELECT folded_before, greatest(folded_before, date_trunc('second', now()) - $1 * interval '1 millisecond') AS target
       FROM rollup_fold) f)SQL";
 const std::string kFoldSql =
@@ -188,7 +189,7 @@ FoldResult ReadingStore::fold_rollup(std::chrono::milliseconds age, std::chrono:
         tx.exec(kHoldRollupSql);
         const auto range = tx.exec_params1(std::string(kFoldRangeSql), static_cast<long long>(age.count()),
                                            static_cast<long long>(span.count()));
-        FoldResult result{0, range[2].as<bool>()};
+        FoldResult result{0, range[2].as<bool>(), range[3].as<std::int64_t>()};
         const auto from = range[0].as<std::string>(), to = range[1].as<std::string>();
         if (from == to) return result;
         result.device_hours = tx.exec_params(kFoldSql, from, to).affected_rows();

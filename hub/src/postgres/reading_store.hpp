@@ -29,6 +29,7 @@ namespace energyhub::postgres {
 struct FoldResult {
     std::size_t device_hours = 0;  // stored rows added to
     bool caught_up = true;         // false: more than `span` was left; fold again
+    std::int64_t folded_before_ms = 0;  // every reading older than this is in the stored rows
 };
 
 class ReadingStore final : public ReadingStorePort {

@@ -54,7 +54,12 @@ std::string render_hub_metrics(const IngestMetrics& m, const SpoolStats& spool, 
                  "Local day bounds asked of PostgreSQL, once per time zone and day",
                  static_cast<double>(m.local_day_queries.load()))
         .gauge("energyhub_cached_devices", "Devices and channels in the in-process cache",
-               static_cast<double>(m.cached_devices.load()));
+               static_cast<double>(m.cached_devices.load()))
+        .counter("energyhub_rollup_folds_total", "Folds of readings into the stored hourly rollup",
+                 static_cast<double>(m.rollup_folds.load()))
+        .gauge("energyhub_rollup_folded_before_seconds",
+               "Unix time before which every reading is in the stored hourly rollup (0 before the first fold)",
+               static_cast<double>(m.rollup_folded_ms.load()) / 1000.0);
     p.family("energyhub_alerts_total", "Alert transitions announced", "counter")
         .sample("energyhub_alerts_total", static_cast<double>(m.alerts_fired.load()), "state=\"firing\"")
         .sample("energyhub_alerts_total", static_cast<double>(m.alerts_resolved.load()), "state=\"resolved\"");

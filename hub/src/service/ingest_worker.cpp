@@ -182,6 +182,8 @@ void IngestWorker::housekeeping() {
             // batches between them, rather than in one transaction longer than the watchdog allows.
             const auto fold = store_.fold_rollup(rollup_interval_, 10 * rollup_interval_);
             if (!fold.caught_up) rollup_fold_.next_ms = now;
+            ++metrics_.rollup_folds;
+            metrics_.rollup_folded_ms = fold.folded_before_ms;
             worker_log()->debug("rollup: {} device-hours folded{}", fold.device_hours,
                                 fold.caught_up ? "" : ", more to fold");
         }
