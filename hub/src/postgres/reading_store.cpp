@@ -73,11 +73,11 @@ const std::string kMergeSql = fmt::format(
 // The fold: from where the last one stopped to `age` before now (whole seconds), at most `span`
 // of readings at once; and whether that reached it.
 constexpr std::string_view kFoldRangeSql = R"SQL(
-SELECT folded_before::text, least(target, folded_before + $2 * interval '1 millisecond')::text,
-       target <= folded_before + $2 * interval '1 millisecond',
-       (extract(epoch FROM least(target, folded_before + $2 * interval '1 millisecond')) * 1000)::bigint
-FROM (SELECT folded_before, greatest(folded_before, date_trunc('second', now()) - $1 * interval '1 millisecond') AS target
-      FROM rollup_fold) f)SQL";
+SELECT folded_before::text, fold_to::text, fold_to = target, (extract(epoch FROM fold_to) * 1000)::bigint
+FROM (SELECT folded_before, target, least(target, folded_before + $2 * interval '1 millisecond') AS fold_to
+      FROM (SELECT folded_before, greatest(folded_before, date_trunc('second', now()) - $1 * interval '1 millisecond')
+                   AS target
+            FROM rollup_fold) t) f)SQL";
 const std::string kFoldSql =
     fmt::format("WITH moved AS (UPDATE rollup_fold SET folded_before = $2::timestamptz) {}",
                 fmt::format(kRollup, "readings WHERE ts >= $1::timestamptz AND ts < $2::timestamptz"));

@@ -37,8 +37,7 @@ IngestWorker::IngestWorker(const Config& config, Spool& spool, MessageSink& sink
       registry_watcher_(directory_, redis_.get(), pipeline_),
       partition_keeper_(store_, config.hub, clock),
       started_ms_(clock.now_ms()),
-      rollup_fold_{config.hub.rollup_interval.count()},
-      rollup_interval_(config.hub.rollup_interval) {}
+      rollup_fold_{config.hub.rollup_interval.count()} {}
 
 void IngestWorker::stop(std::chrono::milliseconds drain_deadline) {
     drain_until_ms_ = clock_.steady_ms() + drain_deadline.count();
@@ -180,7 +179,8 @@ void IngestWorker::housekeeping() {
         if (rollup_fold_.due(now)) {
             // Ten intervals at most per fold: after an outage the hub catches up in steps, storing
             // batches between them, rather than in one transaction longer than the watchdog allows.
-            const auto fold = store_.fold_rollup(rollup_interval_, 10 * rollup_interval_);
+            const std::chrono::milliseconds interval(rollup_fold_.period_ms);
+            const auto fold = store_.fold_rollup(interval, 10 * interval);
             if (!fold.caught_up) rollup_fold_.next_ms = now;
             ++metrics_.rollup_folds;
             metrics_.rollup_folded_ms = fold.folded_before_ms;

@@ -83,8 +83,7 @@ private:
     std::int64_t backoff_ms_ = 0;
     Every registry_poll_{1'000};
     Every partition_upkeep_{3'600'000};
-    Every rollup_fold_;
-    std::chrono::milliseconds rollup_interval_;
+    Every rollup_fold_;  // hub.rollup_interval
     Every offline_check_{5'000};
     Every memory_trim_{10'000};
     Every stats_{60'000};
