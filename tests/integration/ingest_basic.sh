@@ -63,7 +63,7 @@ rollup=$(q "SELECT sum(samples), round(sum(energy_wh)::numeric, 3), max(power_ma
 log "a duplicate was stored once; rollup: $rollup"
 
 # A redelivery after the first copy was committed (a later batch): still stored and counted once.
-duplicates() { curl -s "http://127.0.0.1:$(http_port hub)/metrics" | sed -n 's/^energyhub_readings_duplicate_total \([0-9]*\).*/\1/p'; }
+duplicates() { metric_of hub energyhub_readings_duplicate_total; }
 before=$(duplicates)
 pub "energy/plug_$$/reading" "{\"ts\":$((ts + 2000)),\"power_w\":170.0,\"energy_wh\":12346.5}"
 wait_for 10 "the late duplicate seen by the hub" '(( $(duplicates) > before ))'
@@ -85,17 +85,16 @@ grep -q "hub stopped: received=9 stored=4 duplicates=2 rejected=3" "$WORK_DIR/hu
     --rate 1000 --qos 1 >"$WORK_DIR/burst.log" 2>&1 || fail "publishing the burst failed: $(tail -1 "$WORK_DIR/burst.log")"
 start_hub
 wait_for 20 "the burst stored" '[[ $(q "SELECT count(*) FROM readings WHERE device_id LIKE '"'burst$$-%'"'") == 300 ]]'
-hub_metric() { curl -s "http://127.0.0.1:$(http_port hub)/metrics" | awk -v m="$1" '$1 == m { printf "%d\n", $2 }'; }
 # The plug's record now comes from Redis; its counter still continues from the stored one.
 pub "energy/plug_$$/reading" "{\"ts\":$((ts + 4000)),\"power_w\":100.0,\"energy_wh\":12347.5}"
 wait_for 10 "the plug's reading after the restart" '[[ $(stored) == 5 ]]'
 delta=$(q "SELECT coalesce(energy_delta_wh::text, 'none') FROM readings WHERE device_id = 'plug_$$' ORDER BY ts DESC LIMIT 1")
-(($(hub_metric energyhub_redis_hits_total) >= 1)) || fail "the plug's record did not come from Redis"
+(($(metric_of hub energyhub_redis_hits_total) >= 1)) || fail "the plug's record did not come from Redis"
 [[ $delta == 0.5 ]] || fail "after a restart the plug's first delta is $delta Wh, not 0.5"
 log "after a restart, with the record from Redis, the plug's usage continued from its stored counter"
-batches=$(hub_metric energyhub_lookup_batches_total)
+batches=$(metric_of hub energyhub_lookup_batches_total)
 ((batches <= 30)) || fail "300 new devices took $batches registry lookups"
-days=$(hub_metric energyhub_local_day_queries_total)
+days=$(metric_of hub energyhub_local_day_queries_total)
 [[ -n $days ]] && ((days <= 3)) || fail "the local days of 100 users in one time zone took ${days:-an unknown number of} queries"
 log "300 new devices in $batches registry lookups, their owners' days in $days queries"
 stop_hub

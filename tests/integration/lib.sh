@@ -134,6 +134,8 @@ PY
 # The port a daemon's HTTP listener got (its log says "http listening on 127.0.0.1:PORT").
 http_port() { sed -n 's/.*http listening on [^:]*:\([0-9]*\).*/\1/p' "$WORK_DIR/$1.log" | tail -1; }
 http_get() { curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$(http_port "$1")$2"; }
+# metric_of DAEMON NAME: one unlabelled series of a daemon's /metrics, as a whole number.
+metric_of() { curl -s "http://127.0.0.1:$(http_port "$1")/metrics" | awk -v m="$2" '$1 == m { printf "%.0f", $2 }'; }
 
 NOTIFIER_PID=""
 start_notifier() {

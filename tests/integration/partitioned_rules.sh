@@ -40,10 +40,9 @@ total=$((${#DEVICES[@]} * READINGS))
 wait_for 20 "all $total readings stored" '(( $(q "SELECT count(*) FROM readings") >= total ))'
 sleep 1  # a reading stored twice or an alert raised late would show now
 
-metric() { curl -s "http://127.0.0.1:$(http_port "$1")/metrics" | awk -v m="$2" '$1 == m { printf "%.0f", $2 }'; }
-a_stored=$(metric hub energyhub_readings_stored_total) b_stored=$(metric hub-b energyhub_readings_stored_total)
-a_other=$(metric hub energyhub_messages_other_partition_total) b_other=$(metric hub-b energyhub_messages_other_partition_total)
-dups=$(( $(metric hub energyhub_readings_duplicate_total) + $(metric hub-b energyhub_readings_duplicate_total) ))
+a_stored=$(metric_of hub energyhub_readings_stored_total) b_stored=$(metric_of hub-b energyhub_readings_stored_total)
+a_other=$(metric_of hub energyhub_messages_other_partition_total) b_other=$(metric_of hub-b energyhub_messages_other_partition_total)
+dups=$(( $(metric_of hub energyhub_readings_duplicate_total) + $(metric_of hub-b energyhub_readings_duplicate_total) ))
 stored=$(q "SELECT count(*) FROM readings")
 log "stored $stored of $total: hub A $a_stored (passed on $a_other), hub B $b_stored (passed on $b_other), duplicates $dups"
 ((stored == total && a_stored + b_stored == total && dups == 0)) || fail "each reading must be stored once by one hub"

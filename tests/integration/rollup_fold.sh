@@ -42,8 +42,7 @@ late=$(q "SELECT count(*) FROM readings WHERE ts < now() - interval '30 minutes'
 read -r dev ts_ms power < <(q "SELECT device_id, (extract(epoch FROM ts) * 1000)::bigint, power_w FROM readings
                                WHERE ts < now() - interval '30 minutes' ORDER BY ts LIMIT 1" | tr '\t' ' ')
 pub "energy/$dev/reading" "{\"ts\":$ts_ms,\"power_w\":$power}"
-duplicates() { curl -s "http://127.0.0.1:$(http_port hub)/metrics" | sed -n 's/^energyhub_readings_duplicate_total \([0-9]*\).*/\1/p'; }
-wait_for 10 "the redelivered late reading seen" '(( $(duplicates) > 0 ))'
+wait_for 10 "the redelivered late reading seen" '(( $(metric_of hub energyhub_readings_duplicate_total) > 0 ))'
 
 wait_for 15 "every reading folded" '[[ $(q "SELECT folded_before > max(ts) FROM rollup_fold, readings GROUP BY folded_before") == t ]]'
 total=$(q "SELECT count(*) FROM readings")
@@ -66,9 +65,8 @@ wrong=$(q "WITH again AS (
            SELECT count(*) FROM ((TABLE again EXCEPT TABLE kept) UNION ALL (TABLE kept EXCEPT TABLE again)) d")
 [[ "$wrong" == 0 ]] || fail "$wrong device-hours of the stored rollup differ from their readings"
 # What an operator watches: the folds, and how far behind now the stored rows are.
-metrics=$(curl -s "http://127.0.0.1:$(http_port hub)/metrics")
-folds=$(sed -n 's/^energyhub_rollup_folds_total \([0-9]*\).*/\1/p' <<<"$metrics")
-folded_s=$(sed -n 's/^energyhub_rollup_folded_before_seconds \(.*\)/\1/p' <<<"$metrics")
+folds=$(metric_of hub energyhub_rollup_folds_total)
+folded_s=$(metric_of hub energyhub_rollup_folded_before_seconds)
 awk -v f="$folded_s" -v now="$(date +%s)" 'BEGIN { exit !(f > now - 10 && f <= now) }' ||
     fail "energyhub_rollup_folded_before_seconds is $folded_s, not within 10 s before now"
 ((folds > 0)) || fail "energyhub_rollup_folds_total is '$folds'"
